@@ -1,0 +1,52 @@
+"""Regenerate keyturn's tables of n8n facts from the pinned n8n package.
+
+Run when the pinned n8n changes: `python scripts/gen_n8n_tables.py [N8N_CACHE_DIR]`.
+Writes src/keyturn/data/n8n_scopes.json: the API key scope each public API v1 operation needs,
+read from `x-required-scope` in n8n's own OpenAPI spec.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent / "src" / "keyturn" / "data"
+
+
+def n8n_cache() -> Path:
+    if len(sys.argv) > 1:
+        return Path(sys.argv[1])
+    from keyturn.sandbox.install import ensure_n8n
+
+    return ensure_n8n()
+
+
+def scopes(spec_path: Path) -> list[dict[str, str]]:
+    spec = yaml.safe_load(spec_path.read_text())
+    rows = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "x-required-scope" not in operation:
+                continue
+            rows.append(
+                {"method": method.upper(), "path": path, "scope": operation["x-required-scope"]}
+            )
+    return sorted(rows, key=lambda row: (row["path"], row["method"]))
+
+
+def main() -> None:
+    cache = n8n_cache()
+    package = cache / "node_modules" / "n8n"
+    version = json.loads((package / "package.json").read_text())["version"]
+    spec = package / "dist" / "public-api" / "v1" / "openapi.yml"
+    table = {"n8n_version": version, "operations": scopes(spec)}
+    (DATA / "n8n_scopes.json").write_text(json.dumps(table, indent=1) + "\n")
+    print(f"n8n {version}: {len(table['operations'])} operations with a scope")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""Settings: `keyturn.toml` for named instances, `KEYTURN_*` environment variables for the rest.
+
+Where keyturn looks for its config file, first found wins: `--config PATH`, `$KEYTURN_CONFIG`,
+`./keyturn.toml`, `$XDG_CONFIG_HOME/keyturn/keyturn.toml` (default `~/.config/keyturn/`).
+An API key is never taken from the command line: it comes from an environment variable or a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from keyturn.errors import ConfigError
+from keyturn.redact import register_secret
+
+CONFIG_FILE_NAME = "keyturn.toml"
+
+
+class InstanceConfig(BaseModel):
+    """One n8n instance, as `[instances.NAME]` in keyturn.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    api_key_env: str | None = Field(
+        default=None, description="Name of the environment variable holding the API key."
+    )
+    api_key_file: Path | None = Field(
+        default=None, description="File holding the API key (Docker secrets style)."
+    )
+    timeout: float = Field(default=30.0, gt=0)
+    verify_tls: bool | str = Field(
+        default=True, description="false to skip TLS checks, or the path of a CA bundle."
+    )
+    max_attempts: int = Field(default=3, ge=1, le=10)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return normalize_url(value)
+
+
+class FileConfig(BaseModel):
+    """The whole of keyturn.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_instance: str | None = None
+    instances: dict[str, InstanceConfig] = Field(default_factory=dict)
+
+
+class EnvSettings(BaseSettings):
+    """The `KEYTURN_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="KEYTURN_", extra="ignore")
+
+    n8n_url: str | None = None
+    n8n_api_key: SecretStr | None = None
+    n8n_api_key_file: Path | None = None
+    n8n_timeout: float = 30.0
+    n8n_verify_tls: bool = True
+    n8n_max_attempts: int = 3
+    config: Path | None = None
+    instance: str | None = None
+    log_level: str = "WARNING"
+
+
+@dataclass(frozen=True)
+class N8nConnection:
+    """Everything needed to talk to one n8n instance. `key_source` names where the key came from."""
+
+    name: str
+    url: str
+    api_key: SecretStr
+    key_source: str
+    timeout: float = 30.0
+    verify_tls: bool | str = True
+    max_attempts: int = 3
+
+    @property
+    def url_setting(self) -> str:
+        """The setting a user edits to change this instance's URL."""
+        return "KEYTURN_N8N_URL" if self.name == "env" else f"instances.{self.name}.url"
+
+
+def normalize_url(value: str) -> str:
+    """Check an n8n base URL and strip a trailing slash or `/api/v1` the user may have added."""
+    url = value.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"n8n URL {value!r} must start with http:// or https://")
+    url = url.removesuffix("/api/v1").rstrip("/")
+    return url
+
+
+def load_env_settings() -> EnvSettings:
+    try:
+        return EnvSettings()
+    except ValidationError as exc:
+        raise ConfigError(
+            f"An environment variable is invalid: {_first_problem(exc)}.",
+            "Fix or unset that KEYTURN_* variable.",
+        ) from None
+
+
+def find_config_file(explicit: Path | None, env: EnvSettings) -> Path | None:
+    """The config file to read, or None when there is none (which is fine)."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"Config file {explicit} does not exist.", "Check --config.")
+        return explicit
+    if env.config is not None:
+        if not env.config.is_file():
+            raise ConfigError(f"Config file {env.config} does not exist.", "Check KEYTURN_CONFIG.")
+        return env.config
+    candidates = [Path.cwd() / CONFIG_FILE_NAME]
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    candidates.append(Path(xdg) / "keyturn" / CONFIG_FILE_NAME)
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def load_file_config(path: Path | None) -> FileConfig:
+    if path is None:
+        return FileConfig()
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read {path}: {exc.strerror}.", "Check the file's permissions."
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}.", "Fix the file (see docs/configuration.md)."
+        ) from None
+    try:
+        return FileConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"{path} has an invalid setting: {_first_problem(exc)}.",
+            "See docs/configuration.md for the settings keyturn.toml accepts.",
+        ) from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    return f"{where}: {error['msg']}"
+
+
+def resolve_connection(
+    instance: str | None = None, config_path: Path | None = None
+) -> N8nConnection:
+    """Pick the n8n instance to talk to and read its API key.
+
+    With an instance name (`--instance` or `KEYTURN_INSTANCE`), keyturn.toml decides. Without one,
+    `KEYTURN_N8N_URL` wins, then the file's `default_instance`, then its only instance.
+    """
+    env = load_env_settings()
+    file_path = find_config_file(config_path, env)
+    file_config = load_file_config(file_path)
+    name = instance or env.instance
+    if name is not None:
+        return _connection_from_file(name, file_config, file_path)
+    if env.n8n_url:
+        return _connection_from_env(env)
+    if file_config.default_instance:
+        return _connection_from_file(file_config.default_instance, file_config, file_path)
+    if len(file_config.instances) == 1:
+        only = next(iter(file_config.instances))
+        return _connection_from_file(only, file_config, file_path)
+    raise ConfigError(
+        "No n8n instance is configured.",
+        "Set KEYTURN_N8N_URL and KEYTURN_N8N_API_KEY (or KEYTURN_N8N_API_KEY_FILE), "
+        "or define [instances.NAME] in keyturn.toml and pass --instance NAME.",
+    )
+
+
+def _connection_from_env(env: EnvSettings) -> N8nConnection:
+    assert env.n8n_url is not None
+    try:
+        url = normalize_url(env.n8n_url)
+    except ValueError as exc:
+        raise ConfigError(f"KEYTURN_N8N_URL is invalid: {exc}.", "Fix KEYTURN_N8N_URL.") from None
+    if env.n8n_api_key is not None and env.n8n_api_key.get_secret_value().strip():
+        key, source = env.n8n_api_key.get_secret_value().strip(), "KEYTURN_N8N_API_KEY"
+    elif env.n8n_api_key_file is not None:
+        key = read_secret_file(env.n8n_api_key_file, "KEYTURN_N8N_API_KEY_FILE")
+        source = f"KEYTURN_N8N_API_KEY_FILE ({env.n8n_api_key_file})"
+    else:
+        raise ConfigError(
+            "KEYTURN_N8N_URL is set but no API key is.",
+            "Set KEYTURN_N8N_API_KEY or KEYTURN_N8N_API_KEY_FILE "
+            "(create a key in n8n under Settings > n8n API).",
+        )
+    register_secret(key)
+    return N8nConnection(
+        name="env",
+        url=url,
+        api_key=SecretStr(key),
+        key_source=source,
+        timeout=env.n8n_timeout,
+        verify_tls=env.n8n_verify_tls,
+        max_attempts=env.n8n_max_attempts,
+    )
+
+
+def _connection_from_file(name: str, config: FileConfig, path: Path | None) -> N8nConnection:
+    settings = config.instances.get(name)
+    if settings is None:
+        known = ", ".join(sorted(config.instances)) or "none"
+        where = str(path) if path else "no keyturn.toml was found"
+        raise ConfigError(
+            f"Unknown instance {name!r} ({where}; instances defined: {known}).",
+            "Add [instances." + name + "] to keyturn.toml or pick a defined instance.",
+        )
+    key, source = _instance_api_key(name, settings)
+    register_secret(key)
+    return N8nConnection(
+        name=name,
+        url=settings.url,
+        api_key=SecretStr(key),
+        key_source=source,
+        timeout=settings.timeout,
+        verify_tls=settings.verify_tls,
+        max_attempts=settings.max_attempts,
+    )
+
+
+def _instance_api_key(name: str, settings: InstanceConfig) -> tuple[str, str]:
+    if settings.api_key_env:
+        value = os.environ.get(settings.api_key_env, "").strip()
+        if not value:
+            raise ConfigError(
+                f"Instance {name!r} reads its API key from ${settings.api_key_env}, "
+                "which is not set.",
+                f"Export {settings.api_key_env} with the n8n API key.",
+            )
+        return value, f"${settings.api_key_env} (instance {name})"
+    if settings.api_key_file:
+        setting = f"instances.{name}.api_key_file"
+        return read_secret_file(
+            settings.api_key_file, setting
+        ), f"{setting} ({settings.api_key_file})"
+    raise ConfigError(
+        f"Instance {name!r} has no API key source.",
+        f"Set api_key_env or api_key_file under [instances.{name}] in keyturn.toml.",
+    )
+
+
+def read_secret_file(path: Path, setting: str) -> str:
+    """Read a secret from a file (trailing newline removed); a clear error if that fails."""
+    try:
+        value = path.expanduser().read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{setting} points at {path}, which does not exist.", "Fix the path."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read {path} ({setting}): {exc.strerror}.", "Check its permissions."
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path} ({setting}) is not UTF-8 text.", "Write the key as plain text."
+        ) from None
+    if not value:
+        raise ConfigError(f"{path} ({setting}) is empty.", "Write the key into the file.")
+    return value

@@ -1,0 +1,78 @@
+"""The inventory as rich tables: credentials with their users, then the flags."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from keyturn.inventory import CredentialOut, FlagOut, InventoryReport
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+_MAX_LISTED_USERS = 3
+
+
+def render_inventory(report: InventoryReport, console: Console) -> None:
+    console.print(_credentials_table(report))
+    if report.flags:
+        _print_flags(report, console)
+    summary = report.summary
+    counts = ", ".join(f"{count} {code}" for code, count in sorted(summary.flags.items()))
+    console.print(
+        f"{summary.credentials} credentials, {summary.workflows} workflows, {summary.nodes} nodes"
+        f" on {report.instance.url}; flags: {counts or 'none'}"
+        f" ({report.stats.api_requests} API requests, {report.stats.seconds:.1f}s)"
+    )
+
+
+def _credentials_table(report: InventoryReport) -> Table:
+    table = Table(title="Credentials", title_justify="left", expand=False)
+    table.add_column("Name", overflow="fold")
+    table.add_column("ID", style="dim", no_wrap=True)
+    table.add_column("Type")
+    table.add_column("Age", justify="right")
+    table.add_column("Used by", overflow="fold")
+    table.add_column("Flags")
+    for credential in report.credentials:
+        table.add_row(
+            credential.name,
+            credential.id,
+            credential.type,
+            f"{credential.age_days}d" if credential.age_days is not None else "?",
+            _users(credential),
+            Text(", ".join(credential.flags), style="yellow") if credential.flags else "",
+        )
+    return table
+
+
+def _users(credential: CredentialOut) -> str:
+    if not credential.usages:
+        return "-"
+    lines = []
+    for usage in credential.usages[:_MAX_LISTED_USERS]:
+        state = "archived" if usage.archived else ("active" if usage.active else "inactive")
+        lines.append(f"{usage.workflow_name} > {usage.node_name} ({state})")
+    if len(credential.usages) > _MAX_LISTED_USERS:
+        lines.append(f"… and {len(credential.usages) - _MAX_LISTED_USERS} more (see --json)")
+    return "\n".join(lines)
+
+
+def _print_flags(report: InventoryReport, console: Console) -> None:
+    console.print(Text("Flags", style="italic"))
+    order = {"error": 0, "warning": 1, "info": 2}
+    for flag in sorted(report.flags, key=lambda f: (order.get(f.severity, 3), f.code)):
+        line = Text.assemble(
+            (f"{flag.severity:<8}", _SEVERITY_STYLE.get(flag.severity, "")),
+            (f"{flag.code:<19}", "bold"),
+            (_where(report, flag), "cyan"),
+            ": ",
+            flag.message,
+        )
+        console.print(line, highlight=False)
+
+
+def _where(report: InventoryReport, flag: FlagOut) -> str:
+    if flag.workflow_name is not None:
+        return f"{flag.workflow_name} > {flag.node_name}"
+    names = [c.name for c in report.credentials if c.id == flag.credential_id]
+    return f"credential {names[0] if names else '?'} ({flag.credential_id})"

@@ -1,0 +1,408 @@
+"""A typed client for n8n's public API v1.
+
+Retries with exponential backoff and jitter on 429, 502, 503, 504 and connection errors,
+honouring `Retry-After`, for a bounded number of attempts. A POST is retried only when n8n
+surely did not act on it (429, or no connection made), so a retry never creates twice.
+Every refusal becomes a typed error whose message says what to do.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from keyturn import __version__
+from keyturn.config import N8nConnection
+from keyturn.n8n.errors import (
+    N8nApiError,
+    N8nAuthError,
+    N8nError,
+    N8nNotFound,
+    N8nScopeError,
+    N8nUnreachable,
+    N8nUnsupported,
+)
+from keyturn.n8n.models import Credential, CredentialTestResult, Execution, Workflow
+from keyturn.n8n.scopes import required_scope
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+PAGE_SIZE = 250  # the largest page n8n's public API serves
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRY_AFTER_SECONDS = 60.0
+
+ProgressCallback = Callable[[int], None]
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+class N8nClient:
+    """Talks to one n8n instance. Counts every HTTP request it sends in `request_count`."""
+
+    def __init__(
+        self,
+        connection: N8nConnection,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 8.0,
+    ) -> None:
+        self.connection = connection
+        self.request_count = 0
+        self._backoff = wait_exponential_jitter(initial=backoff_initial, max=backoff_max)
+        self._http = httpx.Client(
+            base_url=connection.url + API_PREFIX,
+            headers={
+                "X-N8N-API-KEY": connection.api_key.get_secret_value(),
+                "Accept": "application/json",
+                "User-Agent": f"keyturn/{__version__}",
+            },
+            timeout=connection.timeout,
+            verify=connection.verify_tls,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> N8nClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- credentials -----------------------------------------------------------------------
+
+    def list_credentials(self, progress: ProgressCallback | None = None) -> list[Credential]:
+        return [
+            Credential.model_validate(item) for item in self._paginate("/credentials", {}, progress)
+        ]
+
+    def get_credential(self, credential_id: str) -> Credential:
+        return Credential.model_validate(self._request("GET", f"/credentials/{credential_id}"))
+
+    def create_credential(self, name: str, cred_type: str, data: dict[str, Any]) -> Credential:
+        body = {"name": name, "type": cred_type, "data": data}
+        return Credential.model_validate(self._request("POST", "/credentials", json=body))
+
+    def update_credential(
+        self, credential_id: str, data: dict[str, Any], *, partial: bool = True
+    ) -> Credential:
+        """Update a credential's data. `partial` merges the given fields into the stored ones."""
+        body: dict[str, Any] = {"data": data, "isPartialData": partial}
+        return Credential.model_validate(
+            self._request("PATCH", f"/credentials/{credential_id}", json=body)
+        )
+
+    def delete_credential(self, credential_id: str) -> None:
+        self._request("DELETE", f"/credentials/{credential_id}")
+
+    def test_credential(self, credential_id: str) -> CredentialTestResult:
+        return CredentialTestResult.model_validate(
+            self._request("POST", f"/credentials/{credential_id}/test")
+        )
+
+    def credential_schema(self, cred_type: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", f"/credentials/schema/{cred_type}")
+        return result
+
+    # -- workflows -------------------------------------------------------------------------
+
+    def iter_workflows(self, progress: ProgressCallback | None = None) -> Iterator[Workflow]:
+        params = {"excludePinnedData": "true"}
+        for item in self._paginate("/workflows", params, progress):
+            yield Workflow.model_validate(item)
+
+    def list_workflows(self, progress: ProgressCallback | None = None) -> list[Workflow]:
+        return list(self.iter_workflows(progress))
+
+    def get_workflow_raw(self, workflow_id: str) -> dict[str, Any]:
+        """The workflow exactly as n8n returns it (to change and send back with `update`)."""
+        result: dict[str, Any] = self._request("GET", f"/workflows/{workflow_id}")
+        return result
+
+    def get_workflow(self, workflow_id: str) -> Workflow:
+        return Workflow.model_validate(self.get_workflow_raw(workflow_id))
+
+    def create_workflow(self, body: dict[str, Any]) -> Workflow:
+        return Workflow.model_validate(self._request("POST", "/workflows", json=body))
+
+    def update_workflow(self, workflow_id: str, body: dict[str, Any]) -> Workflow:
+        """Replace a workflow: `body` carries name, nodes, connections and settings."""
+        allowed = {"name", "nodes", "connections", "settings", "staticData"}
+        payload = {key: value for key, value in body.items() if key in allowed}
+        payload.setdefault("settings", {})
+        return Workflow.model_validate(
+            self._request("PUT", f"/workflows/{workflow_id}", json=payload)
+        )
+
+    def delete_workflow(self, workflow_id: str) -> None:
+        self._request("DELETE", f"/workflows/{workflow_id}")
+
+    def activate_workflow(self, workflow_id: str) -> Workflow:
+        return Workflow.model_validate(self._request("POST", f"/workflows/{workflow_id}/activate"))
+
+    def deactivate_workflow(self, workflow_id: str) -> Workflow:
+        return Workflow.model_validate(
+            self._request("POST", f"/workflows/{workflow_id}/deactivate")
+        )
+
+    # -- executions ------------------------------------------------------------------------
+
+    def iter_executions(
+        self,
+        *,
+        status: str | None = None,
+        workflow_id: str | None = None,
+        include_data: bool = False,
+        page_size: int = 100,
+    ) -> Iterator[Execution]:
+        """Executions, newest first, filtered by status ('error', 'success', ...) and workflow."""
+        params: dict[str, str] = {"includeData": "true" if include_data else "false"}
+        if status:
+            params["status"] = status
+        if workflow_id:
+            params["workflowId"] = workflow_id
+        for item in self._paginate("/executions", params, None, page_size=page_size):
+            yield Execution.model_validate(item)
+
+    def get_execution(self, execution_id: str, *, include_data: bool = True) -> Execution:
+        params = {"includeData": "true" if include_data else "false"}
+        return Execution.model_validate(
+            self._request("GET", f"/executions/{execution_id}", params=params)
+        )
+
+    def retry_execution(self, execution_id: str, *, load_workflow: bool = True) -> Execution:
+        """Re-run a failed execution; with `load_workflow`, on the workflow as saved now."""
+        body = {"loadWorkflow": load_workflow}
+        return Execution.model_validate(
+            self._request("POST", f"/executions/{execution_id}/retry", json=body)
+        )
+
+    # -- feature detection -----------------------------------------------------------------
+
+    def supports_credential_update(self) -> bool:
+        """Probe whether this n8n can update a credential in place (PATCH, n8n >= 2.3).
+
+        PATCHes an id that cannot exist: n8n answers 404 "Credential not found" when the operation
+        exists, and 405 or a bare route 404 when it does not. Nothing is changed either way.
+        """
+        body = {"data": {}, "isPartialData": True}
+        response = self._send_with_retries("PATCH", "/credentials/keyturn-probe-0", None, body)
+        if response.status_code == 404:
+            return "credential" in _n8n_message(response).lower()
+        if response.status_code in (401, 403):
+            raise self._error_for("PATCH", "/credentials/keyturn-probe-0", response)
+        return response.status_code < 400
+
+    # -- transport -------------------------------------------------------------------------
+
+    def _paginate(
+        self,
+        path: str,
+        params: dict[str, str],
+        progress: ProgressCallback | None,
+        *,
+        page_size: int = PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        cursor: str | None = None
+        fetched = 0
+        while True:
+            page_params = {**params, "limit": str(page_size)}
+            if cursor:
+                page_params["cursor"] = cursor
+            page = self._request("GET", path, params=page_params)
+            items = page.get("data", []) if isinstance(page, dict) else []
+            fetched += len(items)
+            if progress:
+                progress(fetched)
+            yield from items
+            cursor = page.get("nextCursor") if isinstance(page, dict) else None
+            if not cursor or not items:
+                return
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+    ) -> Any:
+        response = self._send_with_retries(method, path, params, json)
+        return self._handle(method, path, response)
+
+    def _send_with_retries(
+        self, method: str, path: str, params: dict[str, str] | None, json: Any
+    ) -> httpx.Response:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.connection.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda exc: self._should_retry(method, exc)),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            response: httpx.Response = retrying(self._send, method, path, params, json)
+        except _RetryableStatus as exc:
+            return exc.response
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from None
+        return response
+
+    def _send(
+        self, method: str, path: str, params: dict[str, str] | None, json: Any
+    ) -> httpx.Response:
+        self.request_count += 1
+        log.debug("n8n %s %s", method, path)
+        response = self._http.request(method, path, params=params, json=json)
+        if response.status_code in RETRY_STATUSES:
+            raise _RetryableStatus(response)
+        return response
+
+    @staticmethod
+    def _should_retry(method: str, exc: BaseException) -> bool:
+        if isinstance(exc, _RetryableStatus):
+            return method != "POST" or exc.response.status_code == 429
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+            return True  # the request never reached n8n
+        return isinstance(exc, httpx.TransportError) and method != "POST"
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _RetryableStatus):
+            after = _retry_after_seconds(exc.response)
+            if after is not None:
+                return after
+        return float(self._backoff(state))
+
+    @staticmethod
+    def _log_retry(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0
+        log.info("n8n request failed (%s); retry %d in %.1fs", exc, state.attempt_number, wait)
+
+    def _handle(self, method: str, path: str, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status < 400:
+            if not response.content:
+                return {}
+            try:
+                return response.json()
+            except ValueError:
+                raise N8nApiError(
+                    f"{self.connection.url} answered {method} {API_PREFIX}{path} with something "
+                    "that is not n8n's API (not JSON).",
+                    "Check the n8n URL: it should be the base address, without /api/v1.",
+                    status,
+                ) from None
+        raise self._error_for(method, path, response)
+
+    def _error_for(self, method: str, path: str, response: httpx.Response) -> N8nError:
+        status = response.status_code
+        detail = _n8n_message(response)
+        where = f"{method} {API_PREFIX}{path}"
+        if status == 401:
+            return N8nAuthError(
+                f"n8n at {self.connection.url} refused the API key (401 Unauthorized).",
+                f"Check {self.connection.key_source}: the key may be wrong, expired or deleted; "
+                "create one in n8n under Settings > n8n API.",
+            )
+        if status == 403:
+            scope = required_scope(method, path)
+            needed = f"the scope {scope!r}" if scope else "a scope"
+            return N8nScopeError(
+                f"The n8n API key lacks {needed} needed for {where} (403 Forbidden: {detail}).",
+                f"Edit the key in n8n (Settings > n8n API) to grant {scope or 'that scope'}; "
+                "docs/n8n-api-key.md lists the scopes keyturn uses.",
+                scope,
+            )
+        if status == 404:
+            return N8nNotFound(
+                f"n8n has no {_resource_of(path)} ({where} answered 404: {detail}).",
+                "Check the id (keyturn inventory lists credentials and workflows).",
+            )
+        if status == 405:
+            return N8nUnsupported(
+                f"This n8n does not support {where} (405 Method Not Allowed).",
+                "Upgrade n8n, or let keyturn use its fallback for older versions.",
+            )
+        if status in RETRY_STATUSES:
+            return N8nApiError(
+                f"n8n answered {status} to {where} after {self.connection.max_attempts} attempts"
+                f": {detail}.",
+                "n8n is overloaded or restarting; try again later.",
+                status,
+            )
+        return N8nApiError(f"n8n refused {where} ({status}): {detail}.", None, status)
+
+    def _unreachable(self, exc: httpx.TransportError) -> N8nUnreachable:
+        url = self.connection.url
+        text = str(exc) or type(exc).__name__
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(cause):
+                return N8nUnreachable(
+                    f"TLS verification failed for n8n at {url}: {text}.",
+                    "Set verify_tls to your CA bundle's path in keyturn.toml "
+                    "(or KEYTURN_N8N_VERIFY_TLS=false on a trusted network).",
+                )
+            cause = cause.__cause__ or cause.__context__
+        if isinstance(exc, httpx.TimeoutException):
+            return N8nUnreachable(
+                f"n8n at {url} did not answer within {self.connection.timeout:g}s.",
+                "Check that n8n is healthy, or raise the instance's timeout.",
+            )
+        return N8nUnreachable(
+            f"Cannot connect to n8n at {url} ({text}).",
+            f"Check that n8n is running and that {self.connection.url_setting} is right.",
+        )
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(seconds, MAX_RETRY_AFTER_SECONDS))
+
+
+def _n8n_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or "no details"
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return response.reason_phrase or "no details"
+
+
+def _resource_of(path: str) -> str:
+    parts = [part for part in path.split("?")[0].split("/") if part]
+    if len(parts) >= 2:
+        return f"{parts[0].rstrip('s')} with id {parts[1]!r}"
+    return f"route {path}"

@@ -67,7 +67,9 @@ class N8nClient:
     ) -> None:
         self.connection = connection
         self.request_count = 0
-        self._backoff = wait_exponential_jitter(initial=backoff_initial, max=backoff_max)
+        self._backoff = wait_exponential_jitter(
+            multiplier=backoff_initial, max=backoff_max, jitter=backoff_initial
+        )
         self._http = httpx.Client(
             base_url=connection.url + API_PREFIX,
             headers={
@@ -335,6 +337,13 @@ class N8nClient:
                 "docs/n8n-api-key.md lists the scopes keyturn uses.",
                 scope,
             )
+        if status == 404 and _resource_of(path) is None:
+            return N8nApiError(
+                f"{self.connection.url} has no n8n public API ({where} answered 404).",
+                f"Check {self.connection.url_setting} (the base address of n8n) and that the "
+                "public API is not disabled (N8N_PUBLIC_API_DISABLED).",
+                status,
+            )
         if status == 404:
             return N8nNotFound(
                 f"n8n has no {_resource_of(path)} ({where} answered 404: {detail}).",
@@ -401,8 +410,9 @@ def _n8n_message(response: httpx.Response) -> str:
     return response.reason_phrase or "no details"
 
 
-def _resource_of(path: str) -> str:
+def _resource_of(path: str) -> str | None:
+    """'credential with id 'x'' for /credentials/x; None for a path that names no resource."""
     parts = [part for part in path.split("?")[0].split("/") if part]
     if len(parts) >= 2:
         return f"{parts[0].rstrip('s')} with id {parts[1]!r}"
-    return f"route {path}"
+    return None

@@ -216,3 +216,28 @@ def seed_demo(client: N8nClient, provider: DemoProviderClient) -> DemoSeed:
 def _id(workflow: Workflow) -> str:
     assert workflow.id is not None
     return workflow.id
+
+
+# Node keys n8n's public API accepts on create (others, left by old exports, are refused).
+_API_NODE_KEYS = frozenset(
+    {
+        "id", "name", "webhookId", "disabled", "notesInFlow", "notes", "type", "typeVersion",
+        "executeOnce", "alwaysOutputData", "retryOnFail", "maxTries", "waitBetweenTries",
+        "continueOnFail", "onError", "position", "parameters", "credentials",
+    }
+)  # fmt: skip
+
+
+def api_body_from_export(export: dict[str, Any], fallback_name: str) -> dict[str, Any]:
+    """The body to create an exported workflow through the public API."""
+    nodes = [
+        {key: value for key, value in node.items() if key in _API_NODE_KEYS}
+        for node in export.get("nodes", [])
+        if isinstance(node, dict)
+    ]
+    return {
+        "name": export.get("name") or fallback_name,
+        "nodes": nodes,
+        "connections": export.get("connections") or {},
+        "settings": {},
+    }

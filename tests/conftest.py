@@ -27,6 +27,9 @@ REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld-workflow
 def realworld_files() -> list[Path]:
     """The community workflow exports in ../shared: 395 files, one named `*.j` (cut short)."""
     root = Path(os.environ.get("KEYTURN_REALWORLD_DIR", REALWORLD))
+    assert root.is_dir(), (
+        f"{root} is missing: clone keyturn beside shared/ or set KEYTURN_REALWORLD_DIR"
+    )
     return sorted(path for path in root.rglob("*") if path.is_file() and path.suffix != ".md")
 
 

@@ -1,13 +1,17 @@
 """Regenerate keyturn's tables of n8n facts from the pinned n8n package.
 
 Run when the pinned n8n changes: `python scripts/gen_n8n_tables.py [N8N_CACHE_DIR]`.
-Writes src/keyturn/data/n8n_scopes.json: the API key scope each public API v1 operation needs,
-read from `x-required-scope` in n8n's own OpenAPI spec.
+Writes, into src/keyturn/data/:
+- n8n_scopes.json: the API key scope each public API v1 operation needs, read from
+  `x-required-scope` in n8n's own OpenAPI spec;
+- n8n_credential_types.json: each credential type's fields, which of them are secret
+  (`typeOptions.password`) and whether n8n can test it (`POST /credentials/{id}/test`).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,6 +42,19 @@ def scopes(spec_path: Path) -> list[dict[str, str]]:
     return sorted(rows, key=lambda row: (row["path"], row["method"]))
 
 
+def credential_types(cache: Path) -> dict[str, object]:
+    node = cache / "node_modules" / ".bin" / "node"
+    folder = cache / "node_modules" / "n8n-nodes-base" / "dist" / "credentials"
+    out = subprocess.run(
+        [str(node), str(HERE / "credential_types.js"), str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    types: dict[str, object] = json.loads(out.stdout)
+    return dict(sorted(types.items()))
+
+
 def main() -> None:
     cache = n8n_cache()
     package = cache / "node_modules" / "n8n"
@@ -46,6 +63,9 @@ def main() -> None:
     table = {"n8n_version": version, "operations": scopes(spec)}
     (DATA / "n8n_scopes.json").write_text(json.dumps(table, indent=1) + "\n")
     print(f"n8n {version}: {len(table['operations'])} operations with a scope")
+    types = {"n8n_version": version, "types": credential_types(cache)}
+    (DATA / "n8n_credential_types.json").write_text(json.dumps(types, separators=(",", ":")) + "\n")
+    print(f"n8n {version}: {len(types['types'])} credential types")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,67 @@
+"""What keyturn knows of n8n's credential types: fields, secret fields, built-in tests.
+
+Read from data/n8n_credential_types.json, generated from the pinned n8n by
+scripts/gen_n8n_tables.py (secret fields are those n8n marks `typeOptions.password`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from keyturn.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class CredentialType:
+    name: str
+    fields: tuple[str, ...]
+    secret_fields: tuple[str, ...]
+    has_test: bool
+
+
+@cache
+def _table() -> dict[str, CredentialType]:
+    raw = json.loads(
+        resources.files("keyturn").joinpath("data/n8n_credential_types.json").read_text()
+    )
+    return {
+        name: CredentialType(
+            name=name,
+            fields=tuple(entry["fields"]),
+            secret_fields=tuple(entry["secret_fields"]),
+            has_test=bool(entry["has_test"]),
+        )
+        for name, entry in raw["types"].items()
+    }
+
+
+def credential_type(name: str) -> CredentialType | None:
+    return _table().get(name)
+
+
+def secret_field_for(type_name: str, requested: str | None = None) -> str:
+    """The data field to rotate: `requested` if valid, else the type's (first) secret field."""
+    known = credential_type(type_name)
+    if requested:
+        if known is not None and known.fields and requested not in known.fields:
+            raise ConfigError(
+                f"Credential type {type_name} has no field {requested!r} "
+                f"(fields: {', '.join(known.fields)}).",
+                "Pick one of those with --field.",
+            )
+        return requested
+    if known is None:
+        raise ConfigError(
+            f"keyturn does not know the credential type {type_name!r}, so it cannot tell which "
+            "field holds the secret.",
+            "Name it with --field.",
+        )
+    if not known.secret_fields:
+        raise ConfigError(
+            f"Credential type {type_name} has no field n8n marks as secret.",
+            f"Name the field to rotate with --field (fields: {', '.join(known.fields)}).",
+        )
+    return known.secret_fields[0]

@@ -1,0 +1,119 @@
+"""Probing a secret directly: one GET with the credential's kind of auth; 2xx means it works."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential_jitter
+
+from keyturn.errors import ConfigError
+from keyturn.providers.interface import ProbeResult
+from keyturn.redact import redact
+
+AuthKind = Literal["header", "query", "bearer", "basic"]
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# How n8n's generic credential types apply their secret (non-secret fields in brackets).
+_GENERIC_TYPES: dict[str, tuple[AuthKind, str]] = {
+    "httpHeaderAuth": ("header", "name"),
+    "httpQueryAuth": ("query", "name"),
+    "httpBasicAuth": ("basic", "user"),
+    "httpBearerAuth": ("bearer", ""),
+}
+
+
+@dataclass(frozen=True)
+class AuthPlacement:
+    """Where a secret goes in a request: `header:NAME`, `query:NAME`, `bearer`, `basic:USER`."""
+
+    kind: AuthKind
+    name: str = ""
+
+    def describe(self) -> str:
+        return f"{self.kind}:{self.name}" if self.name else self.kind
+
+    def apply(self, secret: str) -> tuple[dict[str, str], dict[str, str]]:
+        """(headers, query parameters) carrying `secret`."""
+        if self.kind == "header":
+            return {self.name: secret}, {}
+        if self.kind == "query":
+            return {}, {self.name: secret}
+        if self.kind == "bearer":
+            return {"Authorization": f"Bearer {secret}"}, {}
+        token = base64.b64encode(f"{self.name}:{secret}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}, {}
+
+    def credential_data(self, credential_type: str) -> dict[str, str]:
+        """The non-secret fields of a generic credential that this placement implies."""
+        kind, field = _GENERIC_TYPES.get(credential_type, (self.kind, ""))
+        return {field: self.name} if field and kind == self.kind and self.name else {}
+
+
+def parse_auth(text: str, option: str = "--probe-auth") -> AuthPlacement:
+    kind, _, name = text.partition(":")
+    if kind in ("header", "query") and name:
+        return AuthPlacement(kind, name)  # type: ignore[arg-type]
+    if kind == "basic" and name:
+        return AuthPlacement("basic", name)
+    if kind == "bearer" and not name:
+        return AuthPlacement("bearer")
+    raise ConfigError(
+        f"{option} {text!r} is not an auth placement.",
+        "Use header:NAME, query:NAME, bearer or basic:USER.",
+    )
+
+
+def placement_for(credential_type: str, explicit: AuthPlacement | None) -> AuthPlacement:
+    """The placement to probe a credential of `credential_type` with."""
+    if explicit is not None:
+        return explicit
+    if credential_type == "httpBearerAuth":
+        return AuthPlacement("bearer")
+    kind, field = _GENERIC_TYPES.get(credential_type, ("header", ""))
+    example = {"header": "header:X-API-Key", "query": "query:api_key", "basic": "basic:USER"}
+    raise ConfigError(
+        f"keyturn cannot tell how a {credential_type} credential sends its secret: n8n's API "
+        f"never returns credential data{f' (such as its {field!r} field)' if field else ''}.",
+        f"Say it with --probe-auth (for example {example.get(kind, 'header:NAME')}), "
+        "or in the credential's [rotation] section of keyturn.toml.",
+    )
+
+
+def probe_url(
+    url: str,
+    secret: str,
+    placement: AuthPlacement,
+    *,
+    timeout: float = 10.0,
+    attempts: int = 3,
+    transport: httpx.BaseTransport | None = None,
+) -> ProbeResult:
+    """GET `url` with the secret applied; retries 429/5xx with backoff; 2xx means it works."""
+    headers, params = placement.apply(secret)
+
+    def once() -> httpx.Response | str:
+        try:
+            with httpx.Client(timeout=timeout, transport=transport) as http:
+                return http.get(url, headers=headers, params=params)
+        except httpx.TransportError as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+    def retryable(outcome: httpx.Response | str) -> bool:
+        return isinstance(outcome, str) or outcome.status_code in RETRY_STATUSES
+
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential_jitter(multiplier=0.3, max=5, jitter=0.3),
+        retry=retry_if_result(retryable),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else "no answer",
+    )
+    outcome = retrying(once)
+    if isinstance(outcome, str):
+        return ProbeResult(False, redact(f"probe of {url} failed: {outcome}"))
+    ok = 200 <= outcome.status_code < 300
+    verdict = "accepted" if ok else "refused"
+    return ProbeResult(
+        ok, f"probe GET {url} ({placement.describe()}): {outcome.status_code} {verdict}"
+    )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -18,7 +19,7 @@ from keyturn.n8n.errors import N8nApiError, N8nNotFound
 from keyturn.sandbox.demo_provider import DemoProvider
 from keyturn.sandbox.install import cache_dir
 from keyturn.sandbox.n8n_server import LocalN8n
-from keyturn.sandbox.workflows import DemoProviderClient
+from keyturn.sandbox.workflows import DemoProviderClient, webhook_workflow
 from tests.helpers import wait_until
 
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld-workflows"
@@ -145,3 +146,96 @@ def run_cli(tmp_path: Path) -> Callable[..., CliResult]:
         return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
     return run
+
+
+@dataclass
+class Partner:
+    """A credential of the demo provider in n8n, a live webhook workflow using it, and config."""
+
+    n8n: N8nHandle
+    provider: DemoProvider
+    admin: DemoProviderClient
+    credential_id: str
+    credential_name: str
+    key_id: str
+    key: str
+    webhook_path: str
+    env: dict[str, str]
+
+    def call_webhook(self) -> int:
+        url = f"{self.n8n.url}/webhook/{self.webhook_path}"
+        return httpx.get(url, timeout=30).status_code
+
+    def key_states(self) -> dict[str, bool]:
+        """{key id: revoked} at the provider."""
+        response = httpx.get(
+            f"{self.provider.url}/admin/keys", headers={"X-Admin-Token": self.provider.admin_token}
+        )
+        return {key["id"]: key["revoked"] for key in response.json()["keys"]}
+
+    def active_keys(self) -> list[str]:
+        return [key_id for key_id, revoked in self.key_states().items() if not revoked]
+
+
+CREDENTIAL_SHAPES = {
+    "httpHeaderAuth": (lambda key: {"name": "X-API-Key", "value": key}, "header:X-API-Key"),
+    "httpQueryAuth": (lambda key: {"name": "api_key", "value": key}, "query:api_key"),
+    "httpBasicAuth": (lambda key: {"user": "demo", "password": key}, "basic:demo"),
+}
+
+
+def write_provider_config(path: Path, provider: DemoProvider, probe_auth: str) -> None:
+    path.write_text(
+        f"""
+[providers.partner]
+type = "http"
+admin_token_env = "PARTNER_ADMIN_TOKEN"
+admin_header = "X-Admin-Token"
+admin_scheme = ""
+backoff_initial = 0.05
+[providers.partner.issue]
+url = "{provider.url}/admin/keys"
+json = {{ label = "n8n {{credential_name}}", idempotency_key = "{{idempotency_token}}" }}
+secret_path = "key"
+key_id_path = "id"
+[providers.partner.revoke]
+method = "DELETE"
+url = "{provider.url}/admin/keys/{{key_id}}"
+[providers.partner.probe]
+url = "{provider.url}/v1/ping"
+auth = "{probe_auth}"
+"""
+    )
+
+
+def make_partner(
+    n8n: N8nHandle, provider: DemoProvider, tmp_path: Path, cred_type: str = "httpHeaderAuth"
+) -> Partner:
+    admin = DemoProviderClient(provider.url, provider.admin_token)
+    data_for, probe_auth = CREDENTIAL_SHAPES[cred_type]
+    key_id, key = admin.issue_key("initial")
+    name = f"Partner API {cred_type}"
+    credential = n8n.client.create_credential(name, cred_type, data_for(key))
+    path = f"partner-{credential.id.lower()}"
+    workflow = n8n.client.create_workflow(
+        webhook_workflow(
+            f"Partner sync {cred_type}", path, f"{provider.url}/v1/data", cred_type, credential
+        )
+    )
+    assert workflow.id is not None
+    n8n.client.activate_workflow(workflow.id)
+    write_provider_config(tmp_path / "keyturn.toml", provider, probe_auth)
+    env = {
+        **n8n.env(),
+        "PARTNER_ADMIN_TOKEN": provider.admin_token,
+        "KEYTURN_STATE_DIR": str(tmp_path / "state"),
+        "OLD_KEY": key,
+    }
+    partner = Partner(n8n, provider, admin, credential.id, name, key_id, key, path, env)
+    wait_until(lambda: partner.call_webhook() == 200, timeout=30)
+    return partner
+
+
+@pytest.fixture
+def partner(n8n: N8nHandle, provider: DemoProvider, tmp_path: Path) -> Partner:
+    return make_partner(n8n, provider, tmp_path)

@@ -6,9 +6,11 @@ unreachable or refused, 4 not found or ambiguous, 5 provider error, 6 rotation f
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -19,13 +21,26 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from keyturn import __version__
-from keyturn.config import load_env_settings, resolve_connection
-from keyturn.errors import ExitCode, KeyturnError
+from keyturn.config import load_env_settings, load_settings, resolve_connection
+from keyturn.crypto import load_secret_box
+from keyturn.errors import ConfigError, ExitCode, KeyturnError
 from keyturn.formats.inventory_table import render_inventory
 from keyturn.formats.json_out import print_json
+from keyturn.formats.rotation_out import (
+    event_document,
+    print_document,
+    render_history,
+    render_outcome,
+    render_plan,
+    render_rotations,
+    rotation_document,
+)
 from keyturn.inventory import take_inventory
 from keyturn.n8n.client import N8nClient
 from keyturn.redact import configure_logging, redact
+from keyturn.rotation.journal import Journal
+from keyturn.rotation.service import RotateOptions, Rotations
+from keyturn.store import make_engine
 
 log = logging.getLogger("keyturn")
 
@@ -133,6 +148,276 @@ def inventory(
         print_json(report)
     else:
         render_inventory(report, Console())
+
+
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the plan and change nothing.")]
+
+
+@contextlib.contextmanager
+def _rotations(ctx: typer.Context, instance: str | None) -> Iterator[Rotations]:
+    options: GlobalOptions = ctx.obj
+    settings = load_settings(instance, options.config)
+    journal = Journal(make_engine(), load_secret_box())
+    client = N8nClient(settings.connection)
+    try:
+        yield Rotations(settings, client, journal, stdin=sys.stdin, on_step=_print_step)
+    finally:
+        client.close()
+        journal.close()
+
+
+def _print_step(step: str, detail: str) -> None:
+    stderr.print(Text.assemble((f"{step:>8} ", "bold cyan"), detail), highlight=False)
+
+
+@app.command()
+def rotate(
+    ctx: typer.Context,
+    credential: Annotated[str, typer.Argument(help="Credential id, or a name only one has.")],
+    new_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--new-secret",
+            help="Where the new value comes from: stdin, file:PATH, "
+            "env:VAR, generate[:LENGTH] or provider. Never the value itself.",
+            show_default=False,
+        ),
+    ] = None,
+    secret_field: Annotated[
+        str | None,
+        typer.Option(
+            "--field",
+            help="Credential data field to rotate (default: the type's "
+            "secret field, e.g. httpHeaderAuth value).",
+            show_default=False,
+        ),
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            "--provider",
+            help="Provider from keyturn.toml that issues, probes and revokes keys.",
+            show_default=False,
+        ),
+    ] = None,
+    grace: Annotated[
+        str | None,
+        typer.Option(
+            "--grace", help="Wait before revoking the old key (default 60s).", show_default=False
+        ),
+    ] = None,
+    verify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--verify",
+            help="Only these proofs: probe, n8n-test, webhook, "
+            "retry-failed, watch (default: every one available).",
+            show_default=False,
+        ),
+    ] = None,
+    probe_url: Annotated[
+        str | None,
+        typer.Option(
+            "--probe-url",
+            help="GET this URL with the secret applied; 2xx = works.",
+            show_default=False,
+        ),
+    ] = None,
+    probe_auth: Annotated[
+        str | None,
+        typer.Option(
+            "--probe-auth",
+            help="How the secret is sent: header:NAME, query:NAME, bearer or basic:USER.",
+            show_default=False,
+        ),
+    ] = None,
+    verify_webhook: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--verify-webhook",
+            help="Call this webhook path of a workflow that uses "
+            "the credential as proof (it really runs).",
+            show_default=False,
+        ),
+    ] = None,
+    watch: Annotated[
+        str | None,
+        typer.Option(
+            "--watch", help="Watch the next executions for this long as proof.", show_default=False
+        ),
+    ] = None,
+    current_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--current-secret",
+            help="SOURCE of the value now in n8n, so a failed "
+            "rotation can be rolled back (first rotation only).",
+            show_default=False,
+        ),
+    ] = None,
+    current_key_id: Annotated[
+        str | None,
+        typer.Option(
+            "--current-key-id",
+            help="The provider's id of the key now in use, to revoke it at finish.",
+            show_default=False,
+        ),
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            "--strategy",
+            help="in_place or replace (default: probe the instance).",
+            show_default=False,
+        ),
+    ] = None,
+    set_fields: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="FIELD=VALUE of a non-secret field, for replace.", show_default=False
+        ),
+    ] = None,
+    allow_unverified: Annotated[
+        bool, typer.Option("--allow-unverified", help="Rotate even with no proof available.")
+    ] = False,
+    allow_no_rollback: Annotated[
+        bool,
+        typer.Option(
+            "--allow-no-rollback",
+            help="Rotate even though the current value "
+            "is unknown, so a failure cannot be rolled back.",
+        ),
+    ] = False,
+    dry_run: DryRunOption = False,
+    instance: InstanceOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Rotate a credential: create, set, test, finish; roll back on any failure.
+
+    The new secret is saved (encrypted) before anything changes, proven to work before the old
+    one is revoked, and the n8n credential is updated in place so no workflow reference breaks.
+    """
+    if strategy not in (None, "in_place", "replace"):
+        raise ConfigError("--strategy takes in_place or replace.", None)
+    options = RotateOptions(
+        credential=credential,
+        new_secret=new_secret,
+        secret_field=secret_field,
+        provider=provider,
+        grace=grace,
+        verify=verify,
+        probe_url=probe_url,
+        probe_auth=probe_auth,
+        webhooks=verify_webhook or [],
+        watch=watch,
+        current_secret=current_secret,
+        current_key_id=current_key_id,
+        strategy=strategy,
+        set_fields=set_fields or [],
+        allow_unverified=allow_unverified,
+        allow_no_rollback=allow_no_rollback,
+    )
+    with _rotations(ctx, instance) as rotations:
+        if dry_run:
+            plan, _, _ = rotations.plan(options)
+            if json:
+                print_document({"dry_run": True, "plan": plan.as_dict()})
+            else:
+                render_plan(plan, Console(), "Rotation plan (dry run: nothing changed)")
+            return
+        outcome = rotations.rotate(options)
+    if json:
+        print_document(
+            {**rotation_document(outcome.rotation), "checks": [vars(c) for c in outcome.checks]}
+        )
+    else:
+        render_outcome(outcome, Console())
+
+
+@app.command()
+def status(ctx: typer.Context, instance: InstanceOption = None, json: JsonOption = False) -> None:
+    """List rotations in flight (interrupted or paused), with their last completed step."""
+    options: GlobalOptions = ctx.obj
+    settings = load_settings(instance, options.config)
+    journal = Journal(make_engine(), load_secret_box())
+    try:
+        rotations = journal.in_flight(settings.connection.name)
+        if json:
+            print_document({"in_flight": [rotation_document(r) for r in rotations]})
+        else:
+            render_rotations(rotations, Console(), "Rotations in flight")
+    finally:
+        journal.close()
+
+
+@app.command()
+def resume(
+    ctx: typer.Context,
+    rotation_id: Annotated[
+        str | None, typer.Argument(help="Rotation id (or its first 8 characters); default all.")
+    ] = None,
+    instance: InstanceOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Finish rotations interrupted by a crash, from their last completed step."""
+    with _rotations(ctx, instance) as rotations:
+        outcomes = rotations.resume(rotation_id)
+    if json:
+        print_document({"resumed": [rotation_document(o.rotation) for o in outcomes]})
+        return
+    if not outcomes:
+        Console().print("No rotation in flight.")
+    for outcome in outcomes:
+        render_outcome(outcome, Console())
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    credential: Annotated[str, typer.Argument(help="Credential id or name (or a rotation id).")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore even a key revoked at the provider.")
+    ] = False,
+    dry_run: DryRunOption = False,
+    instance: InstanceOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Undo a rotation in flight, or put a credential's previous value back into n8n."""
+    with _rotations(ctx, instance) as rotations:
+        if dry_run:
+            Console().print(f"Would roll back {credential!r} (dry run: nothing changed).")
+            return
+        rotation = rotations.rollback(credential, force=force)
+    if json:
+        print_document(rotation_document(rotation))
+    else:
+        Console().print(
+            f"Rolled back {rotation.credential_name!r} ({rotation.credential_id}): "
+            f"{rotation.status}."
+        )
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    credential: Annotated[
+        str | None, typer.Argument(help="Only this credential (id or name).")
+    ] = None,
+    instance: InstanceOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Show the audit trail: who rotated what, when, each step and its outcome."""
+    options: GlobalOptions = ctx.obj
+    settings = load_settings(instance, options.config)
+    journal = Journal(make_engine(), load_secret_box())
+    try:
+        events = journal.history(settings.connection.name, credential)
+        if json:
+            print_document({"events": [event_document(e) for e in events]})
+        else:
+            render_history(events, Console())
+    finally:
+        journal.close()
 
 
 @app.command()

@@ -11,12 +11,14 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keyturn.errors import ConfigError
+from keyturn.files import read_secret_file
+from keyturn.providers.http import HttpProviderConfig
 from keyturn.redact import register_secret
 
 CONFIG_FILE_NAME = "keyturn.toml"
@@ -39,11 +41,40 @@ class InstanceConfig(BaseModel):
         default=True, description="false to skip TLS checks, or the path of a CA bundle."
     )
     max_attempts: int = Field(default=3, ge=1, le=10)
+    strategy: Literal["auto", "in_place", "replace"] = Field(
+        default="auto",
+        description="How rotations update credentials: in place (PATCH), replace-and-repoint, "
+        "or auto (in place when the instance supports it).",
+    )
+    restart_command: str | None = Field(
+        default=None,
+        description="Command that restarts n8n, run by `keyturn rotate --restart` for $env "
+        "secrets; keyturn then waits for /healthz/readiness.",
+    )
 
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         return normalize_url(value)
+
+
+class RotationProfile(BaseModel):
+    """Rotation settings for one credential, as `[rotation."NAME or ID"]` in keyturn.toml.
+
+    Command-line options override them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str | None = None
+    provider: str | None = None
+    new_secret: str | None = Field(default=None, description="A SOURCE, e.g. provider.")
+    probe_url: str | None = None
+    probe_auth: str | None = None
+    grace: str | None = None
+    verify: list[str] | None = None
+    verify_webhooks: list[str] = Field(default_factory=list)
+    watch: str | None = None
 
 
 class FileConfig(BaseModel):
@@ -53,6 +84,8 @@ class FileConfig(BaseModel):
 
     default_instance: str | None = None
     instances: dict[str, InstanceConfig] = Field(default_factory=dict)
+    providers: dict[str, HttpProviderConfig] = Field(default_factory=dict)
+    rotation: dict[str, RotationProfile] = Field(default_factory=dict)
 
 
 class EnvSettings(BaseSettings):
@@ -82,6 +115,8 @@ class N8nConnection:
     timeout: float = 30.0
     verify_tls: bool | str = True
     max_attempts: int = 3
+    strategy: str = "auto"
+    restart_command: str | None = None
 
     @property
     def url_setting(self) -> str:
@@ -152,17 +187,40 @@ def _first_problem(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}"
 
 
+@dataclass(frozen=True)
+class Settings:
+    """The n8n instance to talk to, and the rest of keyturn.toml."""
+
+    connection: N8nConnection
+    file: FileConfig
+
+    def profile_for(self, credential_id: str, credential_name: str) -> RotationProfile:
+        """The `[rotation."..."]` section for a credential (by id, then name), or defaults."""
+        rotation = self.file.rotation
+        return rotation.get(credential_id) or rotation.get(credential_name) or RotationProfile()
+
+
+def load_settings(instance: str | None = None, config_path: Path | None = None) -> Settings:
+    env = load_env_settings()
+    file_path = find_config_file(config_path, env)
+    file_config = load_file_config(file_path)
+    return Settings(_pick_connection(instance, env, file_config, file_path), file_config)
+
+
 def resolve_connection(
     instance: str | None = None, config_path: Path | None = None
+) -> N8nConnection:
+    return load_settings(instance, config_path).connection
+
+
+def _pick_connection(
+    instance: str | None, env: EnvSettings, file_config: FileConfig, file_path: Path | None
 ) -> N8nConnection:
     """Pick the n8n instance to talk to and read its API key.
 
     With an instance name (`--instance` or `KEYTURN_INSTANCE`), keyturn.toml decides. Without one,
     `KEYTURN_N8N_URL` wins, then the file's `default_instance`, then its only instance.
     """
-    env = load_env_settings()
-    file_path = find_config_file(config_path, env)
-    file_config = load_file_config(file_path)
     name = instance or env.instance
     if name is not None:
         return _connection_from_file(name, file_config, file_path)
@@ -228,6 +286,8 @@ def _connection_from_file(name: str, config: FileConfig, path: Path | None) -> N
         timeout=settings.timeout,
         verify_tls=settings.verify_tls,
         max_attempts=settings.max_attempts,
+        strategy=settings.strategy,
+        restart_command=settings.restart_command,
     )
 
 
@@ -250,24 +310,3 @@ def _instance_api_key(name: str, settings: InstanceConfig) -> tuple[str, str]:
         f"Instance {name!r} has no API key source.",
         f"Set api_key_env or api_key_file under [instances.{name}] in keyturn.toml.",
     )
-
-
-def read_secret_file(path: Path, setting: str) -> str:
-    """Read a secret from a file (trailing newline removed); a clear error if that fails."""
-    try:
-        value = path.expanduser().read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{setting} points at {path}, which does not exist.", "Fix the path."
-        ) from None
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot read {path} ({setting}): {exc.strerror}.", "Check its permissions."
-        ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(
-            f"{path} ({setting}) is not UTF-8 text.", "Write the key as plain text."
-        ) from None
-    if not value:
-        raise ConfigError(f"{path} ({setting}) is empty.", "Write the key into the file.")
-    return value

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TextIO
 
-from keyturn.config import read_secret_file
 from keyturn.errors import ConfigError
+from keyturn.files import read_secret_file
 from keyturn.redact import register_secret
 
 SourceKind = Literal["stdin", "file", "env", "generate", "provider"]

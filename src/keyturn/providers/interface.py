@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from keyturn.errors import ExitCode, KeyturnError
+
+if TYPE_CHECKING:
+    from keyturn.verify.probe import AuthPlacement
 
 
 class Capability(StrEnum):
@@ -49,6 +52,11 @@ class SecretProvider(Protocol):
 
     @property
     def capabilities(self) -> frozenset[Capability]: ...
+
+    @property
+    def probe_placement(self) -> AuthPlacement | None:
+        """How the provider's probe sends a key: how a credential for it must send it too."""
+        ...
 
     def issue(self, context: IssueContext) -> IssuedSecret:
         """Create a new secret. The same idempotency token must never issue two."""

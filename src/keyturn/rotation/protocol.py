@@ -1,0 +1,324 @@
+"""The staged rotation protocol: create, set, test, finish (and rollback). Resumable.
+
+Modelled on AWS Secrets Manager's rotation functions and a write-ahead log:
+
+1. create: obtain the pending secret and commit it (encrypted) to the journal before anything
+   outside keyturn changes; probe it directly, so a bad value never reaches a workflow.
+2. set: put it into n8n (in place, or replace and repoint). The old secret stays valid at the
+   provider throughout.
+3. test: prove the new secret works in n8n, by every means available.
+4. finish: after the grace period, revoke the old secret at the provider and move the labels
+   (pending -> current -> previous).
+
+Each step first checks whether its work is already done, and the journal records each step
+once it is complete, so `keyturn resume` after a crash (even SIGKILL) continues safely.
+A failed step before finish rolls everything back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TextIO
+
+from keyturn.errors import ExitCode, KeyturnError
+from keyturn.n8n.client import N8nClient
+from keyturn.n8n.errors import N8nError
+from keyturn.providers.interface import Capability, IssueContext, ProviderError, SecretProvider
+from keyturn.rotation.journal import Journal, Label, Rotation, Status, Step
+from keyturn.rotation.strategies import REPLACE, Strategy
+from keyturn.secret_sources import parse_source, read_source
+from keyturn.verify.checks import PROBE, CheckResult, VerificationPlan, Verifier
+
+log = logging.getLogger(__name__)
+
+CRASH_HOOK = "KEYTURN_TEST_CRASH_AFTER"  # test-only: SIGKILL keyturn right after this step
+
+
+class RotationFailed(KeyturnError):
+    """The rotation was rolled back: n8n and the provider are as they were."""
+
+    exit_code = ExitCode.ROTATION_FAILED
+
+
+class RotationPaused(KeyturnError):
+    """The rotation could neither finish nor roll back now; the journal keeps it for later."""
+
+    exit_code = ExitCode.N8N
+
+
+@dataclass
+class Outcome:
+    rotation: Rotation
+    checks: list[CheckResult] = field(default_factory=list)
+
+
+@dataclass
+class ProtocolDeps:
+    """Everything the protocol talks to, handed in so tests can use real servers or fakes."""
+
+    client: N8nClient
+    journal: Journal
+    strategy: Strategy
+    provider: SecretProvider | None
+    probe: Callable[[str], object] | None = None
+    stdin: TextIO | None = None
+    sleep: Callable[[float], None] = time.sleep
+    on_step: Callable[[str, str], None] = lambda step, detail: None
+
+
+class RotationProtocol:
+    def __init__(self, deps: ProtocolDeps, verifier: Verifier) -> None:
+        self.deps = deps
+        self.client = deps.client
+        self.journal = deps.journal
+        self.verifier = verifier
+
+    # -- driver ----------------------------------------------------------------------------
+
+    def run(self, rotation: Rotation) -> Outcome:
+        """Carry a rotation from its last completed step to the end (or roll it back)."""
+        outcome = Outcome(rotation)
+        try:
+            if rotation.step == Step.STARTED:
+                self.create_secret(rotation)
+            if rotation.step == Step.CREATED:
+                self.set_secret(rotation)
+            if rotation.step == Step.SET:
+                outcome.checks = self.test_secret(rotation)
+        except (KeyturnError, N8nError) as exc:
+            self._roll_back_after(rotation, exc)
+        if rotation.step == Step.TESTED:
+            self.finish_secret(rotation)
+        return outcome
+
+    def _roll_back_after(self, rotation: Rotation, exc: KeyturnError) -> None:
+        reason = exc.message
+        try:
+            self.rollback(rotation, reason)
+        except (N8nError, ProviderError) as rollback_error:
+            rotation.error = f"{reason}; rollback failed: {rollback_error.message}"
+            self.journal.save(rotation)
+            self.journal.audit(rotation, "rollback", "paused", rotation.error)
+            raise RotationPaused(
+                f"Rotation {rotation.short_id} of {rotation.credential_name!r} failed ({reason}) "
+                f"and could not be rolled back yet ({rollback_error.message}).",
+                f"When the cause is fixed, run `keyturn resume {rotation.short_id}` or "
+                f"`keyturn rollback {rotation.credential_id}`.",
+            ) from None
+        failure = RotationFailed(
+            f"Rotation of {rotation.credential_name!r} was rolled back: {reason}",
+            "n8n and the provider are as they were before; the old secret still works.",
+        )
+        if isinstance(exc, ProviderError):
+            failure.exit_code = ExitCode.PROVIDER
+        raise failure from None
+
+    # -- 1. create -------------------------------------------------------------------------
+
+    def create_secret(self, rotation: Rotation) -> None:
+        if rotation.pending_secret is None:
+            value, key_id, origin = self._obtain_pending(rotation)
+            rotation.pending_secret, rotation.pending_fingerprint = self.journal.encrypt(value)
+            rotation.pending_key_id = key_id
+            self.journal.save(rotation)  # write-ahead: saved before anything outside changes
+            self.journal.set_label(
+                rotation.instance, rotation.credential_id, Label.PENDING, value, key_id, rotation.id
+            )
+            self._record(
+                rotation, "create", "ok", f"pending {rotation.pending_fingerprint} from {origin}"
+            )
+        pending = self._pending(rotation)
+        if rotation.previous_fingerprint == rotation.pending_fingerprint:
+            raise RotationFailed("The new secret is the same as the current one.", None)
+        if PROBE in rotation.plan.get("verify", []) and self.deps.probe is not None:
+            result = self.deps.probe(pending)
+            ok, detail = getattr(result, "ok", False), getattr(result, "detail", "")
+            self._record(rotation, "create", "probe-ok" if ok else "probe-failed", detail)
+            if not ok:
+                raise RotationFailed(f"the new secret does not work ({detail})", None)
+        self._complete(rotation, Step.CREATED)
+
+    def _obtain_pending(self, rotation: Rotation) -> tuple[str, str | None, str]:
+        source = parse_source(rotation.plan["source"])
+        if source.kind == "provider":
+            provider = self._provider(Capability.ISSUE)
+            issued = provider.issue(
+                IssueContext(
+                    idempotency_token=rotation.idempotency_token,
+                    credential_id=rotation.credential_id,
+                    credential_name=rotation.credential_name,
+                )
+            )
+            return issued.value, issued.key_id, f"provider {provider.name}"
+        if source.kind == "stdin" and rotation.plan.get("resumed"):
+            raise RotationFailed(
+                "The new secret came from stdin and was never saved, so it cannot be read again.",
+                f"Run `keyturn rollback {rotation.credential_id}` and start a new rotation.",
+            )
+        return read_source(source, self.deps.stdin), None, source.describe()
+
+    # -- 2. set ----------------------------------------------------------------------------
+
+    def set_secret(self, rotation: Rotation) -> None:
+        rotation.plan = {**rotation.plan, "set_attempted": True}
+        self.journal.save(rotation)  # write-ahead: a rollback must know n8n may have changed
+        self.deps.strategy.set(rotation, self._pending(rotation))
+        rotation.set_at = datetime.now(UTC)
+        self._record(
+            rotation,
+            "set",
+            "ok",
+            f"{self.deps.strategy.name}: n8n credential "
+            f"{self.deps.strategy.live_credential_id(rotation)} now holds "
+            f"{rotation.pending_fingerprint}",
+        )
+        self._complete(rotation, Step.SET)
+
+    # -- 3. test ---------------------------------------------------------------------------
+
+    def test_secret(self, rotation: Rotation) -> list[CheckResult]:
+        plan = VerificationPlan(
+            modes=list(rotation.plan.get("verify", [])),
+            webhooks=list(rotation.plan.get("webhooks", [])),
+            watch_seconds=float(rotation.plan.get("watch_seconds", 0)),
+            failed_execution_ids=list(rotation.plan.get("failed_executions", [])),
+        )
+        checks = self.verifier.run(
+            plan,
+            self._pending(rotation),
+            self.deps.strategy.live_credential_id(rotation),
+            list(rotation.plan.get("workflow_ids", [])),
+            rotation.set_at or rotation.created_at,
+        )
+        for check in checks:
+            self._record(
+                rotation, "test", "ok" if check.ok else "failed", f"{check.means}: {check.detail}"
+            )
+        rotation.plan = {**rotation.plan, "checks": [vars(check) for check in checks]}
+        failed = [check for check in checks if not check.ok]
+        if failed:
+            raise RotationFailed(f"verification failed: {failed[0].detail}", None)
+        if not checks and not rotation.plan.get("allow_unverified"):
+            raise RotationFailed("no verification ran", None)
+        self._complete(rotation, Step.TESTED)
+        return checks
+
+    # -- 4. finish -------------------------------------------------------------------------
+
+    def finish_secret(self, rotation: Rotation) -> None:
+        self._wait_grace(rotation)
+        try:
+            self._revoke_old(rotation)
+            self.deps.strategy.finish(rotation)
+        except (ProviderError, N8nError) as exc:
+            rotation.error = exc.message
+            self.journal.save(rotation)
+            self._record(rotation, "finish", "paused", exc.message)
+            raise RotationPaused(
+                f"The new secret of {rotation.credential_name!r} works and is in n8n, but the "
+                f"finish step failed: {exc.message}",
+                f"Run `keyturn resume {rotation.short_id}` when the cause is fixed.",
+            ) from None
+        live_id = self.deps.strategy.live_credential_id(rotation)
+        if self.deps.strategy.name == REPLACE and live_id != rotation.credential_id:
+            self.journal.move_labels(rotation.instance, rotation.credential_id, live_id)
+        self.journal.promote_labels(rotation, live_id)
+        rotation.step = Step.FINISHED
+        rotation.error = None
+        self.journal.close_rotation(rotation, Status.COMPLETED)
+        self._record(rotation, "finish", "ok", f"current is now {rotation.pending_fingerprint}")
+        self._crash_point(Step.FINISHED)
+
+    def _wait_grace(self, rotation: Rotation) -> None:
+        grace = float(rotation.plan.get("grace_seconds", 0))
+        start = rotation.set_at or rotation.updated_at
+        remaining = grace - (datetime.now(UTC) - _aware(start)).total_seconds()
+        if remaining > 0:
+            self.deps.on_step("grace", f"waiting {remaining:.0f}s for in-flight executions")
+            self.deps.sleep(remaining)
+
+    def _revoke_old(self, rotation: Rotation) -> None:
+        provider = self.deps.provider
+        if rotation.previous_key_id is None:
+            if provider is not None and Capability.REVOKE in provider.capabilities:
+                self._record(
+                    rotation,
+                    "finish",
+                    "skipped",
+                    "old key's id at the provider is unknown: revoke it by hand",
+                )
+            return
+        if provider is None or Capability.REVOKE not in provider.capabilities:
+            return
+        provider.revoke(rotation.previous_key_id)
+        self._record(
+            rotation,
+            "finish",
+            "revoked",
+            f"old key {rotation.previous_key_id} "
+            f"({rotation.previous_fingerprint}) at {provider.name}",
+        )
+
+    # -- rollback --------------------------------------------------------------------------
+
+    def rollback(self, rotation: Rotation, reason: str) -> None:
+        """Undo an unfinished rotation: old value back into n8n, pending revoked."""
+        if rotation.status != Status.IN_PROGRESS:
+            return
+        if rotation.plan.get("set_attempted"):
+            previous = self.journal.decrypt(rotation.previous_secret)
+            self.deps.strategy.restore(rotation, previous)
+            self._record(
+                rotation,
+                "rollback",
+                "restored",
+                f"n8n credential holds {rotation.previous_fingerprint or 'the old value'}",
+            )
+        provider = self.deps.provider
+        if rotation.pending_key_id and provider and Capability.REVOKE in provider.capabilities:
+            provider.revoke(rotation.pending_key_id)
+            self._record(rotation, "rollback", "revoked", f"pending key {rotation.pending_key_id}")
+        self.journal.close_rotation(rotation, Status.ROLLED_BACK, reason)
+        self._record(rotation, "rollback", "rolled_back", reason)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _pending(self, rotation: Rotation) -> str:
+        value = self.journal.decrypt(rotation.pending_secret)
+        assert value is not None
+        return value
+
+    def _provider(self, capability: Capability) -> SecretProvider:
+        provider = self.deps.provider
+        if provider is None or capability not in provider.capabilities:
+            raise ProviderError(
+                f"No provider that can {capability.value} is configured for this rotation.",
+                "Name one with --provider (see docs/providers/http.md).",
+            )
+        return provider
+
+    def _complete(self, rotation: Rotation, step: Step) -> None:
+        rotation.step = step
+        rotation.error = None
+        self.journal.save(rotation)
+        self._crash_point(step)
+
+    def _record(self, rotation: Rotation, step: str, outcome: str, detail: str) -> None:
+        self.journal.audit(rotation, step, outcome, detail)
+        self.deps.on_step(step, f"{outcome}: {detail}")
+        log.info("rotation %s %s %s: %s", rotation.short_id, step, outcome, detail)
+
+    @staticmethod
+    def _crash_point(step: Step) -> None:
+        if os.environ.get(CRASH_HOOK) == step.value:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,513 @@
+"""From what the user asked to a planned, journaled rotation; and resume, rollback, status.
+
+The CLI calls these functions; they build the pieces (provider, strategy, verifier) and hand
+them to the protocol, which never sees the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+
+from keyturn.config import Settings
+from keyturn.credential_types import credential_type, secret_field_for
+from keyturn.durations import format_duration, parse_duration
+from keyturn.errors import ConfigError, ExitCode, KeyturnError
+from keyturn.n8n.client import N8nClient
+from keyturn.n8n.models import Credential
+from keyturn.n8n.usage import FlagCode, build_usage_index
+from keyturn.providers.interface import Capability, ProbeResult, SecretProvider
+from keyturn.providers.registry import build_provider
+from keyturn.rotation.journal import Journal, Label, Rotation, Status, Step
+from keyturn.rotation.protocol import Outcome, ProtocolDeps, RotationProtocol
+from keyturn.rotation.strategies import (
+    IN_PLACE,
+    REPLACE,
+    Strategy,
+    choose_strategy,
+    strategy_by_name,
+)
+from keyturn.secret_sources import parse_source, read_source
+from keyturn.verify.checks import (
+    PROBE,
+    VerificationPlan,
+    Verifier,
+    parse_modes,
+    plan_verification,
+)
+from keyturn.verify.probe import AuthPlacement, parse_auth, placement_for, probe_url
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = "60s"
+_GENERIC_REQUIRED = {"httpHeaderAuth": "name", "httpQueryAuth": "name", "httpBasicAuth": "user"}
+
+
+class CredentialNotFound(KeyturnError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+@dataclass
+class RotateOptions:
+    """What `keyturn rotate` was asked; None means "from keyturn.toml, or the default"."""
+
+    credential: str
+    new_secret: str | None = None
+    secret_field: str | None = None
+    provider: str | None = None
+    grace: str | None = None
+    verify: list[str] | None = None
+    probe_url: str | None = None
+    probe_auth: str | None = None
+    webhooks: list[str] = field(default_factory=list)
+    watch: str | None = None
+    current_secret: str | None = None
+    current_key_id: str | None = None
+    strategy: str | None = None
+    set_fields: list[str] = field(default_factory=list)
+    allow_unverified: bool = False
+    allow_no_rollback: bool = False
+
+
+@dataclass
+class RotationPlan:
+    """Everything a rotation will do, shown by --dry-run and stored in the journal."""
+
+    instance: str
+    credential_id: str
+    credential_name: str
+    credential_type: str
+    secret_field: str
+    source: str
+    provider: str | None
+    provider_capabilities: list[str]
+    strategy: str
+    grace_seconds: float
+    verify: list[str]
+    probe_url: str | None
+    probe_auth: str | None
+    webhooks: list[str]
+    watch_seconds: float
+    failed_executions: list[str]
+    workflow_ids: list[str]
+    usages: list[str]
+    rollback: str
+    revoke: str
+    warnings: list[str]
+    allow_unverified: bool
+    extra_data: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[tuple[str, str]]:
+        verification = ", ".join(self.verify) or "NONE (--allow-unverified)"
+        if self.probe_url:
+            verification += f"; probe GET {self.probe_url} ({self.probe_auth})"
+        if self.webhooks:
+            verification += f"; webhooks {', '.join(self.webhooks)}"
+        provider = "-"
+        if self.provider:
+            provider = f"{self.provider} ({', '.join(self.provider_capabilities) or 'nothing'})"
+        return [
+            (
+                "credential",
+                f"{self.credential_name} ({self.credential_id}, {self.credential_type})",
+            ),
+            ("field", self.secret_field),
+            ("new secret", self.source),
+            ("provider", provider),
+            ("strategy", _strategy_text(self.strategy, self.secret_field)),
+            ("affects", "; ".join(self.usages) or "no workflow uses it"),
+            ("verification", verification),
+            ("rollback", self.rollback),
+            ("revoke old", f"{self.revoke} after a grace of {format_duration(self.grace_seconds)}"),
+            *[("warning", warning) for warning in self.warnings],
+        ]
+
+
+def _strategy_text(strategy: str, field_name: str) -> str:
+    if strategy == IN_PLACE:
+        return f"update in place (partial PATCH of {field_name!r} only; ids unchanged)"
+    return "replace and repoint (new credential, nodes repointed, old deleted at finish)"
+
+
+def find_credential(client: N8nClient, wanted: str) -> Credential:
+    """A credential by id, or by a name that only one credential has."""
+    credentials = client.list_credentials()
+    by_id = [c for c in credentials if c.id == wanted]
+    if by_id:
+        return by_id[0]
+    named = [c for c in credentials if c.name == wanted]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        ids = ", ".join(f"{c.id} ({c.type})" for c in named)
+        raise CredentialNotFound(
+            f"{len(named)} credentials are named {wanted!r}: {ids}.",
+            "Name the one to rotate by its id.",
+        )
+    raise CredentialNotFound(
+        f"n8n has no credential with the id or name {wanted!r}.",
+        "`keyturn inventory` lists credentials with their ids.",
+    )
+
+
+class Rotations:
+    """The rotation commands for one instance: plan, rotate, resume, rollback."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: N8nClient,
+        journal: Journal,
+        stdin: TextIO | None = None,
+        on_step: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.journal = journal
+        self.stdin = stdin
+        self.on_step = on_step or (lambda step, detail: None)
+        self.instance = settings.connection.name
+
+    # -- planning --------------------------------------------------------------------------
+
+    def plan(self, options: RotateOptions) -> tuple[RotationPlan, Strategy, SecretProvider | None]:
+        credential = find_credential(self.client, options.credential)
+        profile = self.settings.profile_for(credential.id, credential.name)
+        field_name = secret_field_for(credential.type, options.secret_field or profile.field)
+        provider_name = options.provider or profile.provider
+        provider = build_provider(provider_name, self.settings.file) if provider_name else None
+        source = options.new_secret or profile.new_secret or ("provider" if provider else None)
+        if source is None:
+            raise ConfigError(
+                "Say where the new secret comes from with --new-secret "
+                "(stdin, file:PATH, env:VAR, generate[:LENGTH] or provider).",
+                None,
+            )
+        parsed_source = parse_source(source)
+        if parsed_source.kind == "provider" and (
+            provider is None or Capability.ISSUE not in provider.capabilities
+        ):
+            raise ConfigError(
+                "--new-secret provider needs a provider that can issue keys.",
+                "Name one with --provider (see docs/providers/http.md).",
+            )
+        strategy = choose_strategy(
+            self.client, self.journal, self.settings.connection.strategy, options.strategy
+        )
+        probe_url_value = options.probe_url or profile.probe_url
+        auth_text = options.probe_auth or profile.probe_auth
+        placement = self._placement(credential, probe_url_value, auth_text) or (
+            provider.probe_placement if provider else None
+        )
+        index = build_usage_index([credential], self.client.list_workflows())
+        usages = index.usages_of(credential.id)
+        workflow_ids = sorted({u.workflow_id for u in usages if u.workflow_id})
+        can_probe = bool(probe_url_value) or bool(
+            provider and Capability.PROBE in provider.capabilities
+        )
+        verification = plan_verification(
+            self.client,
+            credential_id=credential.id,
+            cred_type=credential.type,
+            workflow_ids=workflow_ids,
+            can_probe=can_probe,
+            webhooks=options.webhooks or profile.verify_webhooks,
+            watch_seconds=parse_duration(options.watch or profile.watch or "0s", "--watch"),
+            requested=parse_modes(options.verify or profile.verify),
+        )
+        self._refuse_blind(verification, options.allow_unverified)
+        extra_data = self._extra_data(credential, strategy, placement, options.set_fields)
+        rollback, revoke = self._rollback_and_revoke(credential, options, provider)
+        if (
+            strategy.name == IN_PLACE
+            and rollback.startswith("IMPOSSIBLE")
+            and not options.allow_no_rollback
+        ):
+            raise ConfigError(
+                f"keyturn does not know the current value of {credential.name!r}, so it could not "
+                "put it back if the new one fails (n8n's API never returns credential data).",
+                "Give it once with --current-secret SOURCE (keyturn keeps it encrypted from then "
+                "on), or accept the risk with --allow-no-rollback.",
+            )
+        plan = RotationPlan(
+            instance=self.instance,
+            credential_id=credential.id,
+            credential_name=credential.name,
+            credential_type=credential.type,
+            secret_field=field_name,
+            source=parsed_source.describe(),
+            provider=provider.name if provider else None,
+            provider_capabilities=sorted(provider.capabilities) if provider else [],
+            strategy=strategy.name,
+            grace_seconds=parse_duration(
+                options.grace or profile.grace or DEFAULT_GRACE, "--grace"
+            ),
+            verify=verification.modes,
+            probe_url=probe_url_value,
+            probe_auth=placement.describe() if placement else None,
+            webhooks=verification.webhooks,
+            watch_seconds=verification.watch_seconds,
+            failed_executions=verification.failed_execution_ids,
+            workflow_ids=workflow_ids,
+            usages=[
+                f"{u.workflow_name} > {u.node_name} ({'active' if u.active else 'inactive'})"
+                for u in usages
+            ],
+            rollback=rollback,
+            revoke=revoke,
+            warnings=self._warnings(index.flags, credential),
+            allow_unverified=options.allow_unverified,
+            extra_data=extra_data,
+        )
+        return plan, strategy, provider
+
+    def _placement(
+        self, credential: Credential, url: str | None, auth_text: str | None
+    ) -> AuthPlacement | None:
+        explicit = parse_auth(auth_text) if auth_text else None
+        if url is None:
+            return explicit
+        return placement_for(credential.type, explicit)
+
+    @staticmethod
+    def _refuse_blind(verification: VerificationPlan, allow_unverified: bool) -> None:
+        if verification.empty and not allow_unverified:
+            raise ConfigError(
+                "keyturn has no way to prove the new secret works, and will not rotate blind.",
+                "Add --probe-url URL --probe-auth header:NAME, a provider with a probe, "
+                "--verify-webhook PATH or --watch DURATION; or accept the risk with "
+                "--allow-unverified.",
+            )
+
+    def _extra_data(
+        self,
+        credential: Credential,
+        strategy: Strategy,
+        placement: AuthPlacement | None,
+        set_fields: list[str],
+    ) -> dict[str, str]:
+        """Non-secret fields a replacement credential needs (n8n never returns them)."""
+        data = placement.credential_data(credential.type) if placement else {}
+        for item in set_fields:
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                raise ConfigError(f"--set {item!r} is not FIELD=VALUE.", None)
+            known = credential_type(credential.type)
+            if known and known.secret_fields and name in known.secret_fields:
+                raise ConfigError(
+                    f"--set cannot carry the secret field {name!r}: it would show on the "
+                    "command line.",
+                    "Secrets come from --new-secret SOURCE only.",
+                )
+            data[name] = value
+        required = _GENERIC_REQUIRED.get(credential.type)
+        if strategy.name == REPLACE and required and required not in data:
+            raise ConfigError(
+                f"Replacing a {credential.type} credential needs its {required!r} field, which "
+                "n8n's API never returns.",
+                f"Give it with --set {required}=VALUE (or --probe-auth).",
+            )
+        return data
+
+    def _rollback_and_revoke(
+        self, credential: Credential, options: RotateOptions, provider: SecretProvider | None
+    ) -> tuple[str, str]:
+        current = self.journal.label(self.instance, credential.id, Label.CURRENT)
+        if options.current_secret:
+            given = parse_source(options.current_secret, "--current-secret")
+            rollback = f"previous value from {given.describe()}"
+        elif current is not None:
+            rollback = f"previous value known to keyturn ({current.fingerprint})"
+        else:
+            rollback = "IMPOSSIBLE: the current value is unknown to keyturn"
+        key_id = options.current_key_id or (current.provider_key_id if current else None)
+        if provider is None or Capability.REVOKE not in provider.capabilities:
+            revoke = "nothing (no provider that can revoke)"
+        elif key_id:
+            revoke = f"key {key_id} at {provider.name}"
+        else:
+            revoke = "nothing: the old key's id is unknown (give --current-key-id)"
+        return rollback, revoke
+
+    def _warnings(self, flags: list[Any], credential: Credential) -> list[str]:
+        warnings = [
+            flag.message
+            for flag in flags
+            if flag.code in (FlagCode.DUPLICATE_NAME,) and flag.credential_id == credential.id
+        ]
+        env_nodes = [
+            f"{flag.workflow_name} > {flag.node_name}"
+            for flag in build_usage_index([], self.client.list_workflows()).flags
+            if flag.code is FlagCode.ENV_SECRET
+        ]
+        if env_nodes:
+            restart = self.settings.connection.restart_command
+            warnings.append(
+                f"{len(env_nodes)} node(s) read secrets from $env ({', '.join(env_nodes[:3])}): "
+                "rotating a credential does not change them; n8n must restart to see a new "
+                + ("value (restart_command is configured)." if restart else "value.")
+            )
+        return warnings
+
+    # -- running ---------------------------------------------------------------------------
+
+    def rotate(self, options: RotateOptions) -> Outcome:
+        plan, strategy, provider = self.plan(options)
+        current = self.journal.label(self.instance, plan.credential_id, Label.CURRENT)
+        previous_value = (
+            read_source(parse_source(options.current_secret, "--current-secret"), self.stdin)
+            if options.current_secret
+            else self.journal.decrypt(current.secret if current else None)
+        )
+        rotation = self.journal.start_rotation(
+            instance=self.instance,
+            credential_id=plan.credential_id,
+            credential_name=plan.credential_name,
+            credential_type=plan.credential_type,
+            field=plan.secret_field,
+            strategy=plan.strategy,
+            provider=plan.provider,
+            plan=plan.as_dict(),
+        )
+        if previous_value is not None:
+            rotation.previous_secret, rotation.previous_fingerprint = self.journal.encrypt(
+                previous_value
+            )
+        rotation.previous_key_id = options.current_key_id or (
+            current.provider_key_id if current else None
+        )
+        self.journal.save(rotation)
+        self.journal.audit(
+            rotation,
+            "start",
+            "ok",
+            f"strategy {plan.strategy}; verify {', '.join(plan.verify) or 'none'}",
+        )
+        return self._protocol(rotation, strategy, provider).run(rotation)
+
+    def resume(self, rotation_id: str | None) -> list[Outcome]:
+        rotations = self._in_flight(rotation_id)
+        outcomes = []
+        for rotation in rotations:
+            rotation.plan = {**rotation.plan, "resumed": True}
+            self.journal.save(rotation)
+            self.journal.audit(rotation, "resume", "ok", f"from step {rotation.step}")
+            provider = self._provider_of(rotation)
+            strategy = strategy_by_name(self.client, self.journal, rotation.strategy)
+            outcomes.append(self._protocol(rotation, strategy, provider).run(rotation))
+        return outcomes
+
+    def rollback(self, credential_ref: str, force: bool = False) -> Rotation:
+        """Undo the in-flight rotation of a credential, or restore its previous value."""
+        in_flight = [
+            r
+            for r in self.journal.in_flight(self.instance)
+            if credential_ref in (r.credential_id, r.credential_name, r.id, r.short_id)
+        ]
+        if in_flight:
+            rotation = in_flight[0]
+            provider = self._provider_of(rotation)
+            strategy = strategy_by_name(self.client, self.journal, rotation.strategy)
+            self._protocol(rotation, strategy, provider).rollback(
+                rotation, "rolled back by request"
+            )
+            return rotation
+        return self._restore_previous(credential_ref, force)
+
+    def _restore_previous(self, credential_ref: str, force: bool) -> Rotation:
+        credential = find_credential(self.client, credential_ref)
+        previous = self.journal.label(self.instance, credential.id, Label.PREVIOUS)
+        current = self.journal.label(self.instance, credential.id, Label.CURRENT)
+        if previous is None or current is None:
+            raise CredentialNotFound(
+                f"keyturn has no previous value of {credential.name!r} to restore.",
+                "Only a credential keyturn rotated has one (see `keyturn history`).",
+            )
+        last = self.journal.rotations(self.instance, credential.id)[-1]
+        if last.previous_key_id and last.plan.get("provider") and not force:
+            raise ConfigError(
+                f"The previous key of {credential.name!r} ({previous.fingerprint}) was revoked at "
+                f"provider {last.plan['provider']} when the rotation finished: restoring it would "
+                "break every workflow that uses it.",
+                "Rotate to a new key instead, or pass --force if you re-enabled it.",
+            )
+        field_name = last.field
+        value = self.journal.decrypt(previous.secret)
+        assert value is not None
+        strategy = strategy_by_name(self.client, self.journal, IN_PLACE)
+        record = self.journal.start_rotation(
+            instance=self.instance,
+            credential_id=credential.id,
+            credential_name=credential.name,
+            credential_type=credential.type,
+            field=field_name,
+            strategy=IN_PLACE,
+            provider=None,
+            plan={"source": "journal:previous", "restore": True},
+        )
+        strategy.set(record, value)
+        record.pending_secret, record.pending_fingerprint = previous.secret, previous.fingerprint
+        record.previous_secret, record.previous_fingerprint = current.secret, current.fingerprint
+        record.pending_key_id, record.previous_key_id = (
+            previous.provider_key_id,
+            current.provider_key_id,
+        )
+        record.step = Step.FINISHED
+        self.journal.promote_labels(record, credential.id)
+        self.journal.close_rotation(record, Status.COMPLETED)
+        self.journal.audit(
+            record, "rollback", "restored", f"{previous.fingerprint} is current again"
+        )
+        return record
+
+    def _in_flight(self, rotation_id: str | None) -> list[Rotation]:
+        if rotation_id:
+            rotation = self.journal.get(rotation_id)
+            if rotation is None:
+                raise CredentialNotFound(
+                    f"No rotation {rotation_id!r} in the journal.",
+                    "`keyturn status` lists rotations in flight.",
+                )
+            if rotation.status != Status.IN_PROGRESS:
+                raise ConfigError(
+                    f"Rotation {rotation.short_id} is {rotation.status}, not in flight.", None
+                )
+            return [rotation]
+        return self.journal.in_flight(self.instance)
+
+    def _provider_of(self, rotation: Rotation) -> SecretProvider | None:
+        return build_provider(rotation.provider, self.settings.file) if rotation.provider else None
+
+    def _protocol(
+        self, rotation: Rotation, strategy: Strategy, provider: SecretProvider | None
+    ) -> RotationProtocol:
+        probe = self._probe_function(rotation, provider)
+        deps = ProtocolDeps(
+            client=self.client,
+            journal=self.journal,
+            strategy=strategy,
+            provider=provider,
+            probe=probe,
+            stdin=self.stdin,
+            on_step=self.on_step,
+        )
+        return RotationProtocol(deps, Verifier(self.client, probe))
+
+    @staticmethod
+    def _probe_function(
+        rotation: Rotation, provider: SecretProvider | None
+    ) -> Callable[[str], ProbeResult] | None:
+        if PROBE not in rotation.plan.get("verify", []):
+            return None
+        url, auth = rotation.plan.get("probe_url"), rotation.plan.get("probe_auth")
+        if url and auth:
+            placement = parse_auth(auth)
+            return lambda secret: probe_url(url, secret, placement)
+        if provider is not None and Capability.PROBE in provider.capabilities:
+            return provider.probe
+        return None

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from keyturn.errors import ExitCode
 from keyturn.sandbox.demo_provider import DemoProvider
 from tests.conftest import N8nHandle, Partner, make_partner
 
@@ -94,7 +93,7 @@ def test_dry_run_changes_nothing(partner: Partner, run_cli: Any) -> None:
     assert plan["strategy"] == "in_place"
     assert plan["verify"] == ["probe", "webhook"]
     assert plan["revoke"] == f"key {partner.key_id} at partner"
-    assert plan["usages"] == [f"Partner sync httpHeaderAuth > Call partner API (active)"]
+    assert plan["usages"] == ["Partner sync httpHeaderAuth > Call partner API (active)"]
     assert partner.key_states() == before
     table = run_cli(
         *[a for a in rotate_args(partner, "--dry-run") if a != "--json"], env=partner.env

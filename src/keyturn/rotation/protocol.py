@@ -68,6 +68,7 @@ class ProtocolDeps:
     provider: SecretProvider | None
     probe: Callable[[str], object] | None = None
     stdin: TextIO | None = None
+    preloaded_secret: str | None = None  # a stdin/file/env/generate value read before start
     sleep: Callable[[float], None] = time.sleep
     on_step: Callable[[str, str], None] = lambda step, detail: None
 
@@ -146,6 +147,8 @@ class RotationProtocol:
 
     def _obtain_pending(self, rotation: Rotation) -> tuple[str, str | None, str]:
         source = parse_source(rotation.plan["source"])
+        if self.deps.preloaded_secret is not None:
+            return self.deps.preloaded_secret, None, source.describe()
         if source.kind == "provider":
             provider = self._provider(Capability.ISSUE)
             issued = provider.issue(
@@ -155,6 +158,7 @@ class RotationProtocol:
                     credential_name=rotation.credential_name,
                 )
             )
+            self._crash_point("issued")
             return issued.value, issued.key_id, f"provider {provider.name}"
         if source.kind == "stdin" and rotation.plan.get("resumed"):
             raise RotationFailed(
@@ -220,11 +224,13 @@ class RotationProtocol:
             rotation.error = exc.message
             self.journal.save(rotation)
             self._record(rotation, "finish", "paused", exc.message)
-            raise RotationPaused(
+            paused = RotationPaused(
                 f"The new secret of {rotation.credential_name!r} works and is in n8n, but the "
                 f"finish step failed: {exc.message}",
                 f"Run `keyturn resume {rotation.short_id}` when the cause is fixed.",
-            ) from None
+            )
+            paused.exit_code = exc.exit_code
+            raise paused from None
         live_id = self.deps.strategy.live_credential_id(rotation)
         if self.deps.strategy.name == REPLACE and live_id != rotation.credential_id:
             self.journal.move_labels(rotation.instance, rotation.credential_id, live_id)
@@ -315,8 +321,8 @@ class RotationProtocol:
         log.info("rotation %s %s %s: %s", rotation.short_id, step, outcome, detail)
 
     @staticmethod
-    def _crash_point(step: Step) -> None:
-        if os.environ.get(CRASH_HOOK) == step.value:
+    def _crash_point(step: str) -> None:
+        if os.environ.get(CRASH_HOOK) == step:
             os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -358,6 +358,11 @@ class Rotations:
 
     def rotate(self, options: RotateOptions) -> Outcome:
         plan, strategy, provider = self.plan(options)
+        source = parse_source(plan.source)
+        if source.kind == "stdin" and options.current_secret == "stdin":
+            raise ConfigError("--new-secret and --current-secret cannot both read stdin.", None)
+        # Read a given value before anything is recorded: a bad source changes nothing.
+        preloaded = read_source(source, self.stdin) if source.kind != "provider" else None
         current = self.journal.label(self.instance, plan.credential_id, Label.CURRENT)
         previous_value = (
             read_source(parse_source(options.current_secret, "--current-secret"), self.stdin)
@@ -388,7 +393,7 @@ class Rotations:
             "ok",
             f"strategy {plan.strategy}; verify {', '.join(plan.verify) or 'none'}",
         )
-        return self._protocol(rotation, strategy, provider).run(rotation)
+        return self._protocol(rotation, strategy, provider, preloaded).run(rotation)
 
     def resume(self, rotation_id: str | None) -> list[Outcome]:
         rotations = self._in_flight(rotation_id)
@@ -484,7 +489,11 @@ class Rotations:
         return build_provider(rotation.provider, self.settings.file) if rotation.provider else None
 
     def _protocol(
-        self, rotation: Rotation, strategy: Strategy, provider: SecretProvider | None
+        self,
+        rotation: Rotation,
+        strategy: Strategy,
+        provider: SecretProvider | None,
+        preloaded_secret: str | None = None,
     ) -> RotationProtocol:
         probe = self._probe_function(rotation, provider)
         deps = ProtocolDeps(
@@ -494,6 +503,7 @@ class Rotations:
             provider=provider,
             probe=probe,
             stdin=self.stdin,
+            preloaded_secret=preloaded_secret,
             on_step=self.on_step,
         )
         return RotationProtocol(deps, Verifier(self.client, probe))

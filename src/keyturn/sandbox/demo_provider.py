@@ -12,6 +12,7 @@ API (all JSON):
   GET  /admin/keys                      [{"id", "label", "created_at", "revoked"}] (no values)
   DELETE /admin/keys/{id}               revoke (idempotent)
   POST /admin/faults     {"status": 429|500, "count": N, "scope": "api"|"admin"|"all"}
+  DELETE /admin/faults                  clear injected faults
   GET  /admin/stats, POST /admin/stats/reset
 """
 
@@ -150,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/healthz":
             return self._reply(200, {"ok": True})
         is_admin = path.startswith("/admin")
-        if path not in ("/admin/faults", "/admin/stats", "/admin/stats/reset"):
+        if not path.startswith(("/admin/faults", "/admin/stats")):
             fault = self.server.state.take_fault("admin" if is_admin else "api")
             if fault is not None:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
@@ -185,6 +186,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(200, revoked.public())
         if method == "POST" and path == "/admin/faults":
             return self._add_fault(body)
+        if method == "DELETE" and path == "/admin/faults":
+            with state.lock:
+                state.faults.clear()
+            return self._reply(200, {"faults": 0})
         if method == "GET" and path == "/admin/stats":
             return self._reply(200, state.stats())
         if method == "POST" and path == "/admin/stats/reset":

@@ -1,0 +1,244 @@
+"""Rotations that go wrong: rollback, crashes and resume, provider faults, n8n down, bad input."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from keyturn.errors import ExitCode
+from keyturn.sandbox.n8n_server import LocalN8n
+from tests.conftest import N8nHandle, Partner
+from tests.helpers import wait_until
+from tests.integration.test_rotate_live import rotate_args
+
+
+def failed_runs(partner: Partner) -> int:
+    executions = partner.n8n.client.iter_executions(status="error")
+    return sum(1 for _ in executions)
+
+
+def issued(partner: Partner) -> int:
+    return len(partner.key_states())
+
+
+def inject(partner: Partner, status: int, count: int, scope: str = "admin") -> None:
+    response = httpx.post(
+        f"{partner.provider.url}/admin/faults",
+        json={"status": status, "count": count, "scope": scope, "retry_after": 0},
+        headers={"X-Admin-Token": partner.provider.admin_token},
+    )
+    assert response.status_code == 200
+
+
+def clear_faults(partner: Partner) -> None:
+    response = httpx.delete(
+        f"{partner.provider.url}/admin/faults",
+        headers={"X-Admin-Token": partner.provider.admin_token},
+    )
+    assert response.status_code == 200
+
+
+def test_bad_new_secret_never_reaches_n8n(partner: Partner, run_cli: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "bad-key"
+    bad.write_text("not-a-valid-key-0000\n")
+    result = run_cli(*rotate_args(partner, "--new-secret", f"file:{bad}"), env=partner.env)
+    assert result.code == ExitCode.ROTATION_FAILED
+    assert "does not work" in result.stderr and "rolled back" in result.stderr
+    assert partner.call_webhook() == 200  # still on the old key
+    assert failed_runs(partner) == 0
+    assert partner.active_keys() == [partner.key_id]
+
+
+def test_failed_verification_rolls_back_to_the_old_key(
+    partner: Partner, run_cli: Any, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad-key"
+    bad.write_text("not-a-valid-key-0000\n")
+    # Only the webhook proves anything here, so the bad value reaches n8n, fails, and is undone.
+    result = run_cli(
+        *rotate_args(partner, "--new-secret", f"file:{bad}", "--verify", "webhook"),
+        env=partner.env,
+    )
+    assert result.code == ExitCode.ROTATION_FAILED, result.stderr
+    assert "verification failed" in result.stderr
+    assert partner.call_webhook() == 200
+    assert partner.active_keys() == [partner.key_id]
+    history = json.loads(run_cli("history", "--json", env=partner.env).stdout)["events"]
+    assert ("rollback", "restored") in {(e["step"], e["outcome"]) for e in history}
+    assert json.loads(run_cli("status", "--json", env=partner.env).stdout)["in_flight"] == []
+
+
+@pytest.mark.parametrize("step", ["issued", "created", "set", "tested", "finished"])
+def test_sigkill_after_each_step_then_resume(partner: Partner, run_cli: Any, step: str) -> None:
+    crashed = run_cli(*rotate_args(partner), env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": step})
+    assert crashed.code == -signal.SIGKILL
+    status = json.loads(run_cli("status", "--json", env=partner.env).stdout)["in_flight"]
+    if step == "finished":
+        assert status == []  # the journal committed the end before the crash
+    else:
+        (in_flight,) = status
+        assert in_flight["credential_id"] == partner.credential_id
+        busy = run_cli(*rotate_args(partner), env=partner.env)
+        assert busy.code == ExitCode.USAGE and "already being rotated" in busy.stderr
+        resumed = run_cli("resume", "--json", env=partner.env)
+        assert resumed.code == 0, resumed.stderr
+        (done,) = json.loads(resumed.stdout)["resumed"]
+        assert done["status"] == "completed"
+    assert issued(partner) == 2  # the initial key and exactly one new one
+    assert partner.active_keys() != [partner.key_id] and len(partner.active_keys()) == 1
+    assert partner.call_webhook() == 200
+    assert failed_runs(partner) == 0
+
+
+def test_provider_429_then_success(partner: Partner, run_cli: Any) -> None:
+    inject(partner, 429, 2)
+    result = run_cli(*rotate_args(partner), env=partner.env)
+    assert result.code == 0, result.stderr
+    assert issued(partner) == 2
+
+
+def test_provider_500_forever_changes_nothing(partner: Partner, run_cli: Any) -> None:
+    inject(partner, 500, 100)
+    result = run_cli(*rotate_args(partner), env=partner.env)
+    assert result.code == ExitCode.PROVIDER
+    assert "500" in result.stderr and "attempts" in result.stderr
+    clear_faults(partner)
+    assert partner.call_webhook() == 200
+    assert json.loads(run_cli("status", "--json", env=partner.env).stdout)["in_flight"] == []
+    assert issued(partner) == 1
+
+
+def test_provider_500_at_revoke_pauses_then_resumes(partner: Partner, run_cli: Any) -> None:
+    crashed = run_cli(
+        *rotate_args(partner), env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": "tested"}
+    )
+    assert crashed.code == -signal.SIGKILL
+    inject(partner, 500, 100)
+    paused = run_cli("resume", env=partner.env)
+    assert paused.code == ExitCode.PROVIDER
+    assert "works and is in n8n" in paused.stderr and "keyturn resume" in paused.stderr
+    assert partner.call_webhook() == 200  # the new key is live; the old one still valid
+    clear_faults(partner)
+    assert run_cli("resume", env=partner.env).code == 0
+    assert partner.key_states()[partner.key_id] is True
+
+
+def test_n8n_down_mid_rotation(partner: Partner, n8n_server: LocalN8n, run_cli: Any) -> None:
+    crashed = run_cli(
+        *rotate_args(partner), env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": "created"}
+    )
+    assert crashed.code == -signal.SIGKILL
+    n8n_server.stop()
+    try:
+        down = run_cli("resume", env=partner.env)
+        assert down.code == ExitCode.N8N
+        assert "Cannot connect to n8n" in down.stderr and "keyturn resume" in down.stderr
+        assert (
+            len(json.loads(run_cli("status", "--json", env=partner.env).stdout)["in_flight"]) == 1
+        )
+    finally:
+        n8n_server.start()
+    resumed = run_cli("resume", env=partner.env)
+    assert resumed.code == 0, resumed.stderr
+    wait_until(lambda: partner.call_webhook() == 200, timeout=30)
+    assert partner.key_states()[partner.key_id] is True
+
+
+def test_rollback_command_restores_previous_value(partner: Partner, run_cli: Any) -> None:
+    # Without --current-key-id the old key is not revoked, so it can come back.
+    args = [a for a in rotate_args(partner) if a not in ("--current-key-id", partner.key_id)]
+    assert run_cli(*args, env=partner.env).code == 0
+    new_keys = [k for k in partner.active_keys() if k != partner.key_id]
+    httpx.delete(
+        f"{partner.provider.url}/admin/keys/{new_keys[0]}",
+        headers={"X-Admin-Token": partner.provider.admin_token},
+    )
+    assert partner.call_webhook() == 500  # the new key was revoked behind keyturn's back
+    result = run_cli("rollback", partner.credential_name, "--json", env=partner.env)
+    assert result.code == 0, result.stderr
+    assert partner.call_webhook() == 200
+
+
+def test_rollback_refuses_a_revoked_previous_key(partner: Partner, run_cli: Any) -> None:
+    assert run_cli(*rotate_args(partner), env=partner.env).code == 0
+    result = run_cli("rollback", partner.credential_id, env=partner.env)
+    assert result.code == ExitCode.USAGE and "was revoked" in result.stderr
+    assert partner.call_webhook() == 200
+
+
+def test_no_verification_available_is_refused(
+    partner: Partner, run_cli: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "keyturn.toml").write_text("")
+    new = tmp_path / "new-key"
+    new.write_text("whatever-0000-1111\n")
+    args = [
+        "rotate",
+        partner.credential_id,
+        "--new-secret",
+        f"file:{new}",
+        "--current-secret",
+        "env:OLD_KEY",
+    ]
+    result = run_cli(*args, env=partner.env)
+    assert result.code == ExitCode.USAGE and "will not rotate blind" in result.stderr
+    assert partner.call_webhook() == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (["rotate", "nope-id", "--new-secret", "generate"], ExitCode.NOT_FOUND, "no credential"),
+        (
+            ["rotate", "{id}", "--new-secret", "file:/does/not/exist"],
+            ExitCode.USAGE,
+            "does not exist",
+        ),
+        (["rotate", "{id}", "--new-secret", "env:EMPTY_VAR"], ExitCode.USAGE, "is empty"),
+        (
+            ["rotate", "{id}", "--new-secret", "sk-literal-secret-123"],
+            ExitCode.USAGE,
+            "never accepted",
+        ),
+        (
+            ["rotate", "{id}", "--new-secret", "provider", "--provider", "nope"],
+            ExitCode.USAGE,
+            "Unknown provider",
+        ),
+        (["rotate", "{id}", "--new-secret", "provider"], ExitCode.USAGE, "needs a provider"),
+        (
+            ["rotate", "{id}", "--new-secret", "generate", "--grace", "soon"],
+            ExitCode.USAGE,
+            "not a duration",
+        ),
+    ],
+)
+def test_bad_input_changes_nothing(
+    partner: Partner, run_cli: Any, args: list[str], code: int, fragment: str
+) -> None:
+    argv = [a.replace("{id}", partner.credential_id) for a in args]
+    argv += ["--current-secret", "env:OLD_KEY", "--verify-webhook", partner.webhook_path]
+    result = run_cli(*argv, env={**partner.env, "EMPTY_VAR": ""})
+    assert result.code == code, result.stderr
+    assert fragment in result.stderr
+    assert "sk-literal-secret-123" not in result.stderr
+    assert partner.call_webhook() == 200
+    assert partner.active_keys() == [partner.key_id]
+    assert json.loads(run_cli("status", "--json", env=partner.env).stdout)["in_flight"] == []
+
+
+def test_ambiguous_name_lists_ids(n8n: N8nHandle, run_cli: Any) -> None:
+    first = n8n.client.create_credential(
+        "Twin", "httpHeaderAuth", {"name": "X", "value": "a-1234567"}
+    )
+    second = n8n.client.create_credential(
+        "Twin", "httpHeaderAuth", {"name": "X", "value": "b-1234567"}
+    )
+    result = run_cli("rotate", "Twin", "--new-secret", "generate", env=n8n.env())
+    assert result.code == ExitCode.NOT_FOUND
+    assert first.id in result.stderr and second.id in result.stderr

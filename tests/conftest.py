@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from keyturn.n8n.client import N8nClient
 from keyturn.n8n.errors import N8nApiError, N8nNotFound
 from keyturn.sandbox.demo_provider import DemoProvider
 from keyturn.sandbox.install import cache_dir
-from keyturn.sandbox.n8n_server import LocalN8n
+from keyturn.sandbox.n8n_server import LocalN8n, free_port
 from keyturn.sandbox.workflows import DemoProviderClient, webhook_workflow
 from tests.helpers import wait_until
 
@@ -239,3 +241,80 @@ def make_partner(
 @pytest.fixture
 def partner(n8n: N8nHandle, provider: DemoProvider, tmp_path: Path) -> Partner:
     return make_partner(n8n, provider, tmp_path)
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server on 127.0.0.1 for this test session (trust auth, own folder)."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.fail("PostgreSQL is not installed: `apt-get install postgresql` (.ci/run does)")
+    # Not under pytest's tmp folder: that one is private to root, and initdb must not be root.
+    folder = Path(tempfile.mkdtemp(prefix="keyturn-pg-"))
+    data, sockets = folder / "data", folder / "sockets"
+    sockets.mkdir()
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(folder, "postgres")
+        shutil.chown(sockets, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "keyturn",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1"
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(folder / "postgres.log"),
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        subprocess.run(
+            [
+                str(bin_dir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "keyturn",
+                "keyturn",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        yield f"postgresql+psycopg://keyturn@127.0.0.1:{port}/keyturn"
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.keyturn-installed
 
-.PHONY: setup n8n demo lint test bench clean
+.PHONY: setup n8n postgres demo lint test bench clean
 
 setup: $(STAMP)
 
@@ -20,12 +20,17 @@ n8n: setup
 demo: n8n
 	$(VENV)/bin/keyturn sandbox
 
+# The journal's PostgreSQL tests need a PostgreSQL server binary (Debian's package).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/mypy src
 
-test: n8n lint
+test: n8n postgres lint
 	$(PY) -m pytest
 
 bench: n8n

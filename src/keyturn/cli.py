@@ -288,6 +288,14 @@ def rotate(
             "is unknown, so a failure cannot be rolled back.",
         ),
     ] = False,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart",
+            help="Run the instance's restart_command after set and "
+            "wait until n8n is ready (for secrets read from $env).",
+        ),
+    ] = False,
     dry_run: DryRunOption = False,
     instance: InstanceOption = None,
     json: JsonOption = False,
@@ -316,6 +324,7 @@ def rotate(
         set_fields=set_fields or [],
         allow_unverified=allow_unverified,
         allow_no_rollback=allow_no_rollback,
+        restart=restart,
     )
     with _rotations(ctx, instance) as rotations:
         if dry_run:

@@ -99,6 +99,8 @@ class EnvSettings(BaseSettings):
     n8n_timeout: float = 30.0
     n8n_verify_tls: bool = True
     n8n_max_attempts: int = 3
+    n8n_strategy: Literal["auto", "in_place", "replace"] = "auto"
+    n8n_restart_command: str | None = None
     config: Path | None = None
     instance: str | None = None
     log_level: str = "WARNING"
@@ -264,6 +266,8 @@ def _connection_from_env(env: EnvSettings) -> N8nConnection:
         timeout=env.n8n_timeout,
         verify_tls=env.n8n_verify_tls,
         max_attempts=env.n8n_max_attempts,
+        strategy=env.n8n_strategy,
+        restart_command=env.n8n_restart_command,
     )
 
 

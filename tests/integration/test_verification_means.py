@@ -120,3 +120,38 @@ def test_verify_by_watching_live_executions(partner: Partner, run_cli: Any) -> N
     (check,) = json.loads(result.stdout)["checks"]
     assert check["means"] == "watch" and check["ok"] and "succeeded" in check["detail"]
     assert codes and set(codes) == {200}  # not one failed run while rotating
+
+
+def test_env_secrets_warn_and_restart_command_runs(
+    partner: Partner, run_cli: Any, tmp_path: Path
+) -> None:
+    from keyturn.sandbox.workflows import chain, code_node, webhook_node
+
+    partner.n8n.client.create_workflow(
+        chain(
+            "Env reader",
+            webhook_node("Env reader", "env-reader"),
+            code_node("Env reader", "return [{ json: { k: $env.PARTNER_API_KEY } }];"),
+        )
+    )
+    marker = tmp_path / "restarted"
+    env = {**partner.env, "KEYTURN_N8N_RESTART_COMMAND": f"touch {marker}"}
+    args = [
+        "rotate",
+        partner.credential_id,
+        "--provider",
+        "partner",
+        "--current-secret",
+        "env:OLD_KEY",
+        "--grace",
+        "0s",
+        "--json",
+    ]
+    plan = json.loads(run_cli(*args, "--dry-run", env=env).stdout)["plan"]
+    assert any("$env" in warning and "Env reader" in warning for warning in plan["warnings"])
+    assert not marker.exists()
+    result = run_cli(*args, "--restart", env=env)
+    assert result.code == 0, result.stderr
+    assert marker.exists()
+    without = run_cli(*args, "--restart", env=partner.env)
+    assert without.code == 2 and "restart_command" in without.stderr

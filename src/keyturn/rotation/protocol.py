@@ -29,6 +29,7 @@ from typing import TextIO
 from keyturn.errors import ExitCode, KeyturnError
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.errors import N8nError
+from keyturn.n8n.restart import restart_n8n
 from keyturn.providers.interface import Capability, IssueContext, ProviderError, SecretProvider
 from keyturn.rotation.journal import Journal, Label, Rotation, Status, Step
 from keyturn.rotation.strategies import REPLACE, Strategy
@@ -173,6 +174,10 @@ class RotationProtocol:
         rotation.plan = {**rotation.plan, "set_attempted": True}
         self.journal.save(rotation)  # write-ahead: a rollback must know n8n may have changed
         self.deps.strategy.set(rotation, self._pending(rotation))
+        restart_command = rotation.plan.get("restart_command")
+        if restart_command:
+            restart_n8n(restart_command, self.client.connection.url)
+            self._record(rotation, "set", "restarted", "n8n restarted for $env secrets; ready")
         rotation.set_at = datetime.now(UTC)
         self._record(
             rotation,

@@ -69,6 +69,7 @@ class RotateOptions:
     set_fields: list[str] = field(default_factory=list)
     allow_unverified: bool = False
     allow_no_rollback: bool = False
+    restart: bool = False
 
 
 @dataclass
@@ -98,6 +99,7 @@ class RotationPlan:
     warnings: list[str]
     allow_unverified: bool
     extra_data: dict[str, str]
+    restart_command: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +126,7 @@ class RotationPlan:
             ("verification", verification),
             ("rollback", self.rollback),
             ("revoke old", f"{self.revoke} after a grace of {format_duration(self.grace_seconds)}"),
+            *([("restart", f"n8n, by {self.restart_command!r}")] if self.restart_command else []),
             *[("warning", warning) for warning in self.warnings],
         ]
 
@@ -263,8 +266,20 @@ class Rotations:
             warnings=self._warnings(index.flags, credential),
             allow_unverified=options.allow_unverified,
             extra_data=extra_data,
+            restart_command=self._restart_command(options.restart),
         )
         return plan, strategy, provider
+
+    def _restart_command(self, wanted: bool) -> str | None:
+        if not wanted:
+            return None
+        command = self.settings.connection.restart_command
+        if not command:
+            raise ConfigError(
+                "--restart needs a restart_command for this instance.",
+                'Set restart_command = "..." under [instances.NAME] in keyturn.toml.',
+            )
+        return command
 
     def _placement(
         self, credential: Credential, url: str | None, auth_text: str | None

@@ -304,3 +304,21 @@ class DemoProvider:
 
     def serve_forever(self) -> None:
         self._server.serve_forever()
+
+
+def http_provider_settings(url: str, admin_token_file: str, probe_auth: str) -> dict[str, Any]:
+    """The keyturn.toml section that makes the demo provider a keyturn provider."""
+    return {
+        "type": "http",
+        "admin_token_file": admin_token_file,
+        "admin_header": "X-Admin-Token",
+        "admin_scheme": "",
+        "issue": {
+            "url": f"{url}/admin/keys",
+            "json": {"label": "n8n {credential_name}", "idempotency_key": "{idempotency_token}"},
+            "secret_path": "key",
+            "key_id_path": "id",
+        },
+        "revoke": {"method": "DELETE", "url": f"{url}/admin/keys/{{key_id}}"},
+        "probe": {"url": f"{url}/v1/ping", "auth": probe_auth},
+    }

@@ -1,0 +1,201 @@
+"""Zero-downtime benchmark: rotate a credential 10 times under live webhook traffic.
+
+A real n8n and the demo provider on loopback. A bounded load generator calls a webhook
+workflow that uses the credential (default 20 requests/s for 60 s) while, in the same run:
+
+- keyturn rotates the credential N times (provider issue, probe, in-place set, webhook proof,
+  grace, revoke of the old key), counting n8n API requests and wall time per rotation;
+- the naive procedure the guides describe rotates it N times: new key at the provider, old
+  key revoked, then the n8n credential edited (after a human's `--edit-delay`, default 1 s).
+
+Reports failed/total requests for each, the ratio, median rotation time (without grace) and
+n8n API requests per rotation. Target: 0 failed requests for keyturn.
+
+Usage: python benchmarks/zero_downtime.py [--rotations 10] [--rate 20] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+
+from keyturn.config import FileConfig, N8nConnection, Settings
+from keyturn.crypto import SecretBox
+from keyturn.n8n.client import N8nClient
+from keyturn.rotation.journal import Journal
+from keyturn.rotation.service import RotateOptions, Rotations
+from keyturn.sandbox.demo_provider import DemoProvider, http_provider_settings
+from keyturn.sandbox.load import LoadGenerator, LoadStats
+from keyturn.sandbox.n8n_server import LocalN8n
+from keyturn.sandbox.workflows import DemoProviderClient, webhook_workflow
+from keyturn.store import make_engine
+
+
+def setup(
+    n8n: LocalN8n, client: N8nClient, provider: DemoProvider, name: str
+) -> tuple[str, str, str]:
+    admin = DemoProviderClient(provider.url, provider.admin_token)
+    _, key = admin.issue_key(name)
+    credential = client.create_credential(
+        name, "httpHeaderAuth", {"name": "X-API-Key", "value": key}
+    )
+    path = f"bench-{credential.id.lower()}"
+    workflow = client.create_workflow(
+        webhook_workflow(name, path, f"{provider.url}/v1/data", "httpHeaderAuth", credential)
+    )
+    assert workflow.id is not None
+    client.activate_workflow(workflow.id)
+    url = f"{n8n.url}/webhook/{path}"
+    deadline = time.monotonic() + 30
+    while httpx.get(url, timeout=30).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("webhook never became ready")
+        time.sleep(0.5)
+    return credential.id, key, path
+
+
+def keyturn_phase(
+    args: argparse.Namespace,
+    n8n: LocalN8n,
+    connection: N8nConnection,
+    provider: DemoProvider,
+    work: Path,
+) -> dict[str, Any]:
+    token_file = work / "admin-token"
+    token_file.write_text(provider.admin_token)
+    settings = Settings(
+        connection,
+        FileConfig.model_validate(
+            {
+                "providers": {
+                    "partner": http_provider_settings(
+                        provider.url, str(token_file), "header:X-API-Key"
+                    )
+                }
+            }
+        ),
+    )
+    client = N8nClient(connection)
+    credential_id, key, path = setup(n8n, client, provider, "Bench keyturn")
+    (work / "old").write_text(key)
+    journal = Journal(
+        make_engine(f"sqlite:///{work / 'journal.db'}"), SecretBox(Fernet.generate_key())
+    )
+    rotations = Rotations(settings, client, journal)
+    times, requests = [], []
+    with LoadGenerator(
+        f"{n8n.url}/webhook/{path}", args.rate, args.seconds, args.max_requests
+    ) as load:
+        for index in range(args.rotations):
+            options = RotateOptions(
+                credential=credential_id,
+                provider="partner",
+                grace=f"{args.grace}s",
+                webhooks=[path],
+                current_secret=f"file:{work / 'old'}" if index == 0 else None,
+            )
+            before, started = client.request_count, time.perf_counter()
+            outcome = rotations.rotate(options)
+            times.append(time.perf_counter() - started - args.grace)
+            requests.append(client.request_count - before)
+            assert outcome.rotation.status == "completed"
+        wait_out(load, args)
+    journal.close()
+    client.close()
+    return summary("keyturn", load.stats, times, requests)
+
+
+def naive_phase(
+    args: argparse.Namespace, n8n: LocalN8n, connection: N8nConnection, provider: DemoProvider
+) -> dict[str, Any]:
+    client = N8nClient(connection)
+    credential_id, _, path = setup(n8n, client, provider, "Bench naive")
+    admin = DemoProviderClient(provider.url, provider.admin_token)
+    headers = {"X-Admin-Token": provider.admin_token}
+    key_ids = [
+        k["id"]
+        for k in httpx.get(f"{provider.url}/admin/keys", headers=headers).json()["keys"]
+        if k["label"] == "Bench naive"
+    ]
+    old_id = key_ids[-1]
+    times, requests = [], []
+    with LoadGenerator(
+        f"{n8n.url}/webhook/{path}", args.rate, args.seconds, args.max_requests
+    ) as load:
+        for _ in range(args.rotations):
+            started, before = time.perf_counter(), client.request_count
+            new_id, new_key = admin.issue_key("Bench naive")
+            httpx.delete(f"{provider.url}/admin/keys/{old_id}", headers=headers)
+            time.sleep(args.edit_delay)  # the human opens n8n and pastes the key
+            client.update_credential(credential_id, {"value": new_key})
+            times.append(time.perf_counter() - started)
+            requests.append(client.request_count - before)
+            old_id = new_id
+            time.sleep(args.grace)
+        wait_out(load, args)
+    client.close()
+    return summary("naive", load.stats, times, requests)
+
+
+def wait_out(load: LoadGenerator, args: argparse.Namespace) -> None:
+    """Let the load run its full time, so both phases send the same traffic."""
+    remaining = args.seconds - (time.monotonic() - load._started)
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+def summary(name: str, stats: LoadStats, times: list[float], requests: list[int]) -> dict[str, Any]:
+    return {
+        "procedure": name,
+        "requests": stats.sent,
+        "failed": stats.failed,
+        "outcomes": dict(stats.outcomes),
+        "rotation_seconds_median": round(statistics.median(times), 2),
+        "n8n_api_requests_per_rotation": round(statistics.mean(requests), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rotations", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--max-requests", type=int, default=2000)
+    parser.add_argument("--grace", type=int, default=2, help="seconds")
+    parser.add_argument("--edit-delay", type=float, default=1.0)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="keyturn-bench-"))
+    with LocalN8n() as n8n, DemoProvider() as provider:
+        connection = N8nConnection("bench", n8n.url, SecretStr(n8n.api_key), "benchmark")
+        keyturn = keyturn_phase(args, n8n, connection, provider, work)
+        naive = naive_phase(args, n8n, connection, provider)
+        n8n.remove()
+    results = {"keyturn": keyturn, "naive": naive, "settings": vars(args)}
+    print(json.dumps(results, indent=2))
+    print(
+        "\n| procedure | failed / total requests | rotation time (median, no grace) "
+        "| n8n API requests per rotation |\n|---|---|---|---|"
+    )
+    for row in (keyturn, naive):
+        print(
+            f"| {row['procedure']} | {row['failed']} / {row['requests']} | "
+            f"{row['rotation_seconds_median']} s | {row['n8n_api_requests_per_rotation']} |"
+        )
+    ratio = naive["failed"] / max(keyturn["failed"], 1)
+    print(
+        f"\nnaive failed {naive['failed']} requests, keyturn {keyturn['failed']} "
+        f"({'∞' if keyturn['failed'] == 0 and naive['failed'] else f'{ratio:.0f}x'} fewer failures)"
+    )
+
+
+if __name__ == "__main__":
+    main()

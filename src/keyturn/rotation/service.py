@@ -16,7 +16,7 @@ from keyturn.credential_types import credential_type, secret_field_for
 from keyturn.durations import format_duration, parse_duration
 from keyturn.errors import ConfigError, ExitCode, KeyturnError
 from keyturn.n8n.client import N8nClient
-from keyturn.n8n.models import Credential
+from keyturn.n8n.models import Credential, Workflow
 from keyturn.n8n.usage import FlagCode, build_usage_index
 from keyturn.providers.interface import Capability, ProbeResult, SecretProvider
 from keyturn.providers.registry import build_provider
@@ -207,7 +207,8 @@ class Rotations:
         placement = self._placement(credential, probe_url_value, auth_text) or (
             provider.probe_placement if provider else None
         )
-        index = build_usage_index([credential], self.client.list_workflows())
+        workflows = self.client.list_workflows()
+        index = build_usage_index([credential], workflows)
         usages = index.usages_of(credential.id)
         workflow_ids = sorted({u.workflow_id for u in usages if u.workflow_id})
         can_probe = bool(probe_url_value) or bool(
@@ -263,7 +264,7 @@ class Rotations:
             ],
             rollback=rollback,
             revoke=revoke,
-            warnings=self._warnings(index.flags, credential),
+            warnings=self._warnings(index.flags, credential, workflows),
             allow_unverified=options.allow_unverified,
             extra_data=extra_data,
             restart_command=self._restart_command(options.restart),
@@ -349,7 +350,9 @@ class Rotations:
             revoke = "nothing: the old key's id is unknown (give --current-key-id)"
         return rollback, revoke
 
-    def _warnings(self, flags: list[Any], credential: Credential) -> list[str]:
+    def _warnings(
+        self, flags: list[Any], credential: Credential, workflows: list[Workflow]
+    ) -> list[str]:
         warnings = [
             flag.message
             for flag in flags
@@ -357,7 +360,7 @@ class Rotations:
         ]
         env_nodes = [
             f"{flag.workflow_name} > {flag.node_name}"
-            for flag in build_usage_index([], self.client.list_workflows()).flags
+            for flag in build_usage_index([], workflows).flags
             if flag.code is FlagCode.ENV_SECRET
         ]
         if env_nodes:

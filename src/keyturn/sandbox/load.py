@@ -53,6 +53,12 @@ class LoadGenerator:
     def elapsed(self) -> float:
         return time.monotonic() - self._started
 
+    def wait_for(self, answered: int, timeout: float = 30.0) -> None:
+        """Block until `answered` requests got an answer (or `timeout` passed)."""
+        deadline = time.monotonic() + timeout
+        while self.stats.sent < answered and time.monotonic() < deadline:
+            self._stop.wait(0.05)
+
     def start(self) -> LoadGenerator:
         self._started = time.monotonic()
         self._thread.start()

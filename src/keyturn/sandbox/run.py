@@ -1,4 +1,8 @@
-"""`keyturn sandbox`: a local n8n, the demo provider, the demo workflows, and keyturn on them."""
+"""`keyturn sandbox`: a local n8n, the demo provider, the demo workflows, and keyturn on them.
+
+Shows the inventory, then rotates the "Partner API" credential under live webhook traffic
+and reports how many of those requests failed (the answer should be none).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,30 @@ import shutil
 import signal
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from rich.console import Console
 
-from keyturn.config import N8nConnection
+from keyturn.config import FileConfig, N8nConnection, Settings
+from keyturn.crypto import SecretBox, create_private_file
 from keyturn.formats.inventory_table import render_inventory
+from keyturn.formats.rotation_out import render_history, render_outcome
 from keyturn.inventory import take_inventory
 from keyturn.n8n.client import N8nClient
-from keyturn.sandbox.demo_provider import DemoProvider
+from keyturn.rotation.journal import Journal
+from keyturn.rotation.service import RotateOptions, Rotations
+from keyturn.sandbox.demo_provider import DemoProvider, http_provider_settings
 from keyturn.sandbox.install import ensure_n8n
+from keyturn.sandbox.load import LoadGenerator
 from keyturn.sandbox.n8n_server import LocalN8n
-from keyturn.sandbox.workflows import DemoProviderClient, seed_demo
+from keyturn.sandbox.workflows import DemoProviderClient, DemoSeed, seed_demo
+from keyturn.store import make_engine
+
+DEMO_CREDENTIAL = "Partner API"
+DEMO_WEBHOOK = "partner-sync"
 
 
 def run_sandbox(out: Console, err: Console, *, keep: bool, folder: Path | None) -> None:
@@ -29,7 +44,7 @@ def run_sandbox(out: Console, err: Console, *, keep: bool, folder: Path | None) 
     n8n = LocalN8n(user_folder=workdir / "n8n")
     provider = DemoProvider().start()
     try:
-        with err.status("Starting n8n (30 s or so)..."):
+        with err.status("Starting n8n (10 to 40 s)..."):
             n8n.start()
         err.print(f"n8n is ready on {n8n.url}; demo provider on {provider.url}")
         connection = N8nConnection(
@@ -37,9 +52,11 @@ def run_sandbox(out: Console, err: Console, *, keep: bool, folder: Path | None) 
         )
         with N8nClient(connection) as client:
             with err.status("Seeding demo credentials and workflows..."):
-                seed_demo(client, DemoProviderClient(provider.url, provider.admin_token))
+                seed = seed_demo(client, DemoProviderClient(provider.url, provider.admin_token))
             out.rule("keyturn inventory")
             render_inventory(take_inventory(client), out)
+            out.rule(f"keyturn rotate {DEMO_CREDENTIAL!r} under live traffic")
+            _rotate_under_load(out, err, n8n, client, provider, seed, workdir)
         if keep:
             _serve_until_interrupted(n8n, workdir, err)
     finally:
@@ -49,19 +66,80 @@ def run_sandbox(out: Console, err: Console, *, keep: bool, folder: Path | None) 
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _rotate_under_load(
+    out: Console,
+    err: Console,
+    n8n: LocalN8n,
+    client: N8nClient,
+    provider: DemoProvider,
+    seed: DemoSeed,
+    workdir: Path,
+) -> None:
+    secrets_dir = workdir / "secrets"
+    secrets_dir.mkdir(mode=0o700, exist_ok=True)
+    token_file, old_key_file = secrets_dir / "provider-admin-token", secrets_dir / "partner-old"
+    create_private_file(token_file, provider.admin_token.encode())
+    create_private_file(old_key_file, seed.keys[DEMO_CREDENTIAL].encode())
+    settings = Settings(
+        client.connection,
+        FileConfig.model_validate(
+            {
+                "providers": {
+                    "partner": http_provider_settings(
+                        provider.url, str(token_file), "header:X-API-Key"
+                    )
+                }
+            }
+        ),
+    )
+    journal = Journal(
+        make_engine(f"sqlite:///{workdir / 'journal.db'}"), SecretBox(Fernet.generate_key())
+    )
+    options = RotateOptions(
+        credential=DEMO_CREDENTIAL,
+        provider="partner",
+        grace="3s",
+        webhooks=[DEMO_WEBHOOK],
+        current_secret=f"file:{old_key_file}",
+        current_key_id=seed.key_ids[DEMO_CREDENTIAL],
+    )
+    rotations = Rotations(settings, client, journal, on_step=_step_printer(err))
+    load = LoadGenerator(f"{n8n.url}/webhook/{DEMO_WEBHOOK}", rate_per_second=10, max_seconds=60)
+    with load:
+        load.wait_for(20)  # traffic flows before the rotation starts ...
+        outcome = rotations.rotate(options)
+        load.wait_for(load.stats.sent + 20)  # ... and goes on after it
+    stats = load.stats
+    render_outcome(outcome, out)
+    out.print(
+        f"Live traffic on {DEMO_WEBHOOK!r} during the rotation: {stats.sent} requests, "
+        f"{stats.failed} failed.",
+        style="bold green" if stats.failed == 0 else "bold red",
+    )
+    render_history(journal.history("sandbox", outcome.rotation.credential_id), out)
+    journal.close()
+
+
+def _step_printer(err: Console) -> Callable[[str, str], None]:
+    def show(step: str, detail: str) -> None:
+        err.print(f"{step:>8} {detail}", highlight=False)
+
+    return show
+
+
 def _serve_until_interrupted(n8n: LocalN8n, workdir: Path, err: Console) -> None:
     key_file = workdir / "n8n-api-key"
-    key_file.write_text(n8n.api_key)
-    os.chmod(key_file, 0o600)
+    create_private_file(key_file, n8n.api_key.encode())
     err.print(
         "\nThe sandbox keeps running. In another shell:\n"
         f"  export KEYTURN_N8N_URL={n8n.url}\n"
         f"  export KEYTURN_N8N_API_KEY_FILE={key_file}\n"
         "  keyturn inventory\n"
-        f"n8n's editor: {n8n.url} (owner@keyturn.test / see keyturn/sandbox/n8n_server.py)\n"
+        f"n8n's editor: {n8n.url}\n"
         "Press Ctrl-C to stop."
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
+    os.remove(key_file)

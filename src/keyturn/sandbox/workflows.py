@@ -126,6 +126,7 @@ class DemoSeed:
     credentials: dict[str, Credential] = field(default_factory=dict)
     workflows: dict[str, Workflow] = field(default_factory=dict)
     key_ids: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
     deleted_credential_id: str = ""
 
 
@@ -139,6 +140,7 @@ def seed_demo(client: N8nClient, provider: DemoProviderClient) -> DemoSeed:
         created = client.create_credential(label, cred_type, data_for_key(key))
         seed.credentials[label] = created
         seed.key_ids[label] = key_id
+        seed.keys[label] = key
         return created
 
     header = credential(

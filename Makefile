@@ -35,6 +35,7 @@ test: n8n postgres lint
 
 bench: n8n
 	$(PY) benchmarks/inventory.py
+	$(PY) benchmarks/zero_downtime.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -365,11 +365,16 @@ def resume(
     rotation_id: Annotated[
         str | None, typer.Argument(help="Rotation id (or its first 8 characters); default all.")
     ] = None,
+    dry_run: DryRunOption = False,
     instance: InstanceOption = None,
     json: JsonOption = False,
 ) -> None:
     """Finish rotations interrupted by a crash, from their last completed step."""
     with _rotations(ctx, instance) as rotations:
+        if dry_run:
+            for line in rotations.describe_resume(rotation_id) or ["No rotation in flight."]:
+                Console().print(line + " (dry run)")
+            return
         outcomes = rotations.resume(rotation_id)
     if json:
         print_document({"resumed": [rotation_document(o.rotation) for o in outcomes]})
@@ -394,7 +399,7 @@ def rollback(
     """Undo a rotation in flight, or put a credential's previous value back into n8n."""
     with _rotations(ctx, instance) as rotations:
         if dry_run:
-            Console().print(f"Would roll back {credential!r} (dry run: nothing changed).")
+            Console().print(rotations.describe_rollback(credential) + " (dry run)")
             return
         rotation = rotations.rollback(credential, force=force)
     if json:

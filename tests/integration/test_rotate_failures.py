@@ -242,3 +242,20 @@ def test_ambiguous_name_lists_ids(n8n: N8nHandle, run_cli: Any) -> None:
     result = run_cli("rotate", "Twin", "--new-secret", "generate", env=n8n.env())
     assert result.code == ExitCode.NOT_FOUND
     assert first.id in result.stderr and second.id in result.stderr
+
+
+def test_dry_runs_of_resume_and_rollback_change_nothing(partner: Partner, run_cli: Any) -> None:
+    crashed = run_cli(*rotate_args(partner), env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": "set"})
+    assert crashed.code == -signal.SIGKILL
+    resume = run_cli("resume", "--dry-run", env=partner.env)
+    assert resume.code == 0 and "after step set" in resume.stdout
+    rollback = run_cli("rollback", partner.credential_id, "--dry-run", env=partner.env)
+    assert (
+        rollback.code == 0
+        and "back into n8n" in rollback.stdout
+        and "revoke pending" in rollback.stdout
+    )
+    assert len(json.loads(run_cli("status", "--json", env=partner.env).stdout)["in_flight"]) == 1
+    assert run_cli("rollback", partner.credential_id, env=partner.env).code == 0
+    assert partner.active_keys() == [partner.key_id]  # the pending key was revoked
+    assert partner.call_webhook() == 200

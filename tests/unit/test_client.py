@@ -163,3 +163,21 @@ def test_feature_detection_of_credential_update(status: int, message: str, expec
         return_value=httpx.Response(status, json={"message": message})
     )
     assert make_client().supports_credential_update() is expected
+
+
+@respx.mock
+def test_auto_strategy_falls_back_to_replace_without_patch(tmp_path: object) -> None:
+    from cryptography.fernet import Fernet
+
+    from keyturn.crypto import SecretBox
+    from keyturn.rotation.journal import Journal
+    from keyturn.rotation.strategies import IN_PLACE, REPLACE, choose_strategy
+    from keyturn.store import make_engine
+
+    journal = Journal(make_engine("sqlite://"), SecretBox(Fernet.generate_key()))
+    route = respx.patch(url__regex=rf"{API}/credentials/.*")
+    route.mock(return_value=httpx.Response(405, json={"message": "PATCH method not allowed"}))
+    assert choose_strategy(make_client(), journal, "auto").name == REPLACE
+    route.mock(return_value=httpx.Response(404, json={"message": "Credential not found"}))
+    assert choose_strategy(make_client(), journal, "auto").name == IN_PLACE
+    assert choose_strategy(make_client(), journal, "auto", forced="replace").name == REPLACE

@@ -442,6 +442,46 @@ class Rotations:
             return rotation
         return self._restore_previous(credential_ref, force)
 
+    def describe_rollback(self, credential_ref: str) -> str:
+        """What `rollback` would do, changing nothing (for --dry-run)."""
+        for rotation in self.journal.in_flight(self.instance):
+            if credential_ref in (
+                rotation.credential_id,
+                rotation.credential_name,
+                rotation.id,
+                rotation.short_id,
+            ):
+                undo = (
+                    f"put {rotation.previous_fingerprint or 'the old value'} back into n8n"
+                    if rotation.plan.get("set_attempted")
+                    else "leave n8n as it is (the new value never reached it)"
+                )
+                revoke = (
+                    f", revoke pending key {rotation.pending_key_id} at {rotation.provider}"
+                    if rotation.pending_key_id
+                    else ""
+                )
+                return (
+                    f"Would roll back rotation {rotation.short_id} of {rotation.credential_name!r} "
+                    f"(stopped after {rotation.step}): {undo}{revoke}."
+                )
+        credential = find_credential(self.client, credential_ref)
+        previous = self.journal.label(self.instance, credential.id, Label.PREVIOUS)
+        if previous is None:
+            return f"Nothing to roll back: keyturn has no previous value of {credential.name!r}."
+        return (
+            f"Would put the previous value {previous.fingerprint} of {credential.name!r} "
+            "back into n8n."
+        )
+
+    def describe_resume(self, rotation_id: str | None) -> list[str]:
+        """What `resume` would do, changing nothing (for --dry-run)."""
+        return [
+            f"Would resume rotation {r.short_id} of {r.credential_name!r} after step {r.step}"
+            + (f" (last error: {r.error})" if r.error else "")
+            for r in self._in_flight(rotation_id)
+        ]
+
     def _restore_previous(self, credential_ref: str, force: bool) -> Rotation:
         credential = find_credential(self.client, credential_ref)
         previous = self.journal.label(self.instance, credential.id, Label.PREVIOUS)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -59,7 +59,13 @@ stderr = Console(stderr=True)
 
 InstanceOption = Annotated[
     str | None,
-    typer.Option("--instance", "-i", help="Instance name from keyturn.toml.", show_default=False),
+    typer.Option(
+        "--instance",
+        "-i",
+        metavar="NAME",
+        help="Instance name from keyturn.toml.",
+        show_default=False,
+    ),
 ]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document (schema in docs/) instead.")
@@ -87,6 +93,7 @@ def root(
         Path | None,
         typer.Option(
             "--config",
+            metavar="PATH",
             help="keyturn.toml to read (default: ./keyturn.toml, then "
             "~/.config/keyturn/keyturn.toml).",
             show_default=False,
@@ -166,140 +173,77 @@ def _rotations(ctx: typer.Context, instance: str | None) -> Iterator[Rotations]:
         journal.close()
 
 
+@contextlib.contextmanager
+def _journal(ctx: typer.Context, instance: str | None) -> Iterator[tuple[Journal, str]]:
+    """The journal, and the name of the instance whose rotations to show."""
+    options: GlobalOptions = ctx.obj
+    settings = load_settings(instance, options.config)
+    journal = Journal(make_engine(), load_secret_box())
+    try:
+        yield journal, settings.connection.name
+    finally:
+        journal.close()
+
+
 def _print_step(step: str, detail: str) -> None:
     stderr.print(Text.assemble((f"{step:>8} ", "bold cyan"), detail), highlight=False)
+
+
+def _opt(flag: str, metavar: str, help_text: str) -> Any:
+    """A command-line option with no default shown (None means keyturn.toml or the default)."""
+    return typer.Option(flag, metavar=metavar, help=help_text, show_default=False)
+
+
+def _flag(flag: str, help_text: str) -> Any:
+    return typer.Option(flag, help=help_text)
 
 
 @app.command()
 def rotate(
     ctx: typer.Context,
-    credential: Annotated[str, typer.Argument(help="Credential id, or a name only one has.")],
-    new_secret: Annotated[
-        str | None,
-        typer.Option(
-            "--new-secret",
-            help="Where the new value comes from: stdin, file:PATH, "
-            "env:VAR, generate[:LENGTH] or provider. Never the value itself.",
-            show_default=False,
-        ),
-    ] = None,
-    secret_field: Annotated[
-        str | None,
-        typer.Option(
-            "--field",
-            help="Credential data field to rotate (default: the type's "
-            "secret field, e.g. httpHeaderAuth value).",
-            show_default=False,
-        ),
-    ] = None,
-    provider: Annotated[
-        str | None,
-        typer.Option(
-            "--provider",
-            help="Provider from keyturn.toml that issues, probes and revokes keys.",
-            show_default=False,
-        ),
-    ] = None,
-    grace: Annotated[
-        str | None,
-        typer.Option(
-            "--grace", help="Wait before revoking the old key (default 60s).", show_default=False
-        ),
-    ] = None,
-    verify: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--verify",
-            help="Only these proofs: probe, n8n-test, webhook, "
-            "retry-failed, watch (default: every one available).",
-            show_default=False,
-        ),
-    ] = None,
-    probe_url: Annotated[
-        str | None,
-        typer.Option(
-            "--probe-url",
-            help="GET this URL with the secret applied; 2xx = works.",
-            show_default=False,
-        ),
-    ] = None,
-    probe_auth: Annotated[
-        str | None,
-        typer.Option(
-            "--probe-auth",
-            help="How the secret is sent: header:NAME, query:NAME, bearer or basic:USER.",
-            show_default=False,
-        ),
-    ] = None,
-    verify_webhook: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--verify-webhook",
-            help="Call this webhook path of a workflow that uses "
-            "the credential as proof (it really runs).",
-            show_default=False,
-        ),
-    ] = None,
-    watch: Annotated[
-        str | None,
-        typer.Option(
-            "--watch", help="Watch the next executions for this long as proof.", show_default=False
-        ),
-    ] = None,
-    current_secret: Annotated[
-        str | None,
-        typer.Option(
-            "--current-secret",
-            help="SOURCE of the value now in n8n, so a failed "
-            "rotation can be rolled back (first rotation only).",
-            show_default=False,
-        ),
-    ] = None,
-    current_key_id: Annotated[
-        str | None,
-        typer.Option(
-            "--current-key-id",
-            help="The provider's id of the key now in use, to revoke it at finish.",
-            show_default=False,
-        ),
-    ] = None,
-    strategy: Annotated[
-        str | None,
-        typer.Option(
-            "--strategy",
-            help="in_place or replace (default: probe the instance).",
-            show_default=False,
-        ),
-    ] = None,
-    set_fields: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set", help="FIELD=VALUE of a non-secret field, for replace.", show_default=False
-        ),
-    ] = None,
-    allow_unverified: Annotated[
-        bool, typer.Option("--allow-unverified", help="Rotate even with no proof available.")
-    ] = False,
-    allow_no_rollback: Annotated[
-        bool,
-        typer.Option(
-            "--allow-no-rollback",
-            help="Rotate even though the current value "
-            "is unknown, so a failure cannot be rolled back.",
-        ),
-    ] = False,
-    restart: Annotated[
-        bool,
-        typer.Option(
-            "--restart",
-            help="Run the instance's restart_command after set and "
-            "wait until n8n is ready (for secrets read from $env).",
-        ),
-    ] = False,
+    credential: Annotated[
+        str, typer.Argument(metavar="CREDENTIAL", help="Credential id, or a name only one has.")
+    ],
+    new_secret: Annotated[str | None, _opt("--new-secret", "SOURCE", "Where the new value "
+        "comes from: stdin, file:PATH, env:VAR, generate[:LENGTH] or provider. Never the value "
+        "itself.")] = None,
+    secret_field: Annotated[str | None, _opt("--field", "NAME", "Credential data field to rotate "
+        "(default: the type's secret field, e.g. httpHeaderAuth value).")] = None,
+    provider: Annotated[str | None, _opt("--provider", "NAME", "Provider from keyturn.toml that "
+        "issues, probes and revokes keys.")] = None,
+    grace: Annotated[str | None, _opt("--grace", "DURATION", "Wait before revoking the old key "
+        "(default 60s).")] = None,
+    verify: Annotated[list[str] | None, _opt("--verify", "MODE",
+        "Only these proofs: probe, n8n-test, webhook, retry-failed, watch "
+        "(default: every one available).")] = None,
+    probe_url: Annotated[str | None, _opt("--probe-url", "URL", "GET this URL with the secret "
+        "applied; 2xx = works.")] = None,
+    probe_auth: Annotated[str | None, _opt("--probe-auth", "AUTH", "How the secret is sent: "
+        "header:NAME, query:NAME, bearer or basic:USER.")] = None,
+    verify_webhook: Annotated[list[str] | None, _opt("--verify-webhook", "PATH",
+        "Call this webhook path of a workflow that uses the credential as proof "
+        "(it really runs).")] = None,
+    watch: Annotated[str | None, _opt("--watch", "DURATION",
+        "Watch the next executions for this long as proof.")] = None,
+    current_secret: Annotated[str | None, _opt("--current-secret", "SOURCE",
+        "SOURCE of the value now in n8n, so a failed rotation can be rolled back "
+        "(first rotation only).")] = None,
+    current_key_id: Annotated[str | None, _opt("--current-key-id", "ID",
+        "The provider's id of the key now in use, to revoke it at finish.")] = None,
+    strategy: Annotated[str | None, _opt("--strategy", "STRATEGY",
+        "in_place or replace (default: probe the instance).")] = None,
+    set_fields: Annotated[list[str] | None, _opt("--set", "FIELD=VALUE",
+        "A non-secret field of the credential, for replace.")] = None,
+    allow_unverified: Annotated[bool, _flag("--allow-unverified", "Rotate even with no proof "
+        "available.")] = False,
+    allow_no_rollback: Annotated[bool, _flag("--allow-no-rollback", "Rotate even though the "
+        "current value is unknown, so a failure cannot be rolled back.")] = False,
+    restart: Annotated[bool, _flag("--restart", "Run the instance's restart_command after set "
+        "and wait until n8n is ready (for secrets read from $env).")] = False,
     dry_run: DryRunOption = False,
     instance: InstanceOption = None,
     json: JsonOption = False,
-) -> None:
+) -> None:  # fmt: skip
     """Rotate a credential: create, set, test, finish; roll back on any failure.
 
     The new secret is saved (encrypted) before anything changes, proven to work before the old
@@ -346,24 +290,22 @@ def rotate(
 @app.command()
 def status(ctx: typer.Context, instance: InstanceOption = None, json: JsonOption = False) -> None:
     """List rotations in flight (interrupted or paused), with their last completed step."""
-    options: GlobalOptions = ctx.obj
-    settings = load_settings(instance, options.config)
-    journal = Journal(make_engine(), load_secret_box())
-    try:
-        rotations = journal.in_flight(settings.connection.name)
-        if json:
-            print_document({"in_flight": [rotation_document(r) for r in rotations]})
-        else:
-            render_rotations(rotations, Console(), "Rotations in flight")
-    finally:
-        journal.close()
+    with _journal(ctx, instance) as (journal, name):
+        rotations = journal.in_flight(name)
+    if json:
+        print_document({"in_flight": [rotation_document(r) for r in rotations]})
+    else:
+        render_rotations(rotations, Console(), "Rotations in flight")
 
 
 @app.command()
 def resume(
     ctx: typer.Context,
     rotation_id: Annotated[
-        str | None, typer.Argument(help="Rotation id (or its first 8 characters); default all.")
+        str | None,
+        typer.Argument(
+            metavar="[ROTATION]", help="Rotation id (or its first 8 characters); default all."
+        ),
     ] = None,
     dry_run: DryRunOption = False,
     instance: InstanceOption = None,
@@ -388,7 +330,9 @@ def resume(
 @app.command()
 def rollback(
     ctx: typer.Context,
-    credential: Annotated[str, typer.Argument(help="Credential id or name (or a rotation id).")],
+    credential: Annotated[
+        str, typer.Argument(metavar="CREDENTIAL", help="Credential id or name (or a rotation id).")
+    ],
     force: Annotated[
         bool, typer.Option("--force", help="Restore even a key revoked at the provider.")
     ] = False,
@@ -415,23 +359,19 @@ def rollback(
 def history(
     ctx: typer.Context,
     credential: Annotated[
-        str | None, typer.Argument(help="Only this credential (id or name).")
+        str | None,
+        typer.Argument(metavar="[CREDENTIAL]", help="Only this credential (id or name)."),
     ] = None,
     instance: InstanceOption = None,
     json: JsonOption = False,
 ) -> None:
     """Show the audit trail: who rotated what, when, each step and its outcome."""
-    options: GlobalOptions = ctx.obj
-    settings = load_settings(instance, options.config)
-    journal = Journal(make_engine(), load_secret_box())
-    try:
-        events = journal.history(settings.connection.name, credential)
-        if json:
-            print_document({"events": [event_document(e) for e in events]})
-        else:
-            render_history(events, Console())
-    finally:
-        journal.close()
+    with _journal(ctx, instance) as (journal, name):
+        events = journal.history(name, credential)
+    if json:
+        print_document({"events": [event_document(e) for e in events]})
+    else:
+        render_history(events, Console())
 
 
 @app.command()

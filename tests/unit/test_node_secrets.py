@@ -58,7 +58,7 @@ def test_expression_with_literal_token_inside() -> None:
         headerParameters=headers(("Authorization", "=Bearer sk-abcdefghijklmnopqrstuvwx{{ '' }}"))
     )
     (secret,) = hardcoded_secrets(node)
-    assert secret.reason == "known token format"
+    assert secret.reason == "OpenAI/Anthropic key"
 
 
 def test_url_with_password_and_json_headers_and_code() -> None:

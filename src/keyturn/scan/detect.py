@@ -1,0 +1,207 @@
+"""Judging one value: is it a secret? Cheap checks first, regexes only on the few candidates.
+
+Used for strings in workflows (with the parameter's name as context), values of .env and
+config files, and Code node source.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from keyturn.scan.rules import (
+    CODE_LITERAL,
+    ENV_FILE_SECRET,
+    KNOWN_TOKEN,
+    NODE_PARAMETER,
+    URL_PASSWORD,
+    Rule,
+)
+
+MIN_SECRET_LENGTH = 8
+SECRET_NAME = re.compile(
+    r"auth|api[-_ ]?key|apikey|token|secret|passw|pwd|private[-_]?key|access[-_]?key|"
+    r"signature|credential|client[-_]?secret|bearer|x-api|session[-_]?key",
+    re.IGNORECASE,
+)
+# n8n's own option keys that contain such words but hold a mode, never a secret.
+NOT_SECRET_KEYS = frozenset(
+    {
+        "authentication", "genericauthtype", "nodecredentialtype", "sendheaders", "tokentype",
+        "grant_type", "granttype", "authurl", "accesstokenurl", "tokenurl", "tokenname",
+        "passwordfield", "useauth", "maxtokens", "max_tokens", "maxtokenstosample",
+        "sessionkey", "sessionidtype", "credentials", "credentialtype", "authorizationurl",
+        "tokenendpoint", "auth_url", "token_url", "tokenlimit", "maxtokenlimit",
+    }
+)  # fmt: skip
+CODE_KEYS = frozenset({"jscode", "functioncode", "pythoncode", "code", "functioncodestring"})
+_TOKEN_PATTERNS = {
+    "AWS access key id": r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+    "GitHub token": r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}",
+    "GitLab token": r"\bglpat-[A-Za-z0-9_-]{20,}",
+    "Slack token": r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+    "Slack webhook": r"hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]{16,}",
+    "Discord webhook": r"discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{30,}",
+    "Stripe key": r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}",
+    "OpenAI/Anthropic key": r"\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
+    "Google API key": r"\bAIza[0-9A-Za-z_-]{35}",
+    "Hugging Face token": r"\bhf_[A-Za-z0-9]{30,}",
+    "npm token": r"\bnpm_[A-Za-z0-9]{36}",
+    "SendGrid key": r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}",
+    "Twilio key": r"\bSK[0-9a-f]{32}\b",
+    "Telegram bot token": r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b",
+    "Shopify token": r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}",
+    "Mailgun key": r"\bkey-[0-9a-f]{32}\b",
+    "JSON Web Token": r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+    "private key": r"-----BEGIN (?:RSA |EC |OPENSSH |DSA |PGP |ENCRYPTED )?PRIVATE KEY-----",
+}
+KNOWN_TOKEN_RE = re.compile(
+    "|".join(f"(?P<t{index}>{pattern})" for index, pattern in enumerate(_TOKEN_PATTERNS.values()))
+)
+_TOKEN_NAMES = {f"t{index}": name for index, name in enumerate(_TOKEN_PATTERNS)}
+# Cheap pre-filter: a string without any of these can hold none of the tokens above.
+_TOKEN_HINT = re.compile(
+    r"AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|webhooks/|_live_|_test_|sk-|AIza|"
+    r"hf_|npm_|SG\.|SK[0-9a-f]|:AA|shp|key-|eyJ|-----BEGIN"
+)
+URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://([^/\s:@'\"]+):([^/\s@'\"]{3,})@", re.I)
+CODE_ASSIGNMENT = re.compile(
+    r"""["']?([A-Za-z_][\w-]*)["']?\s*[:=]\s*["'`](?:Bearer\s+|Basic\s+|Token\s+)?([^"'`\s]{8,})["'`]"""
+)
+EXPRESSION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+AUTH_SCHEME = re.compile(r"^(?:bearer|basic|token|apikey|key)\s+", re.IGNORECASE)
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+PLACEHOLDER = re.compile(
+    r"your|xxx|\*\*\*|<[^>]*>|\[[^\]]*\]|placeholder|example|change[-_ ]?me|replace|insert|"
+    r"_here|here_|dummy|sample|redacted|todo|fixme|\.\.\.|\$\{|^\$[A-Z_]+$|%[a-z_]+%|"
+    r"^(?:none|null|undefined|string|token|secret|password|apikey|bearer|true|false)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A secret found in one value. `value` is the secret itself: never printed."""
+
+    rule: Rule
+    value: str
+    field: str
+    detail: str
+
+
+_secret_key_cache: dict[str, bool] = {}
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a parameter, header or variable name suggests a secret (memoized: names repeat)."""
+    known = _secret_key_cache.get(key)
+    if known is None:
+        lowered = key.lower()
+        known = lowered not in NOT_SECRET_KEYS and bool(SECRET_NAME.search(lowered))
+        if len(_secret_key_cache) < 100_000:
+            _secret_key_cache[key] = known
+    return known
+
+
+def is_placeholder(value: str) -> bool:
+    return bool(PLACEHOLDER.search(value)) or len(set(value)) < 4
+
+
+def entropy(value: str) -> float:
+    counts = Counter(value)
+    size = len(value)
+    return -sum(count / size * math.log2(count / size) for count in counts.values())
+
+
+def looks_like_secret_value(value: str) -> bool:
+    """A literal that could be a credential: long enough, one token, not a placeholder or URL."""
+    value = AUTH_SCHEME.sub("", value.strip())
+    if len(value) < MIN_SECRET_LENGTH or any(ch.isspace() for ch in value):
+        return False
+    if value.lower().startswith(("http://", "https://", "/", "=", "{{", "./")):
+        return False
+    if UUID.match(value) or is_placeholder(value):
+        return False
+    has_digit = any(ch.isdigit() for ch in value)
+    has_alpha = any(ch.isalpha() for ch in value)
+    return (has_digit and has_alpha) or (len(value) >= 20 and entropy(value) >= 3.5)
+
+
+def literal_part(value: str) -> str | None:
+    """The text of an n8n parameter that n8n takes literally: None for a pure expression."""
+    if not value.startswith("="):
+        return value
+    if "{{" not in value:
+        return value[1:]
+    literal = EXPRESSION.sub(" ", value[1:]).strip()
+    return literal or None
+
+
+def known_token(text: str) -> tuple[str, str] | None:
+    """(token kind, token) of the first well-known token format in `text`."""
+    if not _TOKEN_HINT.search(text):
+        return None
+    for match in KNOWN_TOKEN_RE.finditer(text):
+        token = match.group(0)
+        if not is_placeholder(token.split("-----")[-1] if token.startswith("-----") else token):
+            return _TOKEN_NAMES[match.lastgroup or ""], token
+    return None
+
+
+def url_password(text: str) -> str | None:
+    if "://" not in text or "@" not in text:
+        return None
+    for match in URL_USERINFO.finditer(text):
+        password = match.group(2)
+        if not is_placeholder(password) and not password.startswith(("{{", "$", "%")):
+            return password
+    return None
+
+
+def judge(key: str, value: str, *, config_file: bool = False) -> Hit | None:
+    """The secret in one value, judged with its key (parameter, header or variable name)."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return None
+    literal = literal_part(value)
+    if literal is None:
+        return None
+    if len(literal) >= 16:
+        token = known_token(literal)
+        if token is not None:
+            return Hit(KNOWN_TOKEN, token[1], key, token[0])
+    password = url_password(literal)
+    if password is not None:
+        return Hit(URL_PASSWORD, password, key, "password in a URL")
+    if is_secret_key(key) and looks_like_secret_value(literal):
+        rule = ENV_FILE_SECRET if config_file else NODE_PARAMETER
+        return Hit(rule, AUTH_SCHEME.sub("", literal.strip()), key, f"literal value in {key!r}")
+    return None
+
+
+def code_hits(code: str) -> Iterator[Hit]:
+    """Secrets in Code node source: well-known tokens, URL passwords, secret-named literals."""
+    token = known_token(code)
+    if token is not None:
+        yield Hit(KNOWN_TOKEN, token[1], "code", token[0])
+    password = url_password(code)
+    if password is not None:
+        yield Hit(URL_PASSWORD, password, "code", "password in a URL")
+    for match in CODE_ASSIGNMENT.finditer(code):
+        name, value = match.group(1), match.group(2)
+        if (
+            is_secret_key(name)
+            and looks_like_secret_value(value)
+            and "{{" not in value
+            and (token is None or value != token[1])
+        ):
+            yield Hit(CODE_LITERAL, value, name, f"literal {name!r} in code")
+
+
+def preview(value: str) -> str:
+    """A redacted preview: enough to recognise a value, never enough to use it."""
+    if len(value) <= 8:
+        return f"{value[:1]}… ({len(value)} chars)"
+    return f"{value[:4]}…{value[-2:]} ({len(value)} chars)"

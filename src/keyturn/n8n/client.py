@@ -133,6 +133,12 @@ class N8nClient:
         for item in self._paginate("/workflows", params, progress):
             yield Workflow.model_validate(item)
 
+    def iter_workflow_documents(self) -> Iterator[dict[str, Any]]:
+        """Workflows exactly as n8n returns them, pinned data included (for the scanner)."""
+        for item in self._paginate("/workflows", {"excludePinnedData": "false"}, None):
+            if isinstance(item, dict):
+                yield item
+
     def list_workflows(self, progress: ProgressCallback | None = None) -> list[Workflow]:
         return list(self.iter_workflows(progress))
 

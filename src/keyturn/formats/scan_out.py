@@ -1,0 +1,195 @@
+"""Scan reports: a rich table, a JSON document (keyturn.scan/v1) or SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path, PurePath
+from typing import Any
+from urllib.parse import quote
+
+from rich.console import Console
+from rich.text import Text
+
+from keyturn import __version__
+from keyturn.scan.findings import Finding, ScanResult
+from keyturn.scan.rules import ALL_RULES, Severity
+
+SCHEMA_ID = "keyturn.scan/v1"
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+_SARIF_LEVEL = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
+_SECURITY_SEVERITY = {Severity.HIGH: "8.0", Severity.MEDIUM: "5.0", Severity.LOW: "2.0"}
+_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "dim"}
+
+
+def _where(finding: Finding) -> str:
+    location = finding.location
+    text = location.path + (f":{location.line}" if location.line else "")
+    inside = " > ".join(part for part in (location.workflow, location.node) if part)
+    return f"{text} ({inside})" if inside else text
+
+
+def render_table(result: ScanResult, console: Console) -> None:
+    """One entry per finding: severity, rule, where; then what and a redacted preview."""
+    for finding in result.findings:
+        console.print(
+            Text.assemble(
+                (f"{finding.rule.severity.label:<7}", _STYLE[finding.rule.severity]),
+                (f"{finding.rule.id} {finding.rule.name}  ", "bold"),
+                (_where(finding), "cyan"),
+            ),
+            highlight=False,
+        )
+        console.print(f"        {finding.detail}: {finding.preview}", highlight=False)
+    for skipped in result.skipped:
+        console.print(f"skipped {skipped.path}: {skipped.reason}", style="dim", highlight=False)
+    console.print(summary_line(result), highlight=False)
+
+
+def summary_line(result: ScanResult) -> str:
+    counts = {severity: 0 for severity in Severity}
+    for finding in result.findings:
+        counts[finding.rule.severity] += 1
+    by_severity = ", ".join(f"{counts[s]} {s.label}" for s in reversed(Severity))
+    scanned = f"{result.files_scanned} files ({result.bytes_scanned / 1e6:.1f} MB)"
+    if result.workflows_scanned:
+        scanned += f", {result.workflows_scanned} live workflows"
+    baselined = f", {result.baselined} in the baseline" if result.baselined else ""
+    return (
+        f"{len(result.findings)} findings ({by_severity}){baselined} in {scanned}, "
+        f"{len(result.skipped)} skipped, {result.seconds:.2f}s"
+    )
+
+
+def json_document(result: ScanResult) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_ID,
+        "generated_at": datetime.now(UTC).isoformat(),
+        "summary": {
+            "findings": len(result.findings),
+            "by_severity": {
+                s.label: sum(f.rule.severity == s for f in result.findings) for s in Severity
+            },
+            "baselined": result.baselined,
+            "files_scanned": result.files_scanned,
+            "bytes_scanned": result.bytes_scanned,
+            "workflows_scanned": result.workflows_scanned,
+            "skipped": len(result.skipped),
+            "seconds": round(result.seconds, 3),
+        },
+        "findings": [
+            {
+                "rule_id": f.rule.id,
+                "rule": f.rule.name,
+                "severity": f.rule.severity.label,
+                "message": f.message,
+                "remediation": f.rule.remediation,
+                "field": f.field,
+                "detail": f.detail,
+                "preview": f.preview,
+                "fingerprint": f.fingerprint,
+                "location": {
+                    "path": f.location.path,
+                    "line": f.location.line,
+                    "pointer": f.location.pointer,
+                    "workflow": f.location.workflow,
+                    "node": f.location.node,
+                },
+            }
+            for f in result.findings
+        ],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+    }
+
+
+def sarif_document(result: ScanResult) -> dict[str, Any]:
+    rule_index = {rule.id: index for index, rule in enumerate(ALL_RULES)}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "keyturn",
+                        "version": __version__,
+                        "informationUri": "https://github.com/keyturn/keyturn",
+                        "rules": [_sarif_rule(rule) for rule in ALL_RULES],
+                    }
+                },
+                "results": [_sarif_result(f, rule_index[f.rule.id]) for f in result.findings],
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "note",
+                                "message": {"text": f"skipped: {s.reason}"},
+                                "locations": [_physical(s.path, None)],
+                            }
+                            for s in result.skipped
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _sarif_rule(rule: Any) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.name.replace("-", " ")},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": rule.remediation},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+        "properties": {
+            "security-severity": _SECURITY_SEVERITY[rule.severity],
+            "tags": ["security", "secrets", "n8n"],
+        },
+    }
+
+
+def _uri(path: str) -> str:
+    """A SARIF artifact URI: relative paths stay relative (code-scanning UIs need that)."""
+    if path.startswith("n8n://"):
+        return quote(path, safe=":/")
+    if os.path.isabs(path):
+        return Path(path).as_uri()
+    return quote(PurePath(path).as_posix().removeprefix("./"))
+
+
+def _physical(path: str, line: int | None) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": {"uri": _uri(path)}}
+    if line:
+        location["region"] = {"startLine": line}
+    return {"physicalLocation": location}
+
+
+def _sarif_result(finding: Finding, index: int) -> dict[str, Any]:
+    location = _physical(finding.location.path, finding.location.line)
+    logical = [part for part in (finding.location.workflow, finding.location.node) if part]
+    if logical or finding.location.pointer:
+        location["logicalLocations"] = [
+            {
+                "fullyQualifiedName": " > ".join(logical) or (finding.location.pointer or ""),
+                "kind": "object",
+                **({"decoratedName": finding.location.pointer} if finding.location.pointer else {}),
+            }
+        ]
+    return {
+        "ruleId": finding.rule.id,
+        "ruleIndex": index,
+        "level": _SARIF_LEVEL[finding.rule.severity],
+        "message": {"text": finding.message},
+        "locations": [location],
+        "partialFingerprints": {"keyturn/v1": finding.fingerprint},
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, default=str) + "\n"

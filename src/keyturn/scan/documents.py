@@ -1,0 +1,256 @@
+"""Scanning one document: an n8n workflow (or an export of many), other JSON, or text.
+
+Workflows are parsed with orjson and walked once; each string is judged with its context.
+Text (.env, compose files, anything else) is scanned with a few whole-text regex passes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+
+from keyturn.scan.detect import (
+    KNOWN_TOKEN_RE,
+    MIN_SECRET_LENGTH,
+    URL_USERINFO,
+    Hit,
+    code_hits,
+    is_placeholder,
+    judge,
+    known_token,
+    url_password,
+)
+from keyturn.scan.findings import Finding, Location
+from keyturn.scan.nodes import embedded_json, env_reads_in, escape_pointer
+from keyturn.scan.oldsecrets import OldSecrets
+from keyturn.scan.rules import ENV_READ, KNOWN_TOKEN, URL_PASSWORD
+
+_CODE_KEYS = frozenset({"jsCode", "functionCode", "pythonCode", "code", "functionCodeString"})
+_SKIP_WORKFLOW_KEYS = frozenset(
+    {"nodes", "connections", "id", "versionId", "meta", "tags", "shared", "activeVersion"}
+)
+# KEY=VALUE, export KEY=VALUE, KEY: VALUE, - KEY=VALUE (compose), "KEY": VALUE
+ASSIGNMENT = re.compile(
+    r"^[ \t]*(?:export[ \t]+)?(?:-[ \t]+)?[\"']?([A-Za-z_][A-Za-z0-9_.-]*)[\"']?"
+    r"[ \t]*[:=][ \t]*(.*?)[ \t]*$",
+    re.MULTILINE,
+)
+
+Emit = Callable[[Hit, str | None, str | None, str | None], None]
+
+
+def is_workflow(document: Any) -> bool:
+    return isinstance(document, dict) and isinstance(document.get("nodes"), list)
+
+
+def workflows_in(document: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(pointer prefix, workflow) for a workflow, or an `export:workflow --all` array."""
+    if is_workflow(document):
+        return [("", document)]
+    if isinstance(document, list):
+        return [(f"/{index}", item) for index, item in enumerate(document) if is_workflow(item)]
+    return []
+
+
+def scan_workflow(workflow: dict[str, Any], prefix: str, emit: Emit) -> None:
+    """Every secret in one workflow: node parameters, pinned data, static data."""
+    name = workflow.get("name") if isinstance(workflow.get("name"), str) else None
+    for index, node in enumerate(workflow["nodes"]):
+        if not isinstance(node, dict):
+            continue
+        parameters = node.get("parameters")
+        if isinstance(parameters, dict):
+            node_name = node.get("name") if isinstance(node.get("name"), str) else None
+            pointer = f"{prefix}/nodes/{index}/parameters"
+            _walk_node(parameters, [pointer], "", _bind(emit, name, node_name))
+    for key, value in workflow.items():
+        if key not in _SKIP_WORKFLOW_KEYS and isinstance(value, dict | list):
+            walk_data(value, [f"{prefix}/{escape_pointer(key)}"], "", _bind(emit, name, None))
+
+
+def _bind(emit: Emit, workflow: str | None, node: str | None) -> Callable[[Hit, str], None]:
+    def bound(hit: Hit, pointer: str) -> None:
+        emit(hit, pointer, workflow, node)
+
+    return bound
+
+
+def _walk_node(value: Any, path: list[str], context: str, emit: Callable[[Hit, str], None]) -> None:
+    """Node parameters: code, embedded JSON, {name, value} pairs, $env reads."""
+    if isinstance(value, dict):
+        pair_name = value.get("name") if isinstance(value.get("value"), str) else None
+        for key, item in value.items():
+            if isinstance(item, str):
+                if len(item) < MIN_SECRET_LENGTH:
+                    continue
+                item_context = pair_name if key == "value" and isinstance(pair_name, str) else key
+                path.append(escape_pointer(key))
+                _judge_parameter(item_context, item, path, emit, code=key in _CODE_KEYS)
+                path.pop()
+            elif isinstance(item, dict | list):
+                path.append(escape_pointer(key))
+                _walk_node(item, path, key, emit)
+                path.pop()
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                if len(item) >= MIN_SECRET_LENGTH:
+                    path.append(str(index))
+                    _judge_parameter(context, item, path, emit, code=False)
+                    path.pop()
+            elif isinstance(item, dict | list):
+                path.append(str(index))
+                _walk_node(item, path, context, emit)
+                path.pop()
+
+
+def _judge_parameter(
+    context: str, text: str, path: list[str], emit: Callable[[Hit, str], None], *, code: bool
+) -> None:
+    if code:
+        for hit in code_hits(text):
+            emit(hit, "/".join(path))
+    elif text[0] in "={" and (embedded := embedded_json(text)) is not None:
+        if isinstance(embedded, dict | list):
+            walk_data(embedded, list(path), context, emit)
+    else:
+        found = judge(context, text)
+        if found is not None:
+            emit(found, "/".join(path))
+    if "env" in text:
+        for variable, secret_like in env_reads_in(text, context):
+            if secret_like:
+                emit(
+                    Hit(ENV_READ, f"$env.{variable}", variable, f"reads $env.{variable}"),
+                    "/".join(path),
+                )
+
+
+def walk_data(value: Any, path: list[str], context: str, emit: Callable[[Hit, str], None]) -> None:
+    """Any JSON data (pinned data, static data, other JSON files): each string with its key."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str):
+                if len(item) >= MIN_SECRET_LENGTH:
+                    hit = judge(key, item, config_file=True)
+                    if hit is not None:
+                        emit(hit, "/".join([*path, escape_pointer(key)]))
+            elif isinstance(item, dict | list):
+                path.append(escape_pointer(key))
+                walk_data(item, path, key, emit)
+                path.pop()
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                if len(item) >= MIN_SECRET_LENGTH:
+                    hit = judge(context, item, config_file=True)
+                    if hit is not None:
+                        emit(hit, "/".join([*path, str(index)]))
+            elif isinstance(item, dict | list):
+                path.append(str(index))
+                walk_data(item, path, context, emit)
+                path.pop()
+
+
+class LineIndex:
+    """Byte offsets -> line numbers, and where a JSON value sits in the raw file."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._search_from: dict[bytes, int] = {}
+
+    def line_at(self, offset: int) -> int:
+        return self.raw.count(b"\n", 0, offset) + 1
+
+    def line_of_value(self, value: str) -> int | None:
+        needle = orjson.dumps(value)[1:-1]
+        start = self._search_from.get(needle, 0)
+        offset = self.raw.find(needle, start)
+        if offset < 0 and start:
+            offset = self.raw.find(needle)
+        if offset < 0:
+            return None
+        self._search_from[needle] = offset + 1
+        return self.line_at(offset)
+
+
+def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
+    findings: list[Finding] = []
+    lines = LineIndex(raw)
+
+    def emit(hit: Hit, pointer: str | None, workflow: str | None, node: str | None) -> None:
+        location = Location(path, lines.line_of_value(hit.value), pointer or None, workflow, node)
+        findings.append(Finding.from_hit(hit, location))
+
+    workflows = workflows_in(document)
+    for prefix, workflow in workflows:
+        scan_workflow(workflow, prefix, emit)
+    if not workflows and isinstance(document, dict | list):
+        walk_data(document, [""], "", lambda hit, pointer: emit(hit, pointer, None, None))
+    return findings
+
+
+def scan_text(path: str, text: str) -> list[Finding]:
+    """.env, compose and other text files: assignments, well-known tokens, URL passwords."""
+    findings: list[Finding] = []
+    seen: set[tuple[int, str]] = set()
+    newline_offsets = _newlines(text)
+
+    def add(hit: Hit, offset: int) -> None:
+        line = _line(newline_offsets, offset)
+        if (line, hit.value) in seen:
+            return
+        seen.add((line, hit.value))
+        findings.append(Finding.from_hit(hit, Location(path, line)))
+
+    for match in KNOWN_TOKEN_RE.finditer(text) if known_token(text) else ():
+        token = match.group(0)
+        if not is_placeholder(token):
+            add(Hit(KNOWN_TOKEN, token, "", _token_kind(match)), match.start())
+    if "://" in text:
+        for match in URL_USERINFO.finditer(text):
+            password = url_password(match.group(0))
+            if password is not None:
+                add(Hit(URL_PASSWORD, password, "", "password in a URL"), match.start())
+    for match in ASSIGNMENT.finditer(text):
+        value = _unquote(match.group(2))
+        if len(value) >= MIN_SECRET_LENGTH:
+            hit = judge(match.group(1), value, config_file=True)
+            if hit is not None:
+                add(hit, match.start())
+    return findings
+
+
+def _token_kind(match: re.Match[str]) -> str:
+    from keyturn.scan.detect import _TOKEN_NAMES
+
+    return _TOKEN_NAMES.get(match.lastgroup or "", "token")
+
+
+def _unquote(value: str) -> str:
+    if value[:1] in ("'", '"'):
+        quote = value[0]
+        end = value.find(quote, 1)
+        return value[1:end] if end > 0 else value[1:]
+    comment = value.find(" #")
+    return value[:comment].rstrip() if comment >= 0 else value
+
+
+def _newlines(text: str) -> list[int]:
+    return [match.start() for match in re.finditer("\n", text)]
+
+
+def _line(newlines: list[int], offset: int) -> int:
+    from bisect import bisect_right
+
+    return bisect_right(newlines, offset - 1) + 1
+
+
+def scan_old_secrets(path: str, raw: bytes, old: OldSecrets) -> Iterator[Finding]:
+    """Every place a given old secret survives, in any encoding keyturn knows."""
+    lines = LineIndex(raw)
+    for offset, hit in old.find_in(raw):
+        yield Finding.from_hit(hit, Location(path, lines.line_at(offset)))

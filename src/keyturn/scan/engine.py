@@ -1,0 +1,216 @@
+"""`keyturn scan`: files and folders (exports, .env, compose, any text) and the live instance.
+
+Files are read one at a time (memory stays bounded) and, when there are many, spread over
+worker processes. Whatever cannot be read is reported as skipped with a reason; the scan goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from keyturn.n8n.client import N8nClient
+from keyturn.n8n.usage import FlagCode, build_usage_index
+from keyturn.scan.detect import Hit
+from keyturn.scan.documents import scan_json, scan_old_secrets, scan_text, scan_workflow
+from keyturn.scan.findings import Finding, Location, ScanResult, Skipped
+from keyturn.scan.oldsecrets import OldSecrets
+from keyturn.scan.rules import DANGLING_REFERENCE, DUPLICATE_NAME
+
+DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", ".mypy_cache"})
+_BINARY_PROBE = 8192
+_PARALLEL_MIN_FILES = 64
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    old_secrets: tuple[str, ...] = ()
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    workers: int = 0  # 0: one per core when there are many files
+
+
+def discover(paths: list[Path], result: ScanResult) -> Iterator[str]:
+    """Every regular file under `paths`; folders recursively, without following symlinks."""
+    for root in paths:
+        if root.is_symlink() and root.is_dir():
+            result.skipped.append(Skipped(str(root), "symbolic link to a folder: not followed"))
+        elif root.is_file():
+            yield str(root)
+        elif root.is_dir():
+            yield from _walk(str(root), result)
+        else:
+            result.skipped.append(Skipped(str(root), "no such file or folder"))
+
+
+def _walk(folder: str, result: ScanResult) -> Iterator[str]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as exc:
+        result.skipped.append(Skipped(folder, f"cannot list folder: {exc.strerror}"))
+        return
+    for entry in entries:
+        try:
+            if entry.is_symlink():
+                if entry.is_dir():
+                    result.skipped.append(
+                        Skipped(entry.path, "symbolic link to a folder: not followed")
+                    )
+                    continue
+                if not entry.is_file():
+                    result.skipped.append(Skipped(entry.path, "broken symbolic link"))
+                    continue
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS:
+                    yield from _walk(entry.path, result)
+            elif entry.is_file():
+                yield entry.path
+        except OSError as exc:
+            result.skipped.append(Skipped(entry.path, f"cannot read: {exc.strerror}"))
+
+
+def scan_file(path: str, options: ScanOptions) -> ScanResult:
+    """One file: findings, or a reason it was skipped. Never raises for a bad file."""
+    result = ScanResult()
+    try:
+        size = os.stat(path).st_size
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            result.skipped.append(Skipped(path, "not a regular file"))
+            return result
+        if size > options.max_file_bytes:
+            result.skipped.append(Skipped(path, f"larger than {options.max_file_bytes} bytes"))
+            return result
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        result.skipped.append(Skipped(path, f"cannot read: {exc.strerror or exc}"))
+        return result
+    if b"\0" in raw[:_BINARY_PROBE]:
+        result.skipped.append(Skipped(path, "binary file"))
+        return result
+    result.files_scanned, result.bytes_scanned = 1, len(raw)
+    if options.old_secrets:
+        result.findings.extend(scan_old_secrets(path, raw, OldSecrets(list(options.old_secrets))))
+    result.findings.extend(_scan_content(path, raw, result))
+    return result
+
+
+def _scan_content(path: str, raw: bytes, result: ScanResult) -> list[Finding]:
+    head = raw.lstrip()[:1]
+    if head in (b"{", b"["):
+        try:
+            document = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if path.endswith(".json"):
+                result.skipped.append(Skipped(path, f"malformed JSON ({exc}); scanned as text"))
+        else:
+            return scan_json(path, raw, document)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        result.skipped.append(Skipped(path, "not UTF-8 text"))
+        result.files_scanned, result.bytes_scanned = 0, 0
+        return []
+    return scan_text(path, text)
+
+
+def _scan_batch(paths: list[str], options: ScanOptions) -> ScanResult:
+    total = ScanResult()
+    for path in paths:
+        total.merge(scan_file(path, options))
+    return total
+
+
+def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
+    result = ScanResult()
+    files = list(discover(paths, result))
+    workers = options.workers or (os.cpu_count() or 1)
+    if workers > 1 and len(files) >= _PARALLEL_MIN_FILES:
+        batches = [files[index :: workers * 4] for index in range(workers * 4)]
+        with ProcessPoolExecutor(workers) as pool:
+            for part in pool.map(_scan_batch, batches, [options] * len(batches)):
+                result.merge(part)
+    else:
+        result.merge(_scan_batch(files, options))
+    return result
+
+
+def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:
+    """Every workflow of the live instance, and its credentials' names and references."""
+    result = ScanResult()
+    base = f"n8n://{client.connection.name}/workflows"
+    old = OldSecrets(list(options.old_secrets))
+    workflows = []
+    for raw_workflow in client.iter_workflow_documents():
+        workflows.append(raw_workflow)
+        path = f"{base}/{raw_workflow.get('id', '?')}"
+        result.workflows_scanned += 1
+
+        def emit(
+            hit: Hit, pointer: str | None, workflow: str | None, node: str | None, path: str = path
+        ) -> None:
+            result.findings.append(
+                Finding.from_hit(hit, Location(path, None, pointer, workflow, node))
+            )
+
+        scan_workflow(raw_workflow, "", emit)
+        if old:
+            serialized = orjson.dumps(raw_workflow)
+            for _, hit in old.find_in(serialized):
+                emit(hit, None, raw_workflow.get("name"), None)
+    result.findings.extend(_credential_findings(client, workflows, base))
+    return result
+
+
+def _credential_findings(
+    client: N8nClient, documents: list[dict[str, object]], base: str
+) -> list[Finding]:
+    from keyturn.n8n.models import Workflow
+
+    index = build_usage_index(
+        client.list_credentials(), [Workflow.model_validate(d) for d in documents]
+    )
+    findings = []
+    for flag in index.flags:
+        if flag.code is FlagCode.DANGLING_REFERENCE:
+            rule = DANGLING_REFERENCE
+        elif flag.code is FlagCode.DUPLICATE_NAME:
+            rule = DUPLICATE_NAME
+        else:
+            continue
+        path = (
+            f"{base}/{flag.workflow_id}"
+            if flag.workflow_id
+            else f"n8n://{client.connection.name}/credentials/{flag.credential_id}"
+        )
+        location = Location(path, None, None, flag.workflow_name, flag.node_name)
+        hit = Hit(rule, flag.credential_id or "", "credential", flag.message)
+        finding = Finding.from_hit(hit, location)
+        findings.append(
+            Finding(
+                rule,
+                location,
+                "credential",
+                flag.message,
+                flag.credential_id or "",
+                finding.fingerprint,
+            )
+        )
+    return findings
+
+
+def run_scan(paths: list[Path], client: N8nClient | None, options: ScanOptions) -> ScanResult:
+    started = time.perf_counter()
+    result = scan_paths(paths, options) if paths else ScanResult()
+    if client is not None:
+        result.merge(scan_instance(client, options))
+    result.seconds = time.perf_counter() - started
+    result.findings.sort(key=lambda f: (-f.rule.severity, f.location.path, f.location.line or 0))
+    return result

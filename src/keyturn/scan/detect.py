@@ -24,7 +24,8 @@ from keyturn.scan.rules import (
 MIN_SECRET_LENGTH = 8
 SECRET_NAME = re.compile(
     r"auth|api[-_ ]?key|apikey|token|secret|passw|pwd|private[-_]?key|access[-_]?key|"
-    r"signature|credential|client[-_]?secret|bearer|x-api|session[-_]?key",
+    r"signature|credential|client[-_]?secret|bearer|x-api|session[-_]?key|"
+    r"(?:service|license|secret|signing|master|encryption|app|consumer|subscription)[-_]?key",
     re.IGNORECASE,
 )
 # n8n's own option keys that contain such words but hold a mode, never a secret.
@@ -95,6 +96,16 @@ class Hit:
 _secret_key_cache: dict[str, bool] = {}
 
 
+_SECRET_WORDS = ("key", "token", "secret", "pass", "auth", "pwd", "credential", "bearer",
+                 "signature", "x-api")  # fmt: skip
+
+
+def might_name_a_secret(text: str) -> bool:
+    """A fast pre-filter for long text: could any name in it match SECRET_NAME?"""
+    lowered = text.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
 def is_secret_key(key: str) -> bool:
     """Whether a parameter, header or variable name suggests a secret (memoized: names repeat)."""
     known = _secret_key_cache.get(key)
@@ -106,8 +117,14 @@ def is_secret_key(key: str) -> bool:
     return known
 
 
+_OBVIOUS_PLACEHOLDER = re.compile(r"xxxx|XXXX|\*\*\*|<[^>]*>|\[[^\]]*\]|\.\.\.|\$\{|0{8}")
+
+
 def is_placeholder(value: str) -> bool:
-    return bool(PLACEHOLDER.search(value)) or len(set(value)) < 4
+    """Placeholders are wordy (low entropy) or obviously filler; random secrets are neither."""
+    if len(set(value)) < 4 or _OBVIOUS_PLACEHOLDER.search(value):
+        return True
+    return bool(PLACEHOLDER.search(value)) and entropy(value) < 4.2
 
 
 def entropy(value: str) -> float:
@@ -163,8 +180,12 @@ def url_password(text: str) -> str | None:
 
 def judge(key: str, value: str, *, config_file: bool = False) -> Hit | None:
     """The secret in one value, judged with its key (parameter, header or variable name)."""
-    if len(value) < MIN_SECRET_LENGTH:
+    size = len(value)
+    if size < MIN_SECRET_LENGTH:
         return None
+    secret_key = is_secret_key(key)
+    if size < 16 and not secret_key:
+        return None  # too short for a token format or a URL with a password
     literal = literal_part(value)
     if literal is None:
         return None
@@ -172,10 +193,10 @@ def judge(key: str, value: str, *, config_file: bool = False) -> Hit | None:
         token = known_token(literal)
         if token is not None:
             return Hit(KNOWN_TOKEN, token[1], key, token[0])
-    password = url_password(literal)
-    if password is not None:
-        return Hit(URL_PASSWORD, password, key, "password in a URL")
-    if is_secret_key(key) and looks_like_secret_value(literal):
+        password = url_password(literal)
+        if password is not None:
+            return Hit(URL_PASSWORD, password, key, "password in a URL")
+    if secret_key and looks_like_secret_value(literal):
         rule = ENV_FILE_SECRET if config_file else NODE_PARAMETER
         return Hit(rule, AUTH_SCHEME.sub("", literal.strip()), key, f"literal value in {key!r}")
     return None
@@ -189,6 +210,8 @@ def code_hits(code: str) -> Iterator[Hit]:
     password = url_password(code)
     if password is not None:
         yield Hit(URL_PASSWORD, password, "code", "password in a URL")
+    if not might_name_a_secret(code):
+        return  # no secret-named variable, so no secret-named literal
     for match in CODE_ASSIGNMENT.finditer(code):
         name, value = match.group(1), match.group(2)
         if (

@@ -64,11 +64,11 @@ def scan_workflow(workflow: dict[str, Any], prefix: str, emit: Emit) -> None:
         parameters = node.get("parameters")
         if isinstance(parameters, dict):
             node_name = node.get("name") if isinstance(node.get("name"), str) else None
-            pointer = f"{prefix}/nodes/{index}/parameters"
-            _walk_node(parameters, [pointer], "", _bind(emit, name, node_name))
+            path = [f"{prefix}/nodes/{index}/parameters"]
+            _walk_node(parameters, path, "", _bind(emit, name, node_name))
     for key, value in workflow.items():
         if key not in _SKIP_WORKFLOW_KEYS and isinstance(value, dict | list):
-            walk_data(value, [f"{prefix}/{escape_pointer(key)}"], "", _bind(emit, name, None))
+            walk_data(value, [prefix, key], "", _bind(emit, name, None))
 
 
 def _bind(emit: Emit, workflow: str | None, node: str | None) -> Callable[[Hit, str], None]:
@@ -79,19 +79,23 @@ def _bind(emit: Emit, workflow: str | None, node: str | None) -> Callable[[Hit, 
 
 
 def _walk_node(value: Any, path: list[str], context: str, emit: Callable[[Hit, str], None]) -> None:
-    """Node parameters: code, embedded JSON, {name, value} pairs, $env reads."""
+    """Node parameters: code, embedded JSON, {name, value} pairs, $env reads.
+
+    `path` holds raw keys; they are escaped into a JSON pointer only for a finding.
+    """
     if isinstance(value, dict):
         pair_name = value.get("name") if isinstance(value.get("value"), str) else None
         for key, item in value.items():
             if isinstance(item, str):
-                if len(item) < MIN_SECRET_LENGTH:
-                    continue
-                item_context = pair_name if key == "value" and isinstance(pair_name, str) else key
-                path.append(escape_pointer(key))
-                _judge_parameter(item_context, item, path, emit, code=key in _CODE_KEYS)
-                path.pop()
+                if len(item) >= MIN_SECRET_LENGTH:
+                    item_context = (
+                        pair_name if key == "value" and isinstance(pair_name, str) else key
+                    )
+                    path.append(key)
+                    _judge_parameter(item_context, item, path, emit, code=key in _CODE_KEYS)
+                    path.pop()
             elif isinstance(item, dict | list):
-                path.append(escape_pointer(key))
+                path.append(key)
                 _walk_node(item, path, key, emit)
                 path.pop()
     elif isinstance(value, list):
@@ -107,26 +111,34 @@ def _walk_node(value: Any, path: list[str], context: str, emit: Callable[[Hit, s
                 path.pop()
 
 
+def _pointer(path: list[str]) -> str:
+    return path[0] + "".join("/" + escape_pointer(part) for part in path[1:])
+
+
+def _is_pure_expression(text: str) -> bool:
+    return text.startswith("={{") and text.endswith("}}") and text.count("{{") == 1
+
+
 def _judge_parameter(
     context: str, text: str, path: list[str], emit: Callable[[Hit, str], None], *, code: bool
 ) -> None:
+    if "env" in text:
+        for variable, secret_like in env_reads_in(text, context):
+            if secret_like:
+                hit = Hit(ENV_READ, f"$env.{variable}", variable, f"reads $env.{variable}")
+                emit(hit, _pointer(path))
     if code:
         for hit in code_hits(text):
-            emit(hit, "/".join(path))
+            emit(hit, _pointer(path))
+    elif _is_pure_expression(text):
+        return
     elif text[0] in "={" and (embedded := embedded_json(text)) is not None:
         if isinstance(embedded, dict | list):
             walk_data(embedded, list(path), context, emit)
     else:
         found = judge(context, text)
         if found is not None:
-            emit(found, "/".join(path))
-    if "env" in text:
-        for variable, secret_like in env_reads_in(text, context):
-            if secret_like:
-                emit(
-                    Hit(ENV_READ, f"$env.{variable}", variable, f"reads $env.{variable}"),
-                    "/".join(path),
-                )
+            emit(found, _pointer(path))
 
 
 def walk_data(value: Any, path: list[str], context: str, emit: Callable[[Hit, str], None]) -> None:
@@ -137,9 +149,9 @@ def walk_data(value: Any, path: list[str], context: str, emit: Callable[[Hit, st
                 if len(item) >= MIN_SECRET_LENGTH:
                     hit = judge(key, item, config_file=True)
                     if hit is not None:
-                        emit(hit, "/".join([*path, escape_pointer(key)]))
+                        emit(hit, _pointer([*path, key]))
             elif isinstance(item, dict | list):
-                path.append(escape_pointer(key))
+                path.append(key)
                 walk_data(item, path, key, emit)
                 path.pop()
     elif isinstance(value, list):
@@ -148,7 +160,7 @@ def walk_data(value: Any, path: list[str], context: str, emit: Callable[[Hit, st
                 if len(item) >= MIN_SECRET_LENGTH:
                     hit = judge(context, item, config_file=True)
                     if hit is not None:
-                        emit(hit, "/".join([*path, str(index)]))
+                        emit(hit, _pointer([*path, str(index)]))
             elif isinstance(item, dict | list):
                 path.append(str(index))
                 walk_data(item, path, context, emit)
@@ -189,7 +201,7 @@ def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
     for prefix, workflow in workflows:
         scan_workflow(workflow, prefix, emit)
     if not workflows and isinstance(document, dict | list):
-        walk_data(document, [""], "", lambda hit, pointer: emit(hit, pointer, None, None))
+        walk_data(document, [""], "", _bind(emit, None, None))
     return findings
 
 

@@ -28,6 +28,10 @@ class Rule:
     description: str
     remediation: str
 
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        # Findings cross process boundaries: send the id, not the whole rule.
+        return rule_by_id, (self.id,)
+
 
 NODE_PARAMETER = Rule(
     "KT001",
@@ -105,3 +109,7 @@ ALL_RULES = (
     NODE_PARAMETER, URL_PASSWORD, CODE_LITERAL, KNOWN_TOKEN, ENV_FILE_SECRET, ENV_READ,
     DANGLING_REFERENCE, DUPLICATE_NAME, OLD_SECRET,
 )  # fmt: skip
+
+
+def rule_by_id(rule_id: str) -> Rule:
+    return next(rule for rule in ALL_RULES if rule.id == rule_id)

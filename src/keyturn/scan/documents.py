@@ -39,6 +39,8 @@ ASSIGNMENT = re.compile(
     re.MULTILINE,
 )
 
+JSON_PAIR = re.compile(r'"([A-Za-z_][\w.-]*)"\s*:\s*"([^"\\\n]{8,})')
+
 Emit = Callable[[Hit, str | None, str | None, str | None], None]
 
 
@@ -233,6 +235,11 @@ def scan_text(path: str, text: str) -> list[Finding]:
             hit = judge(match.group(1), value, config_file=True)
             if hit is not None:
                 add(hit, match.start())
+    if '":' in text:  # JSON-like text that did not parse (a cut-off export, say)
+        for match in JSON_PAIR.finditer(text):
+            hit = judge(match.group(1), match.group(2), config_file=True)
+            if hit is not None:
+                add(hit, match.start())
     return findings
 
 
@@ -264,5 +271,9 @@ def _line(newlines: list[int], offset: int) -> int:
 def scan_old_secrets(path: str, raw: bytes, old: OldSecrets) -> Iterator[Finding]:
     """Every place a given old secret survives, in any encoding keyturn knows."""
     lines = LineIndex(raw)
+    reported: set[tuple[int, str]] = set()
     for offset, hit in old.find_in(raw):
-        yield Finding.from_hit(hit, Location(path, lines.line_at(offset)))
+        line = lines.line_at(offset)
+        if (line, hit.value) not in reported:  # one finding per line, whatever the encodings
+            reported.add((line, hit.value))
+            yield Finding.from_hit(hit, Location(path, line))

@@ -46,6 +46,8 @@ def discover(paths: list[Path], result: ScanResult) -> Iterator[str]:
             yield str(root)
         elif root.is_dir():
             yield from _walk(str(root), result)
+        elif root.exists():
+            result.skipped.append(Skipped(str(root), "not a regular file"))
         else:
             result.skipped.append(Skipped(str(root), "no such file or folder"))
 
@@ -72,6 +74,8 @@ def _walk(folder: str, result: ScanResult) -> Iterator[str]:
                     yield from _walk(entry.path, result)
             elif entry.is_file():
                 yield entry.path
+            else:
+                result.skipped.append(Skipped(entry.path, "not a regular file"))
         except OSError as exc:
             result.skipped.append(Skipped(entry.path, f"cannot read: {exc.strerror}"))
 

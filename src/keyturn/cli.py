@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,19 +22,9 @@ from rich.text import Text
 
 from keyturn import __version__
 from keyturn.config import load_env_settings, load_settings, resolve_connection
-from keyturn.crypto import load_secret_box
 from keyturn.errors import ConfigError, ExitCode, KeyturnError
 from keyturn.formats.inventory_table import render_inventory
 from keyturn.formats.json_out import print_json
-from keyturn.formats.rotation_out import (
-    event_document,
-    print_document,
-    render_history,
-    render_outcome,
-    render_plan,
-    render_rotations,
-    rotation_document,
-)
 from keyturn.formats.scan_out import (
     dumps,
     json_document,
@@ -45,14 +35,15 @@ from keyturn.formats.scan_out import (
 from keyturn.inventory import take_inventory
 from keyturn.n8n.client import N8nClient
 from keyturn.redact import configure_logging, redact
-from keyturn.rotation.journal import Journal
-from keyturn.rotation.service import RotateOptions, Rotations
+
+if TYPE_CHECKING:  # the rotation stack (SQLAlchemy, cryptography) loads only when used
+    from keyturn.rotation.journal import Journal
+    from keyturn.rotation.service import Rotations
 from keyturn.scan.baseline import apply_baseline, load_baseline, write_baseline
 from keyturn.scan.engine import ScanOptions, run_scan
 from keyturn.scan.findings import ScanResult
 from keyturn.scan.rules import Severity
 from keyturn.secret_sources import parse_source, read_source
-from keyturn.store import make_engine
 
 log = logging.getLogger("keyturn")
 
@@ -174,6 +165,11 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the plan an
 
 @contextlib.contextmanager
 def _rotations(ctx: typer.Context, instance: str | None) -> Iterator[Rotations]:
+    from keyturn.crypto import load_secret_box
+    from keyturn.rotation.journal import Journal
+    from keyturn.rotation.service import Rotations
+    from keyturn.store import make_engine
+
     options: GlobalOptions = ctx.obj
     settings = load_settings(instance, options.config)
     journal = Journal(make_engine(), load_secret_box())
@@ -188,6 +184,10 @@ def _rotations(ctx: typer.Context, instance: str | None) -> Iterator[Rotations]:
 @contextlib.contextmanager
 def _journal(ctx: typer.Context, instance: str | None) -> Iterator[tuple[Journal, str]]:
     """The journal, and the name of the instance whose rotations to show."""
+    from keyturn.crypto import load_secret_box
+    from keyturn.rotation.journal import Journal
+    from keyturn.store import make_engine
+
     options: GlobalOptions = ctx.obj
     settings = load_settings(instance, options.config)
     journal = Journal(make_engine(), load_secret_box())
@@ -261,6 +261,14 @@ def rotate(
     The new secret is saved (encrypted) before anything changes, proven to work before the old
     one is revoked, and the n8n credential is updated in place so no workflow reference breaks.
     """
+    from keyturn.formats.rotation_out import (
+        print_document,
+        render_outcome,
+        render_plan,
+        rotation_document,
+    )
+    from keyturn.rotation.service import RotateOptions
+
     if strategy not in (None, "in_place", "replace"):
         raise ConfigError("--strategy takes in_place or replace.", None)
     options = RotateOptions(
@@ -302,6 +310,8 @@ def rotate(
 @app.command()
 def status(ctx: typer.Context, instance: InstanceOption = None, json: JsonOption = False) -> None:
     """List rotations in flight (interrupted or paused), with their last completed step."""
+    from keyturn.formats.rotation_out import print_document, render_rotations, rotation_document
+
     with _journal(ctx, instance) as (journal, name):
         rotations = journal.in_flight(name)
     if json:
@@ -324,6 +334,8 @@ def resume(
     json: JsonOption = False,
 ) -> None:
     """Finish rotations interrupted by a crash, from their last completed step."""
+    from keyturn.formats.rotation_out import print_document, render_outcome, rotation_document
+
     with _rotations(ctx, instance) as rotations:
         if dry_run:
             for line in rotations.describe_resume(rotation_id) or ["No rotation in flight."]:
@@ -353,6 +365,8 @@ def rollback(
     json: JsonOption = False,
 ) -> None:
     """Undo a rotation in flight, or put a credential's previous value back into n8n."""
+    from keyturn.formats.rotation_out import print_document, rotation_document
+
     with _rotations(ctx, instance) as rotations:
         if dry_run:
             Console().print(rotations.describe_rollback(credential) + " (dry run)")
@@ -378,6 +392,8 @@ def history(
     json: JsonOption = False,
 ) -> None:
     """Show the audit trail: who rotated what, when, each step and its outcome."""
+    from keyturn.formats.rotation_out import event_document, print_document, render_history
+
     with _journal(ctx, instance) as (journal, name):
         events = journal.history(name, credential)
     if json:

@@ -19,6 +19,7 @@ from keyturn.scan.detect import (
     Hit,
     code_hits,
     is_placeholder,
+    is_secret_key,
     judge,
     known_token,
     url_password,
@@ -93,9 +94,11 @@ def _walk_node(value: Any, path: list[str], context: str, emit: Callable[[Hit, s
                     item_context = (
                         pair_name if key == "value" and isinstance(pair_name, str) else key
                     )
-                    path.append(key)
-                    _judge_parameter(item_context, item, path, emit, code=key in _CODE_KEYS)
-                    path.pop()
+                    code = key in _CODE_KEYS
+                    if code or _worth_judging(item_context, item):
+                        path.append(key)
+                        _judge_parameter(item_context, item, path, emit, code=code)
+                        path.pop()
             elif isinstance(item, dict | list):
                 path.append(key)
                 _walk_node(item, path, key, emit)
@@ -103,7 +106,7 @@ def _walk_node(value: Any, path: list[str], context: str, emit: Callable[[Hit, s
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, str):
-                if len(item) >= MIN_SECRET_LENGTH:
+                if len(item) >= MIN_SECRET_LENGTH and _worth_judging(context, item):
                     path.append(str(index))
                     _judge_parameter(context, item, path, emit, code=False)
                     path.pop()
@@ -111,6 +114,16 @@ def _walk_node(value: Any, path: list[str], context: str, emit: Callable[[Hit, s
                 path.append(str(index))
                 _walk_node(item, path, context, emit)
                 path.pop()
+
+
+def _worth_judging(context: str, text: str) -> bool:
+    """Cheap rejection of the many strings that cannot hold a secret or a $env read."""
+    if "env" in text:
+        return True
+    if len(text) < 16:
+        return is_secret_key(context)  # too short for a token format or a URL password
+    # A pure expression reads values at run time: nothing literal to judge.
+    return not (text.startswith("={{") and text.endswith("}}") and text.count("{{") == 1)
 
 
 def _pointer(path: list[str]) -> str:
@@ -175,9 +188,15 @@ class LineIndex:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         self._search_from: dict[bytes, int] = {}
+        self._cursor = (0, 1)  # (offset, its line): findings mostly come in file order
 
     def line_at(self, offset: int) -> int:
-        return self.raw.count(b"\n", 0, offset) + 1
+        start, line = self._cursor
+        if offset < start:
+            start, line = 0, 1
+        line += self.raw.count(b"\n", start, offset)
+        self._cursor = (offset, line)
+        return line
 
     def line_of_value(self, value: str) -> int | None:
         needle = orjson.dumps(value)[1:-1]

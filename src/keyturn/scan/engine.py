@@ -107,7 +107,7 @@ def scan_file(path: str, options: ScanOptions) -> ScanResult:
 
 
 def _scan_content(path: str, raw: bytes, result: ScanResult) -> list[Finding]:
-    head = raw.lstrip()[:1]
+    head = raw[:256].lstrip()[:1]
     if head in (b"{", b"["):
         try:
             document = orjson.loads(raw)

@@ -181,9 +181,8 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(rows, indent=2))
-    print(
-        "\n| scanner | corpus | MB/s | recall | precision | findings / planted |\n|---|---|---|---|---|---|"
-    )
+    print("\n| scanner | corpus | MB/s | recall | precision | findings / planted |")
+    print("|---|---|---|---|---|---|")
     for row in rows:
         print(
             f"| {row['scanner']} | {row['megabytes']} MB | {row['mb_per_s']} | {row['recall']} | "

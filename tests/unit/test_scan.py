@@ -125,7 +125,8 @@ def test_export_shapes_env_and_compose(tmp_path: Path) -> None:
         f'# settings\nN8N_PORT=5678\nexport SLACK_TOKEN="{SECRET}"\nAPI_KEY=changeme\n'
     )
     (tmp_path / "docker-compose.yml").write_text(
-        f"services:\n  n8n:\n    environment:\n      - PARTNER_API_KEY={SECRET}\n      - DB_PASSWORD=${{DB_PASSWORD}}\n"
+        "services:\n  n8n:\n    environment:\n"
+        f"      - PARTNER_API_KEY={SECRET}\n      - DB_PASSWORD=${{DB_PASSWORD}}\n"
     )
     result = scan(tmp_path)
     found = sorted(

@@ -68,10 +68,23 @@ _TOKEN_HINT = re.compile(
     r"AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|webhooks/|_live_|_test_|sk-|AIza|"
     r"hf_|npm_|SG\.|SK[0-9a-f]|:AA|shp|key-|eyJ|-----BEGIN"
 )
+_TOKEN_HINT_WORDS = (
+    "AKIA", "ASIA", "gh", "glpat-", "xox", "hooks.slack", "webhooks/", "_live_", "_test_", "sk-",
+    "AIza", "hf_", "npm_", "SG.", "SK", ":AA", "shp", "key-", "eyJ", "-----BEGIN",
+)  # fmt: skip
+
+
+def _token_hint(text: str) -> bool:
+    """Could `text` hold a well-known token? (Regex for short text, substring tests for long.)"""
+    if len(text) < 256:
+        return _TOKEN_HINT.search(text) is not None
+    for word in _TOKEN_HINT_WORDS:
+        if word in text:
+            return _TOKEN_HINT.search(text) is not None
+    return False
+
+
 URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://([^/\s:@'\"]+):([^/\s@'\"]{3,})@", re.I)
-CODE_ASSIGNMENT = re.compile(
-    r"""["']?([A-Za-z_][\w-]*)["']?\s*[:=]\s*["'`](?:Bearer\s+|Basic\s+|Token\s+)?([^"'`\s]{8,})["'`]"""
-)
 EXPRESSION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 AUTH_SCHEME = re.compile(r"^(?:bearer|basic|token|apikey|key)\s+", re.IGNORECASE)
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -98,12 +111,6 @@ _secret_key_cache: dict[str, bool] = {}
 
 _SECRET_WORDS = ("key", "token", "secret", "pass", "auth", "pwd", "credential", "bearer",
                  "signature", "x-api")  # fmt: skip
-
-
-def might_name_a_secret(text: str) -> bool:
-    """A fast pre-filter for long text: could any name in it match SECRET_NAME?"""
-    lowered = text.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
 
 
 def is_secret_key(key: str) -> bool:
@@ -159,7 +166,7 @@ def literal_part(value: str) -> str | None:
 
 def known_token(text: str) -> tuple[str, str] | None:
     """(token kind, token) of the first well-known token format in `text`."""
-    if not _TOKEN_HINT.search(text):
+    if not _token_hint(text):
         return None
     for match in KNOWN_TOKEN_RE.finditer(text):
         token = match.group(0)
@@ -168,13 +175,21 @@ def known_token(text: str) -> tuple[str, str] | None:
     return None
 
 
+_USERINFO_AFTER_SCHEME = re.compile(r"([^/\s:@'\"]+):([^/\s@'\"]{3,})@")
+
+
 def url_password(text: str) -> str | None:
-    if "://" not in text or "@" not in text:
+    """The password of the first `scheme://user:password@` in `text`."""
+    if "@" not in text:
         return None
-    for match in URL_USERINFO.finditer(text):
-        password = match.group(2)
-        if not is_placeholder(password) and not password.startswith(("{{", "$", "%")):
-            return password
+    start = text.find("://")
+    while start >= 0:
+        match = _USERINFO_AFTER_SCHEME.match(text, start + 3)
+        if match:
+            password = match.group(2)
+            if not is_placeholder(password) and not password.startswith(("{{", "$", "%")):
+                return password
+        start = text.find("://", start + 3)
     return None
 
 
@@ -210,17 +225,40 @@ def code_hits(code: str) -> Iterator[Hit]:
     password = url_password(code)
     if password is not None:
         yield Hit(URL_PASSWORD, password, "code", "password in a URL")
-    if not might_name_a_secret(code):
-        return  # no secret-named variable, so no secret-named literal
-    for match in CODE_ASSIGNMENT.finditer(code):
-        name, value = match.group(1), match.group(2)
+    for name, value in _secret_named_literals(code):
         if (
-            is_secret_key(name)
-            and looks_like_secret_value(value)
+            looks_like_secret_value(value)
             and "{{" not in value
             and (token is None or value != token[1])
         ):
             yield Hit(CODE_LITERAL, value, name, f"literal {name!r} in code")
+
+
+_ASSIGNMENT_AT = re.compile(
+    r"""([A-Za-z_][\w-]*)["']?\s*[:=]\s*["'`](?:Bearer\s+|Basic\s+|Token\s+)?([^"'`\s]{8,})["'`]"""
+)
+
+
+def _secret_named_literals(code: str) -> Iterator[tuple[str, str]]:
+    """(name, literal) of `name = "literal"` / `name: 'literal'` where the name is secret-like.
+
+    Anchored on occurrences of secret words (rare in most code) instead of trying a regex at
+    every position of a long source.
+    """
+    lowered = code.lower()
+    seen: set[int] = set()
+    for word in _SECRET_WORDS:
+        start = lowered.find(word)
+        while start >= 0:
+            left = start
+            while left > 0 and (code[left - 1].isalnum() or code[left - 1] in "_-"):
+                left -= 1
+            if left not in seen:
+                seen.add(left)
+                match = _ASSIGNMENT_AT.match(code, left)
+                if match and is_secret_key(match.group(1)):
+                    yield match.group(1), match.group(2)
+            start = lowered.find(word, start + len(word))
 
 
 def preview(value: str) -> str:

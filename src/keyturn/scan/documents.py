@@ -84,33 +84,35 @@ def _bind(emit: Emit, workflow: str | None, node: str | None) -> Callable[[Hit, 
 def _walk_node(value: Any, path: list[str], context: str, emit: Callable[[Hit, str], None]) -> None:
     """Node parameters: code, embedded JSON, {name, value} pairs, $env reads.
 
-    `path` holds raw keys; they are escaped into a JSON pointer only for a finding.
+    `path` holds raw keys; they are escaped into a JSON pointer only for a finding. Exact
+    type checks (orjson builds plain dict, list and str) keep this hot loop fast.
     """
-    if isinstance(value, dict):
-        pair_name = value.get("name") if isinstance(value.get("value"), str) else None
+    if type(value) is dict:
+        pair_name = value.get("name") if type(value.get("value")) is str else None
         for key, item in value.items():
-            if isinstance(item, str):
-                if len(item) >= MIN_SECRET_LENGTH:
-                    item_context = (
-                        pair_name if key == "value" and isinstance(pair_name, str) else key
-                    )
-                    code = key in _CODE_KEYS
-                    if code or _worth_judging(item_context, item):
-                        path.append(key)
-                        _judge_parameter(item_context, item, path, emit, code=code)
-                        path.pop()
-            elif isinstance(item, dict | list):
+            kind = type(item)
+            if kind is str:
+                if len(item) < MIN_SECRET_LENGTH:
+                    continue
+                item_context = pair_name if key == "value" and type(pair_name) is str else key
+                code = key in _CODE_KEYS
+                if code or _worth_judging(item_context, item):
+                    path.append(key)
+                    _judge_parameter(item_context, item, path, emit, code=code)
+                    path.pop()
+            elif kind is dict or kind is list:
                 path.append(key)
                 _walk_node(item, path, key, emit)
                 path.pop()
-    elif isinstance(value, list):
+    elif type(value) is list:
         for index, item in enumerate(value):
-            if isinstance(item, str):
+            kind = type(item)
+            if kind is str:
                 if len(item) >= MIN_SECRET_LENGTH and _worth_judging(context, item):
                     path.append(str(index))
                     _judge_parameter(context, item, path, emit, code=False)
                     path.pop()
-            elif isinstance(item, dict | list):
+            elif kind is dict or kind is list:
                 path.append(str(index))
                 _walk_node(item, path, context, emit)
                 path.pop()

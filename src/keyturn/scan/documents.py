@@ -7,21 +7,21 @@ Text (.env, compose files, anything else) is scanned with a few whole-text regex
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from keyturn.scan.detect import (
-    KNOWN_TOKEN_RE,
     MIN_SECRET_LENGTH,
     URL_USERINFO,
     Hit,
+    Token,
     code_hits,
-    is_placeholder,
     is_secret_key,
     judge,
-    known_token,
+    tokens_in,
     url_password,
 )
 from keyturn.scan.findings import Finding, Location
@@ -58,8 +58,13 @@ def workflows_in(document: Any) -> list[tuple[str, dict[str, Any]]]:
     return []
 
 
-def scan_workflow(workflow: dict[str, Any], prefix: str, emit: Emit) -> None:
-    """Every secret in one workflow: node parameters, pinned data, static data."""
+def scan_workflow(
+    workflow: dict[str, Any], prefix: str, emit: Emit, tokens: Sequence[Token] = ()
+) -> None:
+    """Every secret in one workflow: node parameters, pinned data, static data.
+
+    `tokens` are the well-known tokens found in the workflow's raw bytes (tokens_in).
+    """
     name = workflow.get("name") if isinstance(workflow.get("name"), str) else None
     for index, node in enumerate(workflow["nodes"]):
         if not isinstance(node, dict):
@@ -68,20 +73,26 @@ def scan_workflow(workflow: dict[str, Any], prefix: str, emit: Emit) -> None:
         if isinstance(parameters, dict):
             node_name = node.get("name") if isinstance(node.get("name"), str) else None
             path = [f"{prefix}/nodes/{index}/parameters"]
-            _walk_node(parameters, path, "", _bind(emit, name, node_name))
+            _walk_node(parameters, path, "", _Sink(emit, name, node_name, tokens))
     for key, value in workflow.items():
         if key not in _SKIP_WORKFLOW_KEYS and isinstance(value, dict | list):
-            walk_data(value, [prefix, key], "", _bind(emit, name, None))
+            walk_data(value, [prefix, key], "", _Sink(emit, name, None, tokens))
 
 
-def _bind(emit: Emit, workflow: str | None, node: str | None) -> Callable[[Hit, str], None]:
-    def bound(hit: Hit, pointer: str) -> None:
-        emit(hit, pointer, workflow, node)
+@dataclass(frozen=True, slots=True)
+class _Sink:
+    """Where the walkers send hits: the workflow and node they are in, and the file's tokens."""
 
-    return bound
+    emit: Emit
+    workflow: str | None
+    node: str | None
+    tokens: Sequence[Token]
+
+    def __call__(self, hit: Hit, pointer: str) -> None:
+        self.emit(hit, pointer, self.workflow, self.node)
 
 
-def _walk_node(value: Any, path: list[str], context: str, emit: Callable[[Hit, str], None]) -> None:
+def _walk_node(value: Any, path: list[str], context: str, emit: _Sink) -> None:
     """Node parameters: code, embedded JSON, {name, value} pairs, $env reads.
 
     `path` holds raw keys; they are escaped into a JSON pointer only for a finding. Exact
@@ -136,16 +147,14 @@ def _is_pure_expression(text: str) -> bool:
     return text.startswith("={{") and text.endswith("}}") and text.count("{{") == 1
 
 
-def _judge_parameter(
-    context: str, text: str, path: list[str], emit: Callable[[Hit, str], None], *, code: bool
-) -> None:
+def _judge_parameter(context: str, text: str, path: list[str], emit: _Sink, *, code: bool) -> None:
     if "env" in text:
         for variable, secret_like in env_reads_in(text, context):
             if secret_like:
                 hit = Hit(ENV_READ, f"$env.{variable}", variable, f"reads $env.{variable}")
                 emit(hit, _pointer(path))
     if code:
-        for hit in code_hits(text):
+        for hit in code_hits(text, emit.tokens):
             emit(hit, _pointer(path))
     elif _is_pure_expression(text):
         return
@@ -153,18 +162,18 @@ def _judge_parameter(
         if isinstance(embedded, dict | list):
             walk_data(embedded, list(path), context, emit)
     else:
-        found = judge(context, text)
+        found = judge(context, text, tokens=emit.tokens)
         if found is not None:
             emit(found, _pointer(path))
 
 
-def walk_data(value: Any, path: list[str], context: str, emit: Callable[[Hit, str], None]) -> None:
+def walk_data(value: Any, path: list[str], context: str, emit: _Sink) -> None:
     """Any JSON data (pinned data, static data, other JSON files): each string with its key."""
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(item, str):
                 if len(item) >= MIN_SECRET_LENGTH:
-                    hit = judge(key, item, config_file=True)
+                    hit = judge(key, item, config_file=True, tokens=emit.tokens)
                     if hit is not None:
                         emit(hit, _pointer([*path, key]))
             elif isinstance(item, dict | list):
@@ -175,7 +184,7 @@ def walk_data(value: Any, path: list[str], context: str, emit: Callable[[Hit, st
         for index, item in enumerate(value):
             if isinstance(item, str):
                 if len(item) >= MIN_SECRET_LENGTH:
-                    hit = judge(context, item, config_file=True)
+                    hit = judge(context, item, config_file=True, tokens=emit.tokens)
                     if hit is not None:
                         emit(hit, _pointer([*path, str(index)]))
             elif isinstance(item, dict | list):
@@ -215,16 +224,27 @@ class LineIndex:
 def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
     findings: list[Finding] = []
     lines = LineIndex(raw)
+    raw_tokens = tokens_in(raw)
+    tokens = tuple({(token, kind) for _, token, kind in raw_tokens})
+    reported: set[str] = set()
 
     def emit(hit: Hit, pointer: str | None, workflow: str | None, node: str | None) -> None:
+        if hit.rule is KNOWN_TOKEN:
+            reported.add(hit.value)
         location = Location(path, lines.line_of_value(hit.value), pointer or None, workflow, node)
         findings.append(Finding.from_hit(hit, location))
 
     workflows = workflows_in(document)
     for prefix, workflow in workflows:
-        scan_workflow(workflow, prefix, emit)
+        scan_workflow(workflow, prefix, emit, tokens)
     if not workflows and isinstance(document, dict | list):
-        walk_data(document, [""], "", _bind(emit, None, None))
+        walk_data(document, [""], "", _Sink(emit, None, None, tokens))
+    # Tokens where the walk does not look (node notes, keys, ...): reported by line.
+    for offset, token, kind in raw_tokens:
+        if token not in reported:
+            reported.add(token)
+            hit = Hit(KNOWN_TOKEN, token, "", kind)
+            findings.append(Finding.from_hit(hit, Location(path, lines.line_at(offset))))
     return findings
 
 
@@ -241,10 +261,8 @@ def scan_text(path: str, text: str) -> list[Finding]:
         seen.add((line, hit.value))
         findings.append(Finding.from_hit(hit, Location(path, line)))
 
-    for match in KNOWN_TOKEN_RE.finditer(text) if known_token(text) else ():
-        token = match.group(0)
-        if not is_placeholder(token):
-            add(Hit(KNOWN_TOKEN, token, "", _token_kind(match)), match.start())
+    for offset, token, kind in tokens_in(text.encode()):
+        add(Hit(KNOWN_TOKEN, token, "", kind), _char_offset(text, offset))
     if "://" in text:
         for match in URL_USERINFO.finditer(text):
             password = url_password(match.group(0))
@@ -264,10 +282,13 @@ def scan_text(path: str, text: str) -> list[Finding]:
     return findings
 
 
-def _token_kind(match: re.Match[str]) -> str:
-    from keyturn.scan.detect import _TOKEN_NAMES
-
-    return _TOKEN_NAMES.get(match.lastgroup or "", "token")
+def _char_offset(text: str, byte_offset: int) -> int:
+    """The character offset of a UTF-8 byte offset (they differ only after non-ASCII text)."""
+    return (
+        len(text.encode()[:byte_offset].decode("utf-8", "ignore"))
+        if not text.isascii()
+        else byte_offset
+    )
 
 
 def _unquote(value: str) -> str:

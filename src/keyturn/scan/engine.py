@@ -11,7 +11,7 @@ import stat
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
@@ -19,7 +19,7 @@ import orjson
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.usage import FlagCode, build_usage_index
 from keyturn.scan.detect import Hit
-from keyturn.scan.documents import scan_json, scan_old_secrets, scan_text, scan_workflow
+from keyturn.scan.documents import scan_json, scan_old_secrets, scan_text
 from keyturn.scan.findings import Finding, Location, ScanResult, Skipped
 from keyturn.scan.oldsecrets import OldSecrets
 from keyturn.scan.rules import DANGLING_REFERENCE, DUPLICATE_NAME
@@ -84,11 +84,11 @@ def scan_file(path: str, options: ScanOptions) -> ScanResult:
     """One file: findings, or a reason it was skipped. Never raises for a bad file."""
     result = ScanResult()
     try:
-        size = os.stat(path).st_size
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):
             result.skipped.append(Skipped(path, "not a regular file"))
             return result
-        if size > options.max_file_bytes:
+        if status.st_size > options.max_file_bytes:
             result.skipped.append(Skipped(path, f"larger than {options.max_file_bytes} bytes"))
             return result
         with open(path, "rb") as handle:
@@ -152,23 +152,18 @@ def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:
     base = f"n8n://{client.connection.name}/workflows"
     old = OldSecrets(list(options.old_secrets))
     workflows = []
-    for raw_workflow in client.iter_workflow_documents():
-        workflows.append(raw_workflow)
-        path = f"{base}/{raw_workflow.get('id', '?')}"
+    for document in client.iter_workflow_documents():
+        workflows.append(document)
+        path = f"{base}/{document.get('id', '?')}"
         result.workflows_scanned += 1
-
-        def emit(
-            hit: Hit, pointer: str | None, workflow: str | None, node: str | None, path: str = path
-        ) -> None:
-            result.findings.append(
-                Finding.from_hit(hit, Location(path, None, pointer, workflow, node))
-            )
-
-        scan_workflow(raw_workflow, "", emit)
+        raw = orjson.dumps(document)
+        # Live workflows have no lines: locations are the JSON pointer, workflow and node.
+        for finding in scan_json(path, raw, document):
+            result.findings.append(replace(finding, location=replace(finding.location, line=None)))
+        name = document.get("name") if isinstance(document.get("name"), str) else None
         if old:
-            serialized = orjson.dumps(raw_workflow)
-            for _, hit in old.find_in(serialized):
-                emit(hit, None, raw_workflow.get("name"), None)
+            for _, hit in old.find_in(raw):
+                result.findings.append(Finding.from_hit(hit, Location(path, None, None, name)))
     result.findings.extend(_credential_findings(client, workflows, base))
     return result
 

@@ -13,16 +13,18 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
-from keyturn.n8n.client import N8nClient
-from keyturn.n8n.usage import FlagCode, build_usage_index
 from keyturn.scan.detect import Hit
 from keyturn.scan.documents import scan_json, scan_old_secrets, scan_text
 from keyturn.scan.findings import Finding, Location, ScanResult, Skipped
 from keyturn.scan.oldsecrets import OldSecrets
 from keyturn.scan.rules import DANGLING_REFERENCE, DUPLICATE_NAME
+
+if TYPE_CHECKING:  # files are scanned without loading the n8n client
+    from keyturn.n8n.client import N8nClient
 
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", ".mypy_cache"})
@@ -172,6 +174,7 @@ def _credential_findings(
     client: N8nClient, documents: list[dict[str, object]], base: str
 ) -> list[Finding]:
     from keyturn.n8n.models import Workflow
+    from keyturn.n8n.usage import FlagCode, build_usage_index
 
     index = build_usage_index(
         client.list_credentials(), [Workflow.model_validate(d) for d in documents]

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from keyturn.n8n.models import Node
 from keyturn.scan.detect import CODE_KEYS, SECRET_NAME, Hit, code_hits, judge, preview
+
+if TYPE_CHECKING:  # the scanner itself never loads pydantic
+    from keyturn.n8n.models import Node
 
 ENV_READ = re.compile(
     r"""(?:\$env|process\.env)(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([^"']+)["']\s*\])"""

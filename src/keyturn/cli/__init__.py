@@ -1,0 +1,149 @@
+"""keyturn's command line: parse, build the pieces, call one core function, render.
+
+Exit codes (docs/exit-codes.md): 0 ok, 1 findings, 2 usage or configuration error, 3 n8n
+unreachable or refused, 4 not found or ambiguous, 5 provider error, 6 rotation failed.
+Each command lives in its own module and imports what it needs when it runs, so that
+`keyturn --help` and `keyturn scan` start fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from keyturn import __version__
+from keyturn.errors import ExitCode, KeyturnError
+from keyturn.redact import configure_logging, redact
+
+if TYPE_CHECKING:
+    from keyturn.n8n.client import N8nClient
+
+log = logging.getLogger("keyturn")
+
+app = typer.Typer(
+    name="keyturn",
+    help="Rotate the API credentials of a self-hosted n8n without breaking its workflows.\n\n"
+    "Connect with KEYTURN_N8N_URL and KEYTURN_N8N_API_KEY (or KEYTURN_N8N_API_KEY_FILE), or "
+    "name an instance of keyturn.toml with --instance. The API key is never a command-line "
+    "argument.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+stderr = Console(stderr=True)
+
+InstanceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--instance",
+        "-i",
+        metavar="NAME",
+        help="Instance name from keyturn.toml.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document (schema in docs/) instead.")
+]
+
+
+@dataclass
+class GlobalOptions:
+    config: Path | None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"keyturn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v for info, -vv for debug logs.")
+    ] = 0,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="keyturn.toml to read (default: ./keyturn.toml, then "
+            "~/.config/keyturn/keyturn.toml).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    level: str | int = os.environ.get("KEYTURN_LOG_LEVEL", "WARNING")
+    if verbose:
+        level = logging.INFO if verbose == 1 else logging.DEBUG
+    configure_logging(level)
+    ctx.obj = GlobalOptions(config=config)
+
+
+def _client(ctx: typer.Context, instance: str | None) -> N8nClient:
+    from keyturn.config import resolve_connection
+    from keyturn.n8n.client import N8nClient
+
+    options: GlobalOptions = ctx.obj
+    return N8nClient(resolve_connection(instance, options.config))
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    )
+
+
+def _opt(flag: str, metavar: str, help_text: str) -> Any:
+    """A command-line option with no default shown (None means keyturn.toml or the default)."""
+    return typer.Option(flag, metavar=metavar, help=help_text, show_default=False)
+
+
+def _flag(flag: str, help_text: str) -> Any:
+    return typer.Option(flag, help=help_text)
+
+
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the plan and change nothing.")]
+
+
+def main() -> None:
+    """The `keyturn` console script: one-line errors with documented exit codes."""
+    try:
+        app()
+    except KeyturnError as exc:
+        _print_error(exc)
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        stderr.print("keyturn: interrupted")
+        sys.exit(int(ExitCode.INTERRUPTED))
+
+
+def _print_error(exc: KeyturnError) -> None:
+    text = redact(str(exc))
+    if os.environ.get("NO_COLOR") or not sys.stderr.isatty():
+        print(f"keyturn: error: {text}", file=sys.stderr)
+    else:
+        stderr.print(Text.assemble(("keyturn: error: ", "bold red"), text), highlight=False)
+
+
+# The commands register themselves on `app` when imported.
+from keyturn.cli import inventory, rotation, sandbox, scan  # noqa: E402, F401

@@ -1,0 +1,261 @@
+"""`keyturn rotate`, `status`, `resume`, `rollback`, `history`."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from keyturn.cli import (
+    DryRunOption,
+    GlobalOptions,
+    InstanceOption,
+    JsonOption,
+    _flag,
+    _opt,
+    app,
+    stderr,
+)
+from keyturn.errors import ConfigError
+
+if TYPE_CHECKING:  # the rotation stack (SQLAlchemy, cryptography) loads only when used
+    from keyturn.rotation.journal import Journal
+    from keyturn.rotation.service import Rotations
+
+
+@contextlib.contextmanager
+def _rotations(ctx: typer.Context, instance: str | None) -> Iterator[Rotations]:
+    from keyturn.config import load_settings
+    from keyturn.crypto import load_secret_box
+    from keyturn.n8n.client import N8nClient
+    from keyturn.rotation.journal import Journal
+    from keyturn.rotation.service import Rotations
+    from keyturn.store import make_engine
+
+    options: GlobalOptions = ctx.obj
+    settings = load_settings(instance, options.config)
+    journal = Journal(make_engine(), load_secret_box())
+    client = N8nClient(settings.connection)
+    try:
+        yield Rotations(settings, client, journal, stdin=sys.stdin, on_step=_print_step)
+    finally:
+        client.close()
+        journal.close()
+
+
+@contextlib.contextmanager
+def _journal(ctx: typer.Context, instance: str | None) -> Iterator[tuple[Journal, str]]:
+    """The journal, and the name of the instance whose rotations to show."""
+    from keyturn.config import load_settings
+    from keyturn.crypto import load_secret_box
+    from keyturn.rotation.journal import Journal
+    from keyturn.store import make_engine
+
+    options: GlobalOptions = ctx.obj
+    settings = load_settings(instance, options.config)
+    journal = Journal(make_engine(), load_secret_box())
+    try:
+        yield journal, settings.connection.name
+    finally:
+        journal.close()
+
+
+def _print_step(step: str, detail: str) -> None:
+    stderr.print(Text.assemble((f"{step:>8} ", "bold cyan"), detail), highlight=False)
+
+
+@app.command()
+def rotate(
+    ctx: typer.Context,
+    credential: Annotated[
+        str, typer.Argument(metavar="CREDENTIAL", help="Credential id, or a name only one has.")
+    ],
+    new_secret: Annotated[str | None, _opt("--new-secret", "SOURCE", "Where the new value "
+        "comes from: stdin, file:PATH, env:VAR, generate[:LENGTH] or provider. Never the value "
+        "itself.")] = None,
+    secret_field: Annotated[str | None, _opt("--field", "NAME", "Credential data field to rotate "
+        "(default: the type's secret field, e.g. httpHeaderAuth value).")] = None,
+    provider: Annotated[str | None, _opt("--provider", "NAME", "Provider from keyturn.toml that "
+        "issues, probes and revokes keys.")] = None,
+    grace: Annotated[str | None, _opt("--grace", "DURATION", "Wait before revoking the old key "
+        "(default 60s).")] = None,
+    verify: Annotated[list[str] | None, _opt("--verify", "MODE",
+        "Only these proofs: probe, n8n-test, webhook, retry-failed, watch "
+        "(default: every one available).")] = None,
+    probe_url: Annotated[str | None, _opt("--probe-url", "URL", "GET this URL with the secret "
+        "applied; 2xx = works.")] = None,
+    probe_auth: Annotated[str | None, _opt("--probe-auth", "AUTH", "How the secret is sent: "
+        "header:NAME, query:NAME, bearer or basic:USER.")] = None,
+    verify_webhook: Annotated[list[str] | None, _opt("--verify-webhook", "PATH",
+        "Call this webhook path of a workflow that uses the credential as proof "
+        "(it really runs).")] = None,
+    watch: Annotated[str | None, _opt("--watch", "DURATION",
+        "Watch the next executions for this long as proof.")] = None,
+    current_secret: Annotated[str | None, _opt("--current-secret", "SOURCE",
+        "SOURCE of the value now in n8n, so a failed rotation can be rolled back "
+        "(first rotation only).")] = None,
+    current_key_id: Annotated[str | None, _opt("--current-key-id", "ID",
+        "The provider's id of the key now in use, to revoke it at finish.")] = None,
+    strategy: Annotated[str | None, _opt("--strategy", "STRATEGY",
+        "in_place or replace (default: probe the instance).")] = None,
+    set_fields: Annotated[list[str] | None, _opt("--set", "FIELD=VALUE",
+        "A non-secret field of the credential, for replace.")] = None,
+    allow_unverified: Annotated[bool, _flag("--allow-unverified", "Rotate even with no proof "
+        "available.")] = False,
+    allow_no_rollback: Annotated[bool, _flag("--allow-no-rollback", "Rotate even though the "
+        "current value is unknown, so a failure cannot be rolled back.")] = False,
+    restart: Annotated[bool, _flag("--restart", "Run the instance's restart_command after set "
+        "and wait until n8n is ready (for secrets read from $env).")] = False,
+    dry_run: DryRunOption = False,
+    instance: InstanceOption = None,
+    json: JsonOption = False,
+) -> None:  # fmt: skip
+    """Rotate a credential: create, set, test, finish; roll back on any failure.
+
+    The new secret is saved (encrypted) before anything changes, proven to work before the old
+    one is revoked, and the n8n credential is updated in place so no workflow reference breaks.
+    """
+    from keyturn.formats.rotation_out import (
+        print_document,
+        render_outcome,
+        render_plan,
+        rotation_document,
+    )
+    from keyturn.rotation.service import RotateOptions
+
+    if strategy not in (None, "in_place", "replace"):
+        raise ConfigError("--strategy takes in_place or replace.", None)
+    options = RotateOptions(
+        credential=credential,
+        new_secret=new_secret,
+        secret_field=secret_field,
+        provider=provider,
+        grace=grace,
+        verify=verify,
+        probe_url=probe_url,
+        probe_auth=probe_auth,
+        webhooks=verify_webhook or [],
+        watch=watch,
+        current_secret=current_secret,
+        current_key_id=current_key_id,
+        strategy=strategy,
+        set_fields=set_fields or [],
+        allow_unverified=allow_unverified,
+        allow_no_rollback=allow_no_rollback,
+        restart=restart,
+    )
+    with _rotations(ctx, instance) as rotations:
+        if dry_run:
+            plan, _, _ = rotations.plan(options)
+            if json:
+                print_document({"dry_run": True, "plan": plan.as_dict()})
+            else:
+                render_plan(plan, Console(), "Rotation plan (dry run: nothing changed)")
+            return
+        outcome = rotations.rotate(options)
+    if json:
+        print_document(
+            {**rotation_document(outcome.rotation), "checks": [vars(c) for c in outcome.checks]}
+        )
+    else:
+        render_outcome(outcome, Console())
+
+
+@app.command()
+def status(ctx: typer.Context, instance: InstanceOption = None, json: JsonOption = False) -> None:
+    """List rotations in flight (interrupted or paused), with their last completed step."""
+    from keyturn.formats.rotation_out import print_document, render_rotations, rotation_document
+
+    with _journal(ctx, instance) as (journal, name):
+        rotations = journal.in_flight(name)
+    if json:
+        print_document({"in_flight": [rotation_document(r) for r in rotations]})
+    else:
+        render_rotations(rotations, Console(), "Rotations in flight")
+
+
+@app.command()
+def resume(
+    ctx: typer.Context,
+    rotation_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[ROTATION]", help="Rotation id (or its first 8 characters); default all."
+        ),
+    ] = None,
+    dry_run: DryRunOption = False,
+    instance: InstanceOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Finish rotations interrupted by a crash, from their last completed step."""
+    from keyturn.formats.rotation_out import print_document, render_outcome, rotation_document
+
+    with _rotations(ctx, instance) as rotations:
+        if dry_run:
+            for line in rotations.describe_resume(rotation_id) or ["No rotation in flight."]:
+                Console().print(line + " (dry run)")
+            return
+        outcomes = rotations.resume(rotation_id)
+    if json:
+        print_document({"resumed": [rotation_document(o.rotation) for o in outcomes]})
+        return
+    if not outcomes:
+        Console().print("No rotation in flight.")
+    for outcome in outcomes:
+        render_outcome(outcome, Console())
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    credential: Annotated[
+        str, typer.Argument(metavar="CREDENTIAL", help="Credential id or name (or a rotation id).")
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore even a key revoked at the provider.")
+    ] = False,
+    dry_run: DryRunOption = False,
+    instance: InstanceOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Undo a rotation in flight, or put a credential's previous value back into n8n."""
+    from keyturn.formats.rotation_out import print_document, rotation_document
+
+    with _rotations(ctx, instance) as rotations:
+        if dry_run:
+            Console().print(rotations.describe_rollback(credential) + " (dry run)")
+            return
+        rotation = rotations.rollback(credential, force=force)
+    if json:
+        print_document(rotation_document(rotation))
+    else:
+        Console().print(
+            f"Rolled back {rotation.credential_name!r} ({rotation.credential_id}): "
+            f"{rotation.status}."
+        )
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    credential: Annotated[
+        str | None,
+        typer.Argument(metavar="[CREDENTIAL]", help="Only this credential (id or name)."),
+    ] = None,
+    instance: InstanceOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Show the audit trail: who rotated what, when, each step and its outcome."""
+    from keyturn.formats.rotation_out import event_document, print_document, render_history
+
+    with _journal(ctx, instance) as (journal, name):
+        events = journal.history(name, credential)
+    if json:
+        print_document({"events": [event_document(e) for e in events]})
+    else:
+        render_history(events, Console())

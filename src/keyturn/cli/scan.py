@@ -1,0 +1,127 @@
+"""`keyturn scan`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from keyturn.cli import InstanceOption, _client, _flag, _opt, _progress, app, stderr
+from keyturn.errors import ConfigError, ExitCode
+from keyturn.redact import redact
+
+if TYPE_CHECKING:
+    from keyturn.scan.findings import ScanResult
+
+
+@app.command()
+def scan(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="[PATH]...", help="Files and folders: workflow exports (one "
+                       "workflow, an --all array, --separate folders), .env, compose files, "
+                       "any text. Without PATH, the live instance is scanned.",
+                       show_default=False),
+    ] = None,
+    live: Annotated[bool, _flag("--live", "Also scan the live instance's workflows.")] = False,
+    old_secret: Annotated[list[str] | None, _opt("--old-secret", "SOURCE",
+        "Find where this old value survives, also encoded (stdin, file:PATH, env:VAR).")] = None,
+    output_format: Annotated[str, typer.Option("--format", metavar="FORMAT",
+        help="table, json or sarif.")] = "table",
+    json: Annotated[bool, _flag("--json", "Same as --format json.")] = False,
+    output: Annotated[Path | None, _opt("--output", "FILE", "Write the report to FILE.")] = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", metavar="SEVERITY",
+        help="Exit 1 when a finding is at least this severe: low, medium or high.")] = "medium",
+    baseline: Annotated[Path | None, _opt("--baseline", "FILE",
+        "Do not report findings recorded in this baseline.")] = None,
+    update_baseline: Annotated[bool, _flag("--update-baseline",
+        "Record the current findings in --baseline FILE.")] = False,
+    max_file_size: Annotated[int, typer.Option("--max-file-size", metavar="MB",
+        help="Skip larger files.")] = 64,
+    workers: Annotated[int, typer.Option("--workers", metavar="N",
+        help="Processes for large folders (0: one per core).")] = 0,
+    instance: InstanceOption = None,
+) -> None:  # fmt: skip
+    """Find hard-coded and stale secrets in n8n workflows, exports, .env files and folders.
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage or input error.
+    """
+    from keyturn.scan.baseline import apply_baseline, load_baseline, write_baseline
+    from keyturn.scan.engine import ScanOptions, run_scan
+    from keyturn.scan.rules import Severity
+
+    fmt = "json" if json else output_format
+    if fmt not in ("table", "json", "sarif"):
+        raise ConfigError("--format takes table, json or sarif.", None)
+    try:
+        threshold = Severity.parse(fail_on)
+    except KeyError:
+        raise ConfigError("--fail-on takes low, medium or high.", None) from None
+    if update_baseline and baseline is None:
+        raise ConfigError("--update-baseline needs --baseline FILE.", None)
+    for path in paths or []:
+        if not path.exists() and not path.is_symlink():
+            raise ConfigError(f"{path} does not exist.", "Check the PATH arguments.")
+    options = ScanOptions(
+        old_secrets=tuple(_read_old_secrets(old_secret or [])),
+        max_file_bytes=max_file_size * 1024 * 1024,
+        workers=workers,
+    )
+    client = _client(ctx, instance) if (live or instance or not paths) else None
+    try:
+        with _progress() as progress:
+            progress.add_task("Scanning", total=None)
+            result = run_scan(list(paths or []), client, options)
+    finally:
+        if client is not None:
+            client.close()
+    if update_baseline and baseline is not None:
+        write_baseline(baseline, result)
+        stderr.print(f"Baseline {baseline}: {len(result.findings)} findings recorded.")
+        return
+    if baseline is not None:
+        apply_baseline(result, load_baseline(baseline))
+    _emit_scan_report(result, fmt, output)
+    if any(finding.rule.severity >= threshold for finding in result.findings):
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def _read_old_secrets(sources: list[str]) -> list[str]:
+    from keyturn.secret_sources import parse_source, read_source
+
+    values = []
+    for text in sources:
+        source = parse_source(text, "--old-secret")
+        if source.kind in ("generate", "provider"):
+            raise ConfigError("--old-secret takes stdin, file:PATH or env:VAR.", None)
+        values.append(read_source(source))
+    return values
+
+
+def _emit_scan_report(result: ScanResult, fmt: str, output: Path | None) -> None:
+    from keyturn.formats.scan_out import (
+        dumps,
+        json_document,
+        render_table,
+        sarif_document,
+        summary_line,
+    )
+
+    if fmt == "table":
+        console = Console(file=output.open("w"), width=200) if output else Console()
+        render_table(result, console)
+        if output:
+            console.file.close()
+            stderr.print(summary_line(result), highlight=False)
+        return
+    document = sarif_document(result) if fmt == "sarif" else json_document(result)
+    text = redact(dumps(document))
+    if output:
+        output.write_text(text, encoding="utf-8")
+        stderr.print(summary_line(result), highlight=False)
+    else:
+        sys.stdout.write(text)

@@ -46,7 +46,8 @@ _PATTERNS: list[tuple[Cause, re.Pattern[str]]] = [
     (Cause.CREDENTIAL_MISSING, re.compile(
         r"credential with id .* (?:does not exist|could not be found|not found)|"
         r"credentials? (?:could not be|not) found|credential .* was deleted", re.I)),
-    (Cause.CREDENTIAL_NOT_SET, re.compile(r"does not have any credentials set|no credentials? (?:set|selected)", re.I)),
+    (Cause.CREDENTIAL_NOT_SET, re.compile(
+        r"does not have any credentials set|no credentials? (?:set|selected)", re.I)),
     (Cause.OAUTH_EXPIRED, re.compile(
         r"invalid_grant|token (?:has been )?(?:expired|revoked)|expired or revoked|"
         r"refresh[_ ]token|access token (?:is )?expired|reconnect", re.I)),
@@ -54,7 +55,8 @@ _PATTERNS: list[tuple[Cause, re.Pattern[str]]] = [
     (Cause.AUTH_REFUSED, re.compile(
         r"authorization failed|forbidden|unauthori[sz]ed|invalid (?:api[ _-]?)?key|"
         r"authentication (?:failed|required)|missing (?:required )?authentication|"
-        r"invalid (?:access )?token|bad credentials|invalid credentials|api key (?:is )?(?:invalid|revoked)|"
+        r"invalid (?:access )?token|bad credentials|invalid credentials|"
+        r"api key (?:is )?(?:invalid|revoked)|"
         r"\b40[13]\b", re.I)),
     (Cause.NETWORK, re.compile(
         r"econnrefused|econnreset|enotfound|etimedout|eai_again|socket hang up|timed out|"
@@ -84,8 +86,8 @@ def classify(execution: Execution) -> FailedRun:
     """Classify one failed execution from its data. Never raises: unknown shapes are
     `unclassified` with the raw message."""
     error = _error_of(execution.data)
-    node = error.get("node") if isinstance(error.get("node"), dict) else {}
-    credentials = node.get("credentials") if isinstance(node.get("credentials"), dict) else {}
+    node: dict[str, Any] = error["node"] if isinstance(error.get("node"), dict) else {}
+    credentials = node["credentials"] if isinstance(node.get("credentials"), dict) else {}
     cred_type, ref = next(iter(credentials.items()), (None, None))
     ref = ref if isinstance(ref, dict) else {}
     http_code = str(error["httpCode"]) if error.get("httpCode") is not None else None
@@ -358,14 +360,14 @@ def _recent_change(
     if first is None:
         return None
     for rotation in reversed(evidence.rotations.get(diagnosis.credential_id or "", [])):
-        set_at = _aware(rotation.set_at)
+        set_at = _maybe_aware(rotation.set_at)
         if set_at and first - RECENT_CHANGE <= set_at <= first:
             diagnosis.evidence.append(
                 f"keyturn rotation {rotation.id[:8]} set a new value at {_fmt(set_at)} "
                 f"({_ago(first - set_at)} before the first failure; status {rotation.status})"
             )
             return f"the keyturn rotation at {_fmt(set_at)}"
-    updated = _aware(credential.updated_at) if credential else None
+    updated = _maybe_aware(credential.updated_at) if credential else None
     if updated and first - RECENT_CHANGE <= updated <= first:
         diagnosis.evidence.append(
             f"the credential was updated in n8n at {_fmt(updated)}, "
@@ -392,15 +394,14 @@ def _auth_conclusion(
         and other.id != credential.id
         and other.name.strip().casefold() == credential.name.strip().casefold()
     ]
+    mine = _maybe_aware(credential.updated_at) if credential else None
     edited_twin = next(
-        (t for t in twins if t.updated_at and credential and credential.updated_at
-         and _aware(t.updated_at) > _aware(credential.updated_at)),
-        None,
-    )  # fmt: skip
+        (t for t in twins if t.updated_at and mine and _aware(t.updated_at) > mine), None
+    )
     if edited_twin is not None and credential is not None:
         diagnosis.evidence.append(
             f"another credential is also named {credential.name!r} (id {edited_twin.id}) and was "
-            f"updated at {_fmt(_aware(edited_twin.updated_at))}, after the one the node uses"
+            f"updated at {_fmt(_maybe_aware(edited_twin.updated_at))}, after the one the node uses"
         )
         diagnosis.conclusion = (
             f"Two credentials are named {credential.name!r}: the node uses {credential.id}, but "
@@ -425,17 +426,16 @@ def _auth_conclusion(
     return diagnosis
 
 
-def retry_fixed(
-    client: N8nClient, report: DoctorReport, evidence_credentials: dict[str, Credential]
-) -> list[RetryOutcome]:
+def retry_fixed(client: N8nClient, report: DoctorReport) -> list[RetryOutcome]:
     """Re-run failed executions whose cause is now fixed, and report how each went.
 
     Fixed means: the credential changed after the last failure (a rotation, a rollback, an
     edit), or the failure was rate limiting (time has passed).
     """
     outcomes = []
+    credentials = {c.id: c for c in client.list_credentials()} if report.diagnoses else {}
     for diagnosis in report.diagnoses:
-        if not _looks_fixed(diagnosis, evidence_credentials):
+        if not _looks_fixed(diagnosis, credentials):
             continue
         for run in sorted(diagnosis.failures, key=lambda r: r.started_at or report.since):
             try:
@@ -463,10 +463,12 @@ def _workflow_name(run: FailedRun, evidence: Evidence) -> str:
     return workflow.name if workflow else f"workflow {run.workflow_id}"
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
+def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _maybe_aware(moment: datetime | None) -> datetime | None:
+    return _aware(moment) if moment is not None else None
 
 
 def _fmt(moment: datetime | None) -> str:

@@ -52,20 +52,14 @@ def doctor(
         raise typer.Exit(int(ExitCode.FINDINGS))
 
 
-def _journal_rotations(ctx: typer.Context, instance: str) -> list[Any]:
+def _journal_rotations(instance: str) -> list[Any]:
     """Rotations keyturn recorded for this instance, when a journal exists (else none)."""
+    from keyturn.crypto import load_secret_box, state_dir
+    from keyturn.rotation.journal import Journal
+    from keyturn.store import DB_FILE_NAME, make_engine
 
-    from keyturn.crypto import state_dir
-    from keyturn.store import DB_FILE_NAME
-
-    options: GlobalOptions = ctx.obj
-    del options
     if not os.environ.get("KEYTURN_DATABASE_URL") and not (state_dir() / DB_FILE_NAME).exists():
         return []
-    from keyturn.crypto import load_secret_box
-    from keyturn.rotation.journal import Journal
-    from keyturn.store import make_engine
-
     journal = Journal(make_engine(), load_secret_box())
     try:
         return journal.rotations(instance)

@@ -64,6 +64,9 @@ _PATTERNS: list[tuple[Cause, re.Pattern[str]]] = [
 ]  # fmt: skip
 
 
+_MISSING_ID = re.compile(r'Credential with ID "([^"]+)"(?: does not exist for type "([^"]+)")?')
+
+
 @dataclass
 class FailedRun:
     """One failed execution, classified."""
@@ -95,6 +98,10 @@ def classify(execution: Execution) -> FailedRun:
         str(part) for part in (error.get("message"), error.get("description"), http_code) if part
     )
     cause = _cause(text, http_code, error)
+    named = _MISSING_ID.search(text)
+    if named and not ref.get("id"):  # a deleted credential: the error names it, not the node
+        ref = {"id": named.group(1)}
+        cred_type = named.group(2) or cred_type
     env_variables = [
         variable
         for variable, secret_like in env_reads_in(str(node.get("parameters", "")), "")
@@ -104,7 +111,7 @@ def classify(execution: Execution) -> FailedRun:
         execution_id=execution.id,
         workflow_id=execution.workflow_id,
         started_at=execution.started_at,
-        node_name=node.get("name") if isinstance(node.get("name"), str) else None,
+        node_name=node.get("name") if isinstance(node.get("name"), str) else _last_node(execution),
         node_type=node.get("type") if isinstance(node.get("type"), str) else None,
         credential_id=str(ref["id"]) if ref.get("id") is not None else None,
         credential_name=ref.get("name") if isinstance(ref.get("name"), str) else None,
@@ -114,6 +121,12 @@ def classify(execution: Execution) -> FailedRun:
         http_code=http_code,
         env_variables=env_variables,
     )
+
+
+def _last_node(execution: Execution) -> str | None:
+    result = (execution.data or {}).get("resultData")
+    node = result.get("lastNodeExecuted") if isinstance(result, dict) else None
+    return node if isinstance(node, str) else None
 
 
 def _error_of(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -356,19 +369,24 @@ def _missing_conclusion(diagnosis: Diagnosis, evidence: Evidence) -> Diagnosis:
 def _recent_change(
     diagnosis: Diagnosis, credential: Credential | None, evidence: Evidence, first: datetime | None
 ) -> str | None:
-    """A change of the credential shortly before the failures, as text (and as evidence)."""
+    """A change of the credential shortly before the failures, as text (and as evidence).
+
+    A change explains the failures only if no run of the workflows succeeded after it.
+    """
     if first is None:
         return None
+    succeeded = [evidence.last_success.get(r.workflow_id or "") for r in diagnosis.failures]
+    last_success = max((_aware(s) for s in succeeded if s), default=None)
     for rotation in reversed(evidence.rotations.get(diagnosis.credential_id or "", [])):
         set_at = _maybe_aware(rotation.set_at)
-        if set_at and first - RECENT_CHANGE <= set_at <= first:
+        if set_at and first - RECENT_CHANGE <= set_at <= first and not _after(last_success, set_at):
             diagnosis.evidence.append(
                 f"keyturn rotation {rotation.id[:8]} set a new value at {_fmt(set_at)} "
                 f"({_ago(first - set_at)} before the first failure; status {rotation.status})"
             )
             return f"the keyturn rotation at {_fmt(set_at)}"
     updated = _maybe_aware(credential.updated_at) if credential else None
-    if updated and first - RECENT_CHANGE <= updated <= first:
+    if updated and first - RECENT_CHANGE <= updated <= first and not _after(last_success, updated):
         diagnosis.evidence.append(
             f"the credential was updated in n8n at {_fmt(updated)}, "
             f"{_ago(first - updated)} before the first failure"
@@ -456,6 +474,10 @@ def _looks_fixed(diagnosis: Diagnosis, credentials: dict[str, Credential]) -> bo
     if credential is None or credential.updated_at is None or last is None:
         return False
     return _aware(credential.updated_at) > last
+
+
+def _after(moment: datetime | None, reference: datetime) -> bool:
+    return moment is not None and moment > reference
 
 
 def _workflow_name(run: FailedRun, evidence: Evidence) -> str:

@@ -94,9 +94,7 @@ def classify(execution: Execution) -> FailedRun:
     cred_type, ref = next(iter(credentials.items()), (None, None))
     ref = ref if isinstance(ref, dict) else {}
     http_code = str(error["httpCode"]) if error.get("httpCode") is not None else None
-    text = " ".join(
-        str(part) for part in (error.get("message"), error.get("description"), http_code) if part
-    )
+    text = _error_text(error, http_code)
     cause = _cause(text, http_code, error)
     named = _MISSING_ID.search(text)
     if named and not ref.get("id"):  # a deleted credential: the error names it, not the node
@@ -121,6 +119,15 @@ def classify(execution: Execution) -> FailedRun:
         http_code=http_code,
         env_variables=env_variables,
     )
+
+
+def _error_text(error: dict[str, Any], http_code: str | None) -> str:
+    """'message (description; HTTP 401)', from what the error has."""
+    message = str(error.get("message") or "").strip()
+    details = [str(error["description"]).strip()] if error.get("description") else []
+    if http_code:
+        details.append(f"HTTP {http_code}" if http_code.isdigit() else http_code)
+    return f"{message} ({'; '.join(details)})" if details else message
 
 
 def _last_node(execution: Execution) -> str | None:
@@ -392,7 +399,12 @@ def _recent_change(
             f"{_ago(first - updated)} before the first failure"
         )
         return f"the change at {_fmt(updated)}"
-    if updated:
+    if updated and _after(last_success, updated):
+        diagnosis.evidence.append(
+            f"the credential last changed at {_fmt(updated)}, and runs succeeded after that "
+            "change: it is not the cause"
+        )
+    elif updated:
         diagnosis.evidence.append(f"the credential last changed at {_fmt(updated)}")
     return None
 
@@ -432,7 +444,13 @@ def _auth_conclusion(
             f"The provider refuses the key since {change}: the new value is wrong (or the old "
             "key was revoked before n8n had the new one)."
         )
-        diagnosis.command = f"keyturn rollback {cred}"
+        if evidence.rotations.get(cred):  # keyturn knows the previous value
+            diagnosis.command = f"keyturn rollback {cred}"
+        else:
+            diagnosis.command = (
+                f"keyturn rotate {cred} --new-secret SOURCE   "
+                "# the previous value was never known to keyturn: give the right key"
+            )
         return diagnosis
     diagnosis.conclusion = (
         "The credential did not change, but the provider started refusing it: the key was "

@@ -15,3 +15,4 @@ def test_sandbox_shows_inventory_and_rotates_under_live_traffic(run_cli: Any) ->
     sent = int(line.split(": ")[1].split(" requests")[0])
     assert sent >= 40 and line.endswith(", 0 failed.")
     assert "Audit trail" in out
+    assert "Healthy: no failed execution" in out  # doctor, at the end

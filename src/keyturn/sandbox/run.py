@@ -1,7 +1,7 @@
 """`keyturn sandbox`: a local n8n, the demo provider, the demo workflows, and keyturn on them.
 
-Shows the inventory, then rotates the "Partner API" credential under live webhook traffic
-and reports how many of those requests failed (the answer should be none).
+Shows the inventory, rotates the "Partner API" credential under live webhook traffic and
+reports how many of those requests failed (the answer should be none), then runs doctor.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -21,6 +22,8 @@ from rich.console import Console
 
 from keyturn.config import FileConfig, N8nConnection, Settings
 from keyturn.crypto import SecretBox, create_private_file
+from keyturn.diagnose import diagnose
+from keyturn.formats.doctor_out import render_report
 from keyturn.formats.inventory_table import render_inventory
 from keyturn.formats.rotation_out import render_history, render_outcome
 from keyturn.inventory import take_inventory
@@ -40,6 +43,7 @@ DEMO_WEBHOOK = "partner-sync"
 
 def run_sandbox(out: Console, err: Console, *, keep: bool, folder: Path | None) -> None:
     ensure_n8n()
+    started = datetime.now(UTC)
     workdir = folder or Path(tempfile.mkdtemp(prefix="keyturn-sandbox-"))
     n8n = LocalN8n(user_folder=workdir / "n8n")
     provider = DemoProvider().start()
@@ -57,6 +61,8 @@ def run_sandbox(out: Console, err: Console, *, keep: bool, folder: Path | None) 
             render_inventory(take_inventory(client), out)
             out.rule(f"keyturn rotate {DEMO_CREDENTIAL!r} under live traffic")
             _rotate_under_load(out, err, n8n, client, provider, seed, workdir)
+            out.rule("keyturn doctor")
+            render_report(diagnose(client, since=started), out)
         if keep:
             _serve_until_interrupted(n8n, workdir, err)
     finally:

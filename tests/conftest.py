@@ -175,6 +175,14 @@ class Partner:
         )
         return {key["id"]: key["revoked"] for key in response.json()["keys"]}
 
+    def revoke_key(self, key_id: str) -> None:
+        """Revoke a key at the provider, behind keyturn's back (a leak response, say)."""
+        response = httpx.delete(
+            f"{self.provider.url}/admin/keys/{key_id}",
+            headers={"X-Admin-Token": self.provider.admin_token},
+        )
+        assert response.status_code == 200
+
     def active_keys(self) -> list[str]:
         return [key_id for key_id, revoked in self.key_states().items() if not revoked]
 

@@ -19,14 +19,6 @@ def doctor(run_cli: Any, partner: Partner, *args: str) -> tuple[int, dict[str, A
     return result.code, json.loads(result.stdout)
 
 
-def revoke(partner: Partner, key_id: str) -> None:
-    response = httpx.delete(
-        f"{partner.provider.url}/admin/keys/{key_id}",
-        headers={"X-Admin-Token": partner.provider.admin_token},
-    )
-    assert response.status_code == 200
-
-
 def fail_twice(partner: Partner) -> None:
     assert partner.call_webhook() == 500
     assert partner.call_webhook() == 500
@@ -40,7 +32,7 @@ def test_healthy_instance(partner: Partner, run_cli: Any) -> None:
 
 
 def test_key_revoked_at_provider(partner: Partner, run_cli: Any) -> None:
-    revoke(partner, partner.key_id)
+    partner.revoke_key(partner.key_id)
     fail_twice(partner)
     code, report = doctor(run_cli, partner)
     assert code == ExitCode.FINDINGS
@@ -123,7 +115,7 @@ def test_duplicate_names_the_other_one_was_edited(partner: Partner, run_cli: Any
     )
     _, new_key = partner.admin.issue_key("manual rotation")
     partner.n8n.client.update_credential(twin.id, {"value": new_key})
-    revoke(partner, partner.key_id)
+    partner.revoke_key(partner.key_id)
     fail_twice(partner)
     _, report = doctor(run_cli, partner)
     (diagnosis,) = report["diagnoses"]

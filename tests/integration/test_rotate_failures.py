@@ -154,10 +154,7 @@ def test_rollback_command_restores_previous_value(partner: Partner, run_cli: Any
     args = [a for a in rotate_args(partner) if a not in ("--current-key-id", partner.key_id)]
     assert run_cli(*args, env=partner.env).code == 0
     new_keys = [k for k in partner.active_keys() if k != partner.key_id]
-    httpx.delete(
-        f"{partner.provider.url}/admin/keys/{new_keys[0]}",
-        headers={"X-Admin-Token": partner.provider.admin_token},
-    )
+    partner.revoke_key(new_keys[0])
     assert partner.call_webhook() == 500  # the new key was revoked behind keyturn's back
     result = run_cli("rollback", partner.credential_name, "--json", env=partner.env)
     assert result.code == 0, result.stderr

@@ -8,8 +8,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from keyturn.sandbox.n8n_server import LocalN8n
 from tests.conftest import N8nHandle, Partner
 from tests.helpers import wait_until
@@ -19,10 +17,7 @@ def test_n8n_reads_the_credential_at_each_execution(partner: Partner) -> None:
     """No cache, no refresh endpoint, no restart: the next run uses the new value."""
     _, new_key = partner.admin.issue_key("next")
     partner.n8n.client.update_credential(partner.credential_id, {"value": new_key})
-    httpx.delete(
-        f"{partner.provider.url}/admin/keys/{partner.key_id}",
-        headers={"X-Admin-Token": partner.provider.admin_token},
-    )
+    partner.revoke_key(partner.key_id)
     assert partner.call_webhook() == 200
 
 
@@ -52,10 +47,7 @@ def test_verify_with_n8n_credential_test(
 
 def test_verify_by_retrying_failed_executions(partner: Partner, run_cli: Any) -> None:
     # The key leaked and was revoked at the provider: the workflow now fails.
-    httpx.delete(
-        f"{partner.provider.url}/admin/keys/{partner.key_id}",
-        headers={"X-Admin-Token": partner.provider.admin_token},
-    )
+    partner.revoke_key(partner.key_id)
     assert partner.call_webhook() == 500
     (failed,) = list(partner.n8n.client.iter_executions(status="error"))
     args = [

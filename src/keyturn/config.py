@@ -20,6 +20,7 @@ from keyturn.errors import ConfigError
 from keyturn.files import read_secret_file
 from keyturn.providers.http import HttpProviderConfig
 from keyturn.redact import register_secret
+from keyturn.stores.vault import VaultSettings
 
 CONFIG_FILE_NAME = "keyturn.toml"
 
@@ -75,6 +76,11 @@ class RotationProfile(BaseModel):
     verify: list[str] | None = None
     verify_webhooks: list[str] = Field(default_factory=list)
     watch: str | None = None
+    write_back: list[str] = Field(
+        default_factory=list,
+        description="Stores that follow the rotation: file:PATH, env-file:PATH#VAR, "
+        "vault:MOUNT/PATH#FIELD.",
+    )
 
 
 class FileConfig(BaseModel):
@@ -85,6 +91,7 @@ class FileConfig(BaseModel):
     default_instance: str | None = None
     instances: dict[str, InstanceConfig] = Field(default_factory=dict)
     providers: dict[str, HttpProviderConfig] = Field(default_factory=dict)
+    vault: VaultSettings | None = None
     rotation: dict[str, RotationProfile] = Field(default_factory=dict)
 
 

@@ -17,7 +17,7 @@ from keyturn.errors import ConfigError
 from keyturn.files import read_secret_file
 from keyturn.redact import register_secret
 
-SourceKind = Literal["stdin", "file", "env", "generate", "provider"]
+SourceKind = Literal["stdin", "file", "env", "generate", "provider", "vault"]
 DEFAULT_GENERATED_LENGTH = 40
 _ALPHABET = string.ascii_letters + string.digits
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -44,13 +44,16 @@ def parse_source(text: str, option: str = "--new-secret") -> SecretSource:
         return SecretSource("file", argument)
     if kind == "env" and _VAR.fullmatch(argument):
         return SecretSource("env", argument)
+    if kind == "vault" and "#" in argument:
+        return SecretSource("vault", argument)
     if kind == "generate":
         length = argument or str(DEFAULT_GENERATED_LENGTH)
         if length.isdigit() and 16 <= int(length) <= 512:
             return SecretSource("generate", length)
         raise ConfigError(f"{option} generate:LENGTH takes a length from 16 to 512.", None)
     raise ConfigError(
-        f"{option} must be stdin, file:PATH, env:VAR, generate[:LENGTH] or provider; "
+        f"{option} must be stdin, file:PATH, env:VAR, vault:MOUNT/PATH#FIELD, generate[:LENGTH] "
+        "or provider; "
         "a secret itself is never accepted on the command line.",
         "Put the value in a file or an environment variable, or pipe it to stdin.",
     )
@@ -71,7 +74,7 @@ def read_source(source: SecretSource, stdin: TextIO | None = None) -> str:
         value = "".join(secrets.choice(_ALPHABET) for _ in range(int(source.argument)))
         where = "generator"
     else:
-        raise ConfigError("A provider source is read through the provider.", None)
+        raise ConfigError(f"A {source.kind} source is read through its store or provider.", None)
     if not value:
         raise ConfigError(f"The secret from {where} is empty.", "Provide a non-empty value.")
     register_secret(value)

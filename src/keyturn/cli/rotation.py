@@ -76,8 +76,8 @@ def rotate(
         str, typer.Argument(metavar="CREDENTIAL", help="Credential id, or a name only one has.")
     ],
     new_secret: Annotated[str | None, _opt("--new-secret", "SOURCE", "Where the new value "
-        "comes from: stdin, file:PATH, env:VAR, generate[:LENGTH] or provider. Never the value "
-        "itself.")] = None,
+        "comes from: stdin, file:PATH, env:VAR, vault:MOUNT/PATH#FIELD, generate[:LENGTH] or "
+        "provider. Never the value itself.")] = None,
     secret_field: Annotated[str | None, _opt("--field", "NAME", "Credential data field to rotate "
         "(default: the type's secret field, e.g. httpHeaderAuth value).")] = None,
     provider: Annotated[str | None, _opt("--provider", "NAME", "Provider from keyturn.toml that "
@@ -109,6 +109,9 @@ def rotate(
         "available.")] = False,
     allow_no_rollback: Annotated[bool, _flag("--allow-no-rollback", "Rotate even though the "
         "current value is unknown, so a failure cannot be rolled back.")] = False,
+    write_back: Annotated[list[str] | None, _opt("--write-back", "TARGET",
+        "Also write the new value here, and put the old one back on rollback: file:PATH, "
+        "env-file:PATH#VAR or vault:MOUNT/PATH#FIELD.")] = None,
     restart: Annotated[bool, _flag("--restart", "Run the instance's restart_command after set "
         "and wait until n8n is ready (for secrets read from $env).")] = False,
     dry_run: DryRunOption = False,
@@ -148,6 +151,7 @@ def rotate(
         allow_unverified=allow_unverified,
         allow_no_rollback=allow_no_rollback,
         restart=restart,
+        write_back=write_back or [],
     )
     with _rotations(ctx, instance) as rotations:
         if dry_run:

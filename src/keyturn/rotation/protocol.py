@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from keyturn.errors import ExitCode, KeyturnError
@@ -33,7 +34,10 @@ from keyturn.n8n.restart import restart_n8n
 from keyturn.providers.interface import Capability, IssueContext, ProviderError, SecretProvider
 from keyturn.rotation.journal import Journal, Label, Rotation, Status, Step
 from keyturn.rotation.strategies import REPLACE, Strategy
+from keyturn.scan.engine import ScanOptions, run_scan
+from keyturn.scan.rules import OLD_SECRET
 from keyturn.secret_sources import parse_source, read_source
+from keyturn.stores.interface import SecretStore, StoreError
 from keyturn.verify.checks import PROBE, CheckResult, VerificationPlan, Verifier
 
 log = logging.getLogger(__name__)
@@ -70,6 +74,7 @@ class ProtocolDeps:
     probe: Callable[[str], object] | None = None
     stdin: TextIO | None = None
     preloaded_secret: str | None = None  # a stdin/file/env/generate value read before start
+    store_factory: Callable[[str], SecretStore] | None = None
     sleep: Callable[[float], None] = time.sleep
     on_step: Callable[[str, str], None] = lambda step, detail: None
 
@@ -93,7 +98,7 @@ class RotationProtocol:
                 self.set_secret(rotation)
             if rotation.step == Step.SET:
                 outcome.checks = self.test_secret(rotation)
-        except (KeyturnError, N8nError) as exc:
+        except KeyturnError as exc:
             self._roll_back_after(rotation, exc)
         if rotation.step == Step.TESTED:
             self.finish_secret(rotation)
@@ -103,7 +108,7 @@ class RotationProtocol:
         reason = exc.message
         try:
             self.rollback(rotation, reason)
-        except (N8nError, ProviderError) as rollback_error:
+        except (N8nError, ProviderError, StoreError) as rollback_error:
             rotation.error = f"{reason}; rollback failed: {rollback_error.message}"
             self.journal.save(rotation)
             self.journal.audit(rotation, "rollback", "paused", rotation.error)
@@ -117,7 +122,7 @@ class RotationProtocol:
             f"Rotation of {rotation.credential_name!r} was rolled back: {reason}",
             "n8n and the provider are as they were before; the old secret still works.",
         )
-        if isinstance(exc, ProviderError):
+        if isinstance(exc, ProviderError | StoreError):
             failure.exit_code = ExitCode.PROVIDER
         raise failure from None
 
@@ -174,6 +179,7 @@ class RotationProtocol:
         rotation.plan = {**rotation.plan, "set_attempted": True}
         self.journal.save(rotation)  # write-ahead: a rollback must know n8n may have changed
         self.deps.strategy.set(rotation, self._pending(rotation))
+        self._write_back(rotation)
         restart_command = rotation.plan.get("restart_command")
         if restart_command:
             restart_n8n(restart_command, self.client.connection.url)
@@ -188,6 +194,52 @@ class RotationProtocol:
             f"{rotation.pending_fingerprint}",
         )
         self._complete(rotation, Step.SET)
+
+    def _write_back(self, rotation: Rotation) -> None:
+        """Write the new value to every store that follows the rotation (once each)."""
+        for target in rotation.plan.get("write_back", []):
+            if target in rotation.plan.get("written", []):
+                continue
+            rotation.plan = {**rotation.plan, "writing": target}
+            self.journal.save(rotation)  # write-ahead: after a crash, rollback checks this store
+            try:
+                self._store(target).write(self._pending(rotation))
+            except StoreError:
+                # Writes are atomic: a write that failed changed nothing.
+                rotation.plan = {**rotation.plan, "writing": None}
+                self.journal.save(rotation)
+                raise
+            written = [*rotation.plan.get("written", []), target]
+            rotation.plan = {**rotation.plan, "written": written, "writing": None}
+            self.journal.save(rotation)
+            self._record(
+                rotation, "set", "written", f"{target} now holds {rotation.pending_fingerprint}"
+            )
+
+    def _restore_stores(self, rotation: Rotation) -> None:
+        written = list(rotation.plan.get("written", []))
+        interrupted = rotation.plan.get("writing")
+        if interrupted and self._store(interrupted).read_current() == self._pending(rotation):
+            written.append(interrupted)  # a crash came after the write
+        if not written:
+            return
+        previous = self.journal.decrypt(rotation.previous_secret)
+        if previous is None:
+            raise StoreError(
+                f"keyturn cannot put the previous value back into {', '.join(written)}: it was "
+                "never known.",
+                "Restore those stores by hand (a .env has a .keyturn.bak backup).",
+            )
+        for target in reversed(written):
+            self._store(target).write(previous)
+            self._record(
+                rotation, "rollback", "restored", f"{target} holds {rotation.previous_fingerprint}"
+            )
+
+    def _store(self, target: str) -> SecretStore:
+        if self.deps.store_factory is None:
+            raise StoreError(f"No store can be built for {target}.", None)
+        return self.deps.store_factory(target)
 
     # -- 3. test ---------------------------------------------------------------------------
 
@@ -240,11 +292,32 @@ class RotationProtocol:
         if self.deps.strategy.name == REPLACE and live_id != rotation.credential_id:
             self.journal.move_labels(rotation.instance, rotation.credential_id, live_id)
         self.journal.promote_labels(rotation, live_id)
+        self._report_stale_copies(rotation)
         rotation.step = Step.FINISHED
         rotation.error = None
         self.journal.close_rotation(rotation, Status.COMPLETED)
         self._record(rotation, "finish", "ok", f"current is now {rotation.pending_fingerprint}")
         self._crash_point(Step.FINISHED)
+
+    def _report_stale_copies(self, rotation: Rotation) -> None:
+        """Other files next to the written ones that still hold the old value (the scanner's
+        old-secret search, in every encoding)."""
+        previous = self.journal.decrypt(rotation.previous_secret)
+        written = [target for target in rotation.plan.get("written", []) if "file:" in target]
+        if previous is None or not written:
+            return
+        folders = {Path(target.split(":", 1)[1].rsplit("#", 1)[0]).parent for target in written}
+        targets = {Path(target.split(":", 1)[1].rsplit("#", 1)[0]) for target in written}
+        siblings = [
+            path for folder in folders for path in sorted(folder.iterdir())
+            if path.is_file() and path not in targets and not path.name.endswith(".keyturn.bak")
+        ]  # fmt: skip
+        result = run_scan(siblings, None, ScanOptions(old_secrets=(previous,), workers=1))
+        stale = sorted({f.location.path for f in result.findings if f.rule.id == OLD_SECRET.id})
+        if stale:
+            self._record(
+                rotation, "finish", "warning", f"the old value is still in: {', '.join(stale)}"
+            )
 
     def _wait_grace(self, rotation: Rotation) -> None:
         grace = float(rotation.plan.get("grace_seconds", 0))
@@ -283,6 +356,7 @@ class RotationProtocol:
         if rotation.status != Status.IN_PROGRESS:
             return
         if rotation.plan.get("set_attempted"):
+            self._restore_stores(rotation)
             previous = self.journal.decrypt(rotation.previous_secret)
             self.deps.strategy.restore(rotation, previous)
             self._record(

@@ -20,6 +20,7 @@ from keyturn.n8n.models import Credential, Workflow
 from keyturn.n8n.usage import FlagCode, build_usage_index
 from keyturn.providers.interface import Capability, ProbeResult, SecretProvider
 from keyturn.providers.registry import build_provider
+from keyturn.redact import register_secret
 from keyturn.rotation.journal import Journal, Label, Rotation, Status, Step
 from keyturn.rotation.protocol import Outcome, ProtocolDeps, RotationProtocol
 from keyturn.rotation.strategies import (
@@ -30,6 +31,8 @@ from keyturn.rotation.strategies import (
     strategy_by_name,
 )
 from keyturn.secret_sources import parse_source, read_source
+from keyturn.stores.interface import SecretStore
+from keyturn.stores.registry import build_store
 from keyturn.verify.checks import (
     PROBE,
     VerificationPlan,
@@ -70,6 +73,7 @@ class RotateOptions:
     allow_unverified: bool = False
     allow_no_rollback: bool = False
     restart: bool = False
+    write_back: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -100,6 +104,7 @@ class RotationPlan:
     allow_unverified: bool
     extra_data: dict[str, str]
     restart_command: str | None = None
+    write_back: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,6 +132,7 @@ class RotationPlan:
             ("rollback", self.rollback),
             ("revoke old", f"{self.revoke} after a grace of {format_duration(self.grace_seconds)}"),
             *([("restart", f"n8n, by {self.restart_command!r}")] if self.restart_command else []),
+            *[("write back", target) for target in self.write_back],
             *[("warning", warning) for warning in self.warnings],
         ]
 
@@ -226,6 +232,15 @@ class Rotations:
         )
         self._refuse_blind(verification, options.allow_unverified)
         extra_data = self._extra_data(credential, strategy, placement, options.set_fields)
+        targets = options.write_back or profile.write_back
+        for target in targets:
+            self.store(target).preflight()
+        if (
+            not options.current_secret
+            and targets
+            and not self.journal.label(self.instance, credential.id, Label.CURRENT)
+        ):
+            options.current_secret = self._current_from_stores(targets)
         rollback, revoke = self._rollback_and_revoke(credential, options, provider)
         if (
             strategy.name == IN_PLACE
@@ -268,8 +283,19 @@ class Rotations:
             allow_unverified=options.allow_unverified,
             extra_data=extra_data,
             restart_command=self._restart_command(options.restart),
+            write_back=list(targets),
         )
         return plan, strategy, provider
+
+    def store(self, target: str) -> SecretStore:
+        return build_store(target, self.settings.file.vault)
+
+    def _current_from_stores(self, targets: list[str]) -> str | None:
+        """A store that holds the current value makes a rollback possible (store:TARGET)."""
+        for target in targets:
+            if self.store(target).read_current():
+                return f"store:{target}"
+        return None
 
     def _restart_command(self, wanted: bool) -> str | None:
         if not wanted:
@@ -334,7 +360,9 @@ class Rotations:
         self, credential: Credential, options: RotateOptions, provider: SecretProvider | None
     ) -> tuple[str, str]:
         current = self.journal.label(self.instance, credential.id, Label.CURRENT)
-        if options.current_secret:
+        if options.current_secret and options.current_secret.startswith("store:"):
+            rollback = f"previous value from {options.current_secret.removeprefix('store:')}"
+        elif options.current_secret:
             given = parse_source(options.current_secret, "--current-secret")
             rollback = f"previous value from {given.describe()}"
         elif current is not None:
@@ -380,10 +408,10 @@ class Rotations:
         if source.kind == "stdin" and options.current_secret == "stdin":
             raise ConfigError("--new-secret and --current-secret cannot both read stdin.", None)
         # Read a given value before anything is recorded: a bad source changes nothing.
-        preloaded = read_source(source, self.stdin) if source.kind != "provider" else None
+        preloaded = self.read_value(plan.source) if source.kind != "provider" else None
         current = self.journal.label(self.instance, plan.credential_id, Label.CURRENT)
         previous_value = (
-            read_source(parse_source(options.current_secret, "--current-secret"), self.stdin)
+            self.read_value(options.current_secret, "--current-secret")
             if options.current_secret
             else self.journal.decrypt(current.secret if current else None)
         )
@@ -412,6 +440,19 @@ class Rotations:
             f"strategy {plan.strategy}; verify {', '.join(plan.verify) or 'none'}",
         )
         return self._protocol(rotation, strategy, provider, preloaded).run(rotation)
+
+    def read_value(self, text: str, option: str = "--new-secret") -> str:
+        """A secret from a SOURCE, a Vault path (vault:...) or a store (store:TARGET)."""
+        if text.startswith("store:"):
+            value = self.store(text.removeprefix("store:")).read_current()
+        elif text.startswith("vault:"):
+            value = self.store(text).read_current()
+        else:
+            return read_source(parse_source(text, option), self.stdin)
+        if not value:
+            raise ConfigError(f"{text} holds no value.", "Check the path and field.")
+        register_secret(value)
+        return value
 
     def resume(self, rotation_id: str | None) -> list[Outcome]:
         rotations = self._in_flight(rotation_id)
@@ -563,6 +604,7 @@ class Rotations:
             stdin=self.stdin,
             preloaded_secret=preloaded_secret,
             on_step=self.on_step,
+            store_factory=self.store,
         )
         return RotationProtocol(deps, Verifier(self.client, probe))
 

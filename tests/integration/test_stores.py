@@ -1,0 +1,183 @@
+"""Stores that follow a rotation: a secret file, a .env variable, OpenBao (Vault) KV v2 —
+real files and a real OpenBao dev server, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+from pathlib import Path
+from typing import Any
+
+from keyturn.errors import ExitCode
+from tests.conftest import OpenBao, Partner
+from tests.integration.test_rotate_live import rotate_args
+
+ENV_TEXT = """# deploy settings
+N8N_PORT=5678
+export PARTNER_API_KEY="{key}"   # rotated by keyturn
+LOG_LEVEL=info
+"""
+
+
+def current_key(partner: Partner) -> str:
+    """The only active key's value at the provider."""
+    with partner.provider.state.lock:
+        (key,) = [k.value for k in partner.provider.state.keys.values() if not k.revoked]
+    return key
+
+
+def test_file_and_env_file_follow_the_rotation(
+    partner: Partner, run_cli: Any, tmp_path: Path
+) -> None:
+    secret_file = tmp_path / "partner_api_key"
+    secret_file.write_text(partner.key + "\n")
+    os.chmod(secret_file, 0o640)
+    env_file = tmp_path / "deploy" / ".env"
+    env_file.parent.mkdir()
+    env_file.write_text(ENV_TEXT.format(key=partner.key))
+    stale = tmp_path / "deploy" / ".env.staging"
+    stale.write_text(f"PARTNER_API_KEY={partner.key}\n")
+
+    targets = [
+        "--write-back",
+        f"file:{secret_file}",
+        "--write-back",
+        f"env-file:{env_file}#PARTNER_API_KEY",
+    ]
+    plan = json.loads(run_cli(*rotate_args(partner, "--dry-run", *targets), env=partner.env).stdout)
+    assert plan["plan"]["write_back"] == [
+        f"file:{secret_file}",
+        f"env-file:{env_file}#PARTNER_API_KEY",
+    ]
+    result = run_cli(*rotate_args(partner, *targets), env=partner.env)
+    assert result.code == 0, result.stderr
+
+    new_key = current_key(partner)
+    assert secret_file.read_text() == new_key + "\n"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o640  # mode kept
+    assert env_file.read_text() == ENV_TEXT.format(key=new_key)  # comments, order, quoting kept
+    backup = env_file.with_name(".env.keyturn.bak")
+    assert backup.read_text() == ENV_TEXT.format(key=partner.key)
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert str(stale) in result.stderr  # another .env still holds the old value
+
+
+def test_failed_rotation_puts_the_files_back(
+    partner: Partner, run_cli: Any, tmp_path: Path
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(ENV_TEXT.format(key=partner.key))
+    bad = tmp_path / "bad"
+    bad.write_text("not-a-valid-key-0000\n")
+    result = run_cli(
+        *rotate_args(partner, "--new-secret", f"file:{bad}", "--verify", "webhook",
+                     "--write-back", f"env-file:{env_file}#PARTNER_API_KEY"),
+        env=partner.env,
+    )  # fmt: skip
+    assert result.code == ExitCode.ROTATION_FAILED
+    assert env_file.read_text() == ENV_TEXT.format(key=partner.key)
+    assert partner.call_webhook() == 200
+
+
+def test_unwritable_target_is_refused_before_anything_changes(
+    partner: Partner, run_cli: Any, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    result = run_cli(*rotate_args(partner, "--write-back", f"file:{blocker}/key"), env=partner.env)
+    assert result.code == ExitCode.PROVIDER and "does not exist" in result.stderr
+    missing_var = tmp_path / ".env"
+    missing_var.write_text("OTHER=1\n")
+    result = run_cli(
+        *rotate_args(partner, "--write-back", f"env-file:{missing_var}#PARTNER_API_KEY"),
+        env=partner.env,
+    )
+    assert result.code == ExitCode.PROVIDER and "has no variable PARTNER_API_KEY" in result.stderr
+    assert partner.active_keys() == [partner.key_id]
+    assert json.loads(run_cli("status", "--json", env=partner.env).stdout)["in_flight"] == []
+
+
+def vault_env(partner: Partner, openbao: OpenBao, token: str = "root") -> dict[str, str]:
+    return {**partner.env, "VAULT_ADDR": openbao.url, "VAULT_TOKEN": token}
+
+
+def kv(openbao: OpenBao, path: str) -> dict[str, Any]:
+    response = openbao.client().secrets.kv.v2.read_secret_version(
+        path=path, mount_point="secret", raise_on_deleted_version=True
+    )
+    data: dict[str, Any] = response["data"]
+    return data
+
+
+def test_vault_source_and_write_back(partner: Partner, openbao: OpenBao, run_cli: Any) -> None:
+    client = openbao.client()
+    path = f"n8n/{partner.credential_id}"
+    client.secrets.kv.v2.create_or_update_secret(
+        path=path, mount_point="secret", secret={"api_key": partner.key, "owner": "team-a"}
+    )
+    # The new key is issued by hand and put in Vault; keyturn reads it from there and writes
+    # the rotated value back to a second path, keeping the version history.
+    _, new_key = partner.admin.issue_key("from vault")
+    client.secrets.kv.v2.create_or_update_secret(
+        path=f"{path}-next", mount_point="secret", secret={"api_key": new_key}
+    )
+    args = ["rotate", partner.credential_id, "--new-secret", f"vault:secret/{path}-next#api_key",
+            "--write-back", f"vault:secret/{path}#api_key", "--verify-webhook",
+            partner.webhook_path, "--probe-url", f"{partner.provider.url}/v1/ping",
+            "--probe-auth", "header:X-API-Key", "--grace", "0s", "--json"]  # fmt: skip
+    result = run_cli(*args, env=vault_env(partner, openbao))
+    assert result.code == 0, result.stderr
+    # No --current-secret: the previous value came from Vault, so a rollback was possible.
+    assert json.loads(result.stdout)["previous_fingerprint"] is not None
+    written = kv(openbao, path)
+    assert written["data"] == {"api_key": new_key, "owner": "team-a"}
+    assert written["metadata"]["version"] == 2  # history kept
+    assert partner.call_webhook() == 200
+    assert new_key not in result.stdout + result.stderr
+
+
+def test_vault_bad_token_is_refused_before_anything_changes(
+    partner: Partner, openbao: OpenBao, run_cli: Any
+) -> None:
+    result = run_cli(
+        *rotate_args(partner, "--write-back", "vault:secret/n8n/x#api_key"),
+        env=vault_env(partner, openbao, token="not-a-token"),
+    )
+    assert result.code == ExitCode.PROVIDER and "refused the token" in result.stderr
+    assert partner.active_keys() == [partner.key_id]
+
+
+def test_vault_sealed_mid_rotation_rolls_everything_back(
+    partner: Partner, openbao: OpenBao, run_cli: Any, tmp_path: Path
+) -> None:
+    client = openbao.client()
+    path = f"n8n/sealed-{partner.credential_id}"
+    client.secrets.kv.v2.create_or_update_secret(
+        path=path, mount_point="secret", secret={"api_key": partner.key}
+    )
+    env_file = tmp_path / ".env"
+    env_file.write_text(ENV_TEXT.format(key=partner.key))
+    targets = [
+        "--write-back",
+        f"env-file:{env_file}#PARTNER_API_KEY",
+        "--write-back",
+        f"vault:secret/{path}#api_key",
+    ]
+    env = vault_env(partner, openbao)
+    crashed = run_cli(
+        *rotate_args(partner, *targets), env={**env, "KEYTURN_TEST_CRASH_AFTER": "created"}
+    )
+    assert crashed.code == -signal.SIGKILL
+    client.sys.seal()
+    try:
+        resumed = run_cli("resume", env=env)
+    finally:
+        client.sys.submit_unseal_key(openbao.unseal_key)
+    assert resumed.code == ExitCode.PROVIDER, resumed.stderr
+    assert "sealed" in resumed.stderr and "rolled back" in resumed.stderr
+    assert env_file.read_text() == ENV_TEXT.format(key=partner.key)  # put back
+    assert kv(openbao, path)["data"] == {"api_key": partner.key}  # never changed
+    assert partner.call_webhook() == 200
+    assert partner.active_keys() == [partner.key_id]  # the pending key was revoked

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keyturn.errors import ConfigError
 from keyturn.files import read_secret_file
+from keyturn.notify import NotificationSettings
 from keyturn.providers.http import HttpProviderConfig
 from keyturn.redact import register_secret
 from keyturn.stores.vault import VaultSettings
@@ -92,6 +93,7 @@ class FileConfig(BaseModel):
     instances: dict[str, InstanceConfig] = Field(default_factory=dict)
     providers: dict[str, HttpProviderConfig] = Field(default_factory=dict)
     vault: VaultSettings | None = None
+    notifications: NotificationSettings | None = None
     rotation: dict[str, RotationProfile] = Field(default_factory=dict)
 
 

@@ -18,9 +18,11 @@ from keyturn.errors import ConfigError, ExitCode, KeyturnError
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.models import Credential, Workflow
 from keyturn.n8n.usage import FlagCode, build_usage_index
+from keyturn.notify import Notifier
+from keyturn.notify import Outcome as NotifyOutcome
 from keyturn.providers.interface import Capability, ProbeResult, SecretProvider
 from keyturn.providers.registry import build_provider
-from keyturn.redact import register_secret
+from keyturn.redact import redact, register_secret
 from keyturn.rotation.journal import Journal, Label, Rotation, Status, Step
 from keyturn.rotation.protocol import Outcome, ProtocolDeps, RotationProtocol
 from keyturn.rotation.strategies import (
@@ -141,6 +143,20 @@ def _strategy_text(strategy: str, field_name: str) -> str:
     if strategy == IN_PLACE:
         return f"update in place (partial PATCH of {field_name!r} only; ids unchanged)"
     return "replace and repoint (new credential, nodes repointed, old deleted at finish)"
+
+
+def _event(rotation: Rotation) -> dict[str, Any]:
+    """What a notification says about a rotation: fingerprints, never secrets."""
+    return {
+        "rotation_id": rotation.id,
+        "instance": rotation.instance,
+        "credential_id": rotation.credential_id,
+        "credential_name": rotation.credential_name,
+        "status": rotation.status,
+        "step": rotation.step,
+        "pending_fingerprint": rotation.pending_fingerprint,
+        "previous_fingerprint": rotation.previous_fingerprint,
+    }
 
 
 def find_credential(client: N8nClient, wanted: str) -> Credential:
@@ -439,7 +455,19 @@ class Rotations:
             "ok",
             f"strategy {plan.strategy}; verify {', '.join(plan.verify) or 'none'}",
         )
-        return self._protocol(rotation, strategy, provider, preloaded).run(rotation)
+        return self._run_notified(self._protocol(rotation, strategy, provider, preloaded), rotation)
+
+    def _run_notified(self, protocol: RotationProtocol, rotation: Rotation) -> Outcome:
+        """Run a rotation and tell the configured notification channels how it ended."""
+        notifier = Notifier(self.settings.file.notifications)
+        try:
+            outcome = protocol.run(rotation)
+        except KeyturnError as exc:
+            kind: NotifyOutcome = "rollback" if rotation.status == Status.ROLLED_BACK else "failure"
+            notifier.notify(kind, {**_event(rotation), "error": redact(exc.message)})
+            raise
+        notifier.notify("success", _event(rotation))
+        return outcome
 
     def read_value(self, text: str, option: str = "--new-secret") -> str:
         """A secret from a SOURCE, a Vault path (vault:...) or a store (store:TARGET)."""
@@ -463,7 +491,9 @@ class Rotations:
             self.journal.audit(rotation, "resume", "ok", f"from step {rotation.step}")
             provider = self._provider_of(rotation)
             strategy = strategy_by_name(self.client, self.journal, rotation.strategy)
-            outcomes.append(self._protocol(rotation, strategy, provider).run(rotation))
+            outcomes.append(
+                self._run_notified(self._protocol(rotation, strategy, provider), rotation)
+            )
         return outcomes
 
     def rollback(self, credential_ref: str, force: bool = False) -> Rotation:

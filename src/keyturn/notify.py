@@ -1,0 +1,105 @@
+"""Notifications on rotation success, failure and rollback: a Slack incoming webhook and a
+generic JSON webhook, configured under `[notifications]` in keyturn.toml.
+
+Messages carry the credential, the outcome and fingerprints, never a secret. A notification
+that cannot be delivered is logged; it never changes a rotation's outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from keyturn.files import read_secret_file
+from keyturn.redact import redact, register_secret
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["success", "failure", "rollback"]
+ALL_OUTCOMES: tuple[Outcome, ...] = ("success", "failure", "rollback")
+
+
+class NotificationSettings(BaseModel):
+    """`[notifications]` in keyturn.toml. URLs that embed a token come from env or a file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slack_webhook_url_env: str | None = None
+    slack_webhook_url_file: Path | None = None
+    webhook_url: str | None = None
+    webhook_url_env: str | None = None
+    webhook_token_env: str | None = Field(
+        default=None, description="Sent as Authorization: Bearer TOKEN to webhook_url."
+    )
+    on: list[Outcome] = Field(default_factory=lambda: list(ALL_OUTCOMES))
+    timeout: float = 5.0
+
+
+class Notifier:
+    def __init__(self, settings: NotificationSettings | None) -> None:
+        self.settings = settings
+
+    def notify(self, outcome: Outcome, event: dict[str, Any]) -> None:
+        settings = self.settings
+        if settings is None or outcome not in settings.on:
+            return
+        document = {
+            "source": "keyturn",
+            "outcome": outcome,
+            "at": datetime.now(UTC).isoformat(),
+            **event,
+        }
+        slack = self._secret_url(settings.slack_webhook_url_env, settings.slack_webhook_url_file)
+        if slack:
+            self._post(slack, {"text": redact(_slack_text(outcome, event))}, {})
+        generic = settings.webhook_url or self._secret_url(settings.webhook_url_env, None)
+        if generic:
+            headers = {}
+            token = os.environ.get(settings.webhook_token_env or "", "").strip()
+            if token:
+                register_secret(token)
+                headers["Authorization"] = f"Bearer {token}"
+            self._post(generic, document, headers)
+
+    @staticmethod
+    def _secret_url(env: str | None, file: Path | None) -> str | None:
+        value = os.environ.get(env, "").strip() if env else ""
+        if not value and file is not None:
+            value = read_secret_file(file, "notifications.slack_webhook_url_file")
+        if value:
+            register_secret(value)  # webhook URLs embed their token
+        return value or None
+
+    def _post(self, url: str, payload: dict[str, Any], headers: dict[str, str]) -> None:
+        timeout = self.settings.timeout if self.settings else 5.0
+        for attempt in (1, 2):
+            try:
+                response = httpx.post(url, json=payload, headers=headers, timeout=timeout)
+                if response.status_code < 500:
+                    if response.status_code >= 400:
+                        log.warning("notification refused (%s)", response.status_code)
+                    return
+            except httpx.HTTPError as exc:
+                log.warning("notification attempt %d failed: %s", attempt, type(exc).__name__)
+        log.warning("notification not delivered")
+
+
+def _slack_text(outcome: Outcome, event: dict[str, Any]) -> str:
+    icon = {
+        "success": ":white_check_mark:",
+        "failure": ":x:",
+        "rollback": ":leftwards_arrow_with_hook:",
+    }
+    name = event.get("credential_name", "?")
+    text = f"{icon[outcome]} keyturn {outcome}: credential *{name}* ({event.get('credential_id')})"
+    if event.get("pending_fingerprint"):
+        text += f", now {event['pending_fingerprint']}"
+    if event.get("error"):
+        text += f"\n{event['error']}"
+    return text

@@ -1,0 +1,86 @@
+"""Notifications on success, failure and rollback, received by a real local HTTP server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Partner
+from tests.integration.test_rotate_live import rotate_args
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict[str, str], dict[str, Any]]] = []
+        received = self.posts
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                received.append((self.path, dict(self.headers), body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+
+
+def configure(partner: Partner, receiver: Receiver, tmp_path: Path) -> dict[str, str]:
+    config = tmp_path / "keyturn.toml"
+    config.write_text(
+        config.read_text() + f'\n[notifications]\nwebhook_url = "{receiver.url}/hooks/keyturn"\n'
+        'webhook_token_env = "HOOK_TOKEN"\nslack_webhook_url_env = "SLACK_URL"\n'
+    )
+    return {
+        **partner.env,
+        "HOOK_TOKEN": "hook-token-123",
+        "SLACK_URL": f"{receiver.url}/slack/T0/B0/x",
+    }
+
+
+def test_success_and_rollback_are_notified_without_secrets(
+    partner: Partner, receiver: Receiver, run_cli: Any, tmp_path: Path
+) -> None:
+    env = configure(partner, receiver, tmp_path)
+    assert run_cli(*rotate_args(partner), env=env).code == 0
+    bad = tmp_path / "bad"
+    bad.write_text("not-a-valid-key-0000\n")
+    later = [
+        a
+        for a in rotate_args(partner)
+        if a not in ("--current-secret", "env:OLD_KEY", "--current-key-id", partner.key_id)
+    ]
+    failed = run_cli(*later, "--new-secret", f"file:{bad}", "--verify", "webhook", env=env)
+    assert failed.code == 6
+
+    generic = [body for path, _, body in receiver.posts if path == "/hooks/keyturn"]
+    slack = [body for path, _, body in receiver.posts if path.startswith("/slack/")]
+    assert [body["outcome"] for body in generic] == ["success", "rollback"]
+    assert generic[0]["credential_id"] == partner.credential_id
+    assert generic[0]["pending_fingerprint"].startswith("fp:")
+    assert "verification failed" in generic[1]["error"]
+    assert all(headers["Authorization"] == "Bearer hook-token-123"
+               for path, headers, _ in receiver.posts if path == "/hooks/keyturn")  # fmt: skip
+    assert len(slack) == 2 and "keyturn success" in slack[0]["text"]
+    everything = json.dumps(receiver.posts)
+    with partner.provider.state.lock:
+        keys = [key.value for key in partner.provider.state.keys.values()]
+    for secret in [*keys, "not-a-valid-key-0000"]:
+        assert secret not in everything

@@ -383,3 +383,48 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@dataclass
+class MotoServer:
+    """moto's server mode: IAM and STS on loopback, for boto3 with endpoint_url."""
+
+    url: str
+
+    def iam(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "iam",
+            region_name="us-east-1",
+            endpoint_url=self.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    binary = Path(sys.executable).parent / "moto_server"
+    if not binary.exists():
+        pytest.fail("moto_server is missing: pip install 'moto[server]' (in the dev extra)")
+    port = free_port()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    process = subprocess.Popen(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{url}/moto-api/", timeout=2).status_code < 500
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_until(ready, timeout=60, interval=0.2)
+        yield MotoServer(url)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from keyturn.errors import ConfigError
 from keyturn.files import read_secret_file
 from keyturn.notify import NotificationSettings
+from keyturn.providers.aws_iam import AwsIamProviderConfig
 from keyturn.providers.http import HttpProviderConfig
 from keyturn.redact import register_secret
 from keyturn.stores.vault import VaultSettings
@@ -91,7 +92,7 @@ class FileConfig(BaseModel):
 
     default_instance: str | None = None
     instances: dict[str, InstanceConfig] = Field(default_factory=dict)
-    providers: dict[str, HttpProviderConfig] = Field(default_factory=dict)
+    providers: dict[str, HttpProviderConfig | AwsIamProviderConfig] = Field(default_factory=dict)
     vault: VaultSettings | None = None
     notifications: NotificationSettings | None = None
     rotation: dict[str, RotationProfile] = Field(default_factory=dict)

@@ -92,6 +92,8 @@ class HttpProviderConfig(BaseModel):
 
 
 class HttpProvider:
+    key_id_field: str | None = None
+
     def __init__(
         self, name: str, config: HttpProviderConfig, transport: httpx.BaseTransport | None = None
     ) -> None:
@@ -136,11 +138,14 @@ class HttpProvider:
         key_id = _dig(body, section.key_id_path) if section.key_id_path else None
         return IssuedSecret(secret, str(key_id) if key_id is not None else None)
 
+    def current_key_id(self) -> str | None:
+        return None  # a generic API does not say which of its keys a credential holds
+
     def revoke(self, key_id: str) -> None:
         section = self._section(self.config.revoke, "revoke")
         self._call("revoke", section, {"key_id": key_id}, ok_statuses=frozenset({404}))
 
-    def probe(self, secret: str) -> ProbeResult:
+    def probe(self, secret: str, key_id: str | None = None) -> ProbeResult:
         if self.config.probe is None or self._probe_auth is None:
             raise ProviderError(f"Provider {self.name!r} has no probe configured.", None)
         return probe_url(

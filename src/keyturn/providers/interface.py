@@ -7,6 +7,7 @@ in this folder that implements `SecretProvider`, plus its entry in `providers/re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -45,10 +46,15 @@ class IssueContext:
     idempotency_token: str
     credential_id: str
     credential_name: str
+    started_at: datetime | None = None  # when the rotation started (keys made since are ours)
+    current_key_id: str | None = None  # the provider's id of the key in use now
 
 
 class SecretProvider(Protocol):
     name: str
+    # The credential field that holds the provider's key id, when the key id is part of the
+    # credential (AWS: accessKeyId); None for providers whose keys are a single value.
+    key_id_field: str | None
 
     @property
     def capabilities(self) -> frozenset[Capability]: ...
@@ -62,10 +68,14 @@ class SecretProvider(Protocol):
         """Create a new secret. The same idempotency token must never issue two."""
         ...
 
+    def current_key_id(self) -> str | None:
+        """The provider's id of the key in use now, when the provider can tell (else None)."""
+        ...
+
     def revoke(self, key_id: str) -> None:
         """Invalidate the secret with this id; revoking an already revoked one is fine."""
         ...
 
-    def probe(self, secret: str) -> ProbeResult:
-        """Whether `secret` is accepted by the provider now."""
+    def probe(self, secret: str, key_id: str | None = None) -> ProbeResult:
+        """Whether `secret` (with its key id, for providers that need one) works now."""
         ...

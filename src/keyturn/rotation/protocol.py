@@ -71,7 +71,7 @@ class ProtocolDeps:
     journal: Journal
     strategy: Strategy
     provider: SecretProvider | None
-    probe: Callable[[str], object] | None = None
+    probe: Callable[[str, str | None], object] | None = None
     stdin: TextIO | None = None
     preloaded_secret: str | None = None  # a stdin/file/env/generate value read before start
     store_factory: Callable[[str], SecretStore] | None = None
@@ -144,7 +144,7 @@ class RotationProtocol:
         if rotation.previous_fingerprint == rotation.pending_fingerprint:
             raise RotationFailed("The new secret is the same as the current one.", None)
         if PROBE in rotation.plan.get("verify", []) and self.deps.probe is not None:
-            result = self.deps.probe(pending)
+            result = self.deps.probe(pending, rotation.pending_key_id)
             ok, detail = getattr(result, "ok", False), getattr(result, "detail", "")
             self._record(rotation, "create", "probe-ok" if ok else "probe-failed", detail)
             if not ok:
@@ -162,6 +162,8 @@ class RotationProtocol:
                     idempotency_token=rotation.idempotency_token,
                     credential_id=rotation.credential_id,
                     credential_name=rotation.credential_name,
+                    started_at=_aware(rotation.created_at),
+                    current_key_id=rotation.previous_key_id,
                 )
             )
             self._crash_point("issued")
@@ -253,6 +255,7 @@ class RotationProtocol:
         checks = self.verifier.run(
             plan,
             self._pending(rotation),
+            rotation.pending_key_id,
             self.deps.strategy.live_credential_id(rotation),
             list(rotation.plan.get("workflow_ids", [])),
             rotation.set_at or rotation.created_at,

@@ -107,6 +107,8 @@ class RotationPlan:
     extra_data: dict[str, str]
     restart_command: str | None = None
     write_back: list[str] = field(default_factory=list)
+    key_id_field: str | None = None
+    previous_key_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -257,7 +259,8 @@ class Rotations:
             and not self.journal.label(self.instance, credential.id, Label.CURRENT)
         ):
             options.current_secret = self._current_from_stores(targets)
-        rollback, revoke = self._rollback_and_revoke(credential, options, provider)
+        previous_key_id = self._previous_key_id(credential, options, provider)
+        rollback, revoke = self._rollback_and_revoke(credential, options, provider, previous_key_id)
         if (
             strategy.name == IN_PLACE
             and rollback.startswith("IMPOSSIBLE")
@@ -300,8 +303,21 @@ class Rotations:
             extra_data=extra_data,
             restart_command=self._restart_command(options.restart),
             write_back=list(targets),
+            key_id_field=provider.key_id_field if provider else None,
+            previous_key_id=previous_key_id,
         )
         return plan, strategy, provider
+
+    def _previous_key_id(
+        self, credential: Credential, options: RotateOptions, provider: SecretProvider | None
+    ) -> str | None:
+        """The provider's id of the key in use: given, known to the journal, or asked."""
+        if options.current_key_id:
+            return options.current_key_id
+        current = self.journal.label(self.instance, credential.id, Label.CURRENT)
+        if current is not None and current.provider_key_id:
+            return current.provider_key_id
+        return provider.current_key_id() if provider else None
 
     def store(self, target: str) -> SecretStore:
         return build_store(target, self.settings.file.vault)
@@ -373,7 +389,11 @@ class Rotations:
         return data
 
     def _rollback_and_revoke(
-        self, credential: Credential, options: RotateOptions, provider: SecretProvider | None
+        self,
+        credential: Credential,
+        options: RotateOptions,
+        provider: SecretProvider | None,
+        key_id: str | None,
     ) -> tuple[str, str]:
         current = self.journal.label(self.instance, credential.id, Label.CURRENT)
         if options.current_secret and options.current_secret.startswith("store:"):
@@ -385,7 +405,6 @@ class Rotations:
             rollback = f"previous value known to keyturn ({current.fingerprint})"
         else:
             rollback = "IMPOSSIBLE: the current value is unknown to keyturn"
-        key_id = options.current_key_id or (current.provider_key_id if current else None)
         if provider is None or Capability.REVOKE not in provider.capabilities:
             revoke = "nothing (no provider that can revoke)"
         elif key_id:
@@ -445,9 +464,7 @@ class Rotations:
             rotation.previous_secret, rotation.previous_fingerprint = self.journal.encrypt(
                 previous_value
             )
-        rotation.previous_key_id = options.current_key_id or (
-            current.provider_key_id if current else None
-        )
+        rotation.previous_key_id = plan.previous_key_id
         self.journal.save(rotation)
         self.journal.audit(
             rotation,
@@ -641,13 +658,17 @@ class Rotations:
     @staticmethod
     def _probe_function(
         rotation: Rotation, provider: SecretProvider | None
-    ) -> Callable[[str], ProbeResult] | None:
+    ) -> Callable[[str, str | None], ProbeResult] | None:
         if PROBE not in rotation.plan.get("verify", []):
             return None
         url, auth = rotation.plan.get("probe_url"), rotation.plan.get("probe_auth")
         if url and auth:
             placement = parse_auth(auth)
-            return lambda secret: probe_url(url, secret, placement)
+
+            def probe(secret: str, key_id: str | None = None) -> ProbeResult:
+                return probe_url(url, secret, placement)
+
+            return probe
         if provider is not None and Capability.PROBE in provider.capabilities:
             return provider.probe
         return None

@@ -56,7 +56,9 @@ class InPlace:
         self.client = client
 
     def set(self, rotation: Rotation, secret: str) -> None:
-        self.client.update_credential(rotation.credential_id, {rotation.field: secret})
+        self.client.update_credential(
+            rotation.credential_id, secret_data(rotation, secret, rotation.pending_key_id)
+        )
 
     def restore(self, rotation: Rotation, previous: str | None) -> None:
         if previous is None:
@@ -65,7 +67,9 @@ class InPlace:
                 "it was never known to keyturn (n8n's API does not return credential data).",
                 "Set the old value in n8n by hand, or give it next time with --current-secret.",
             )
-        self.client.update_credential(rotation.credential_id, {rotation.field: previous})
+        self.client.update_credential(
+            rotation.credential_id, secret_data(rotation, previous, rotation.previous_key_id)
+        )
 
     def finish(self, rotation: Rotation) -> None:
         return None
@@ -95,7 +99,10 @@ class ReplaceAndRepoint:
             return rotation.new_credential_id
         adopted = self._created_before_crash(rotation)
         if adopted is None:
-            data = {**rotation.plan.get("extra_data", {}), rotation.field: secret}
+            data = {
+                **rotation.plan.get("extra_data", {}),
+                **secret_data(rotation, secret, rotation.pending_key_id),
+            }
             created = self.client.create_credential(
                 rotation.credential_name, rotation.credential_type, data
             )
@@ -151,6 +158,16 @@ class ReplaceAndRepoint:
 
     def live_credential_id(self, rotation: Rotation) -> str:
         return rotation.new_credential_id or rotation.credential_id
+
+
+def secret_data(rotation: Rotation, secret: str, key_id: str | None) -> dict[str, Any]:
+    """The credential fields a rotation writes: the secret, and for providers whose key id
+    lives in the credential too (AWS accessKeyId), that id."""
+    data: dict[str, Any] = {rotation.field: secret}
+    key_id_field = rotation.plan.get("key_id_field")
+    if key_id_field and key_id:
+        data[key_id_field] = key_id
+    return data
 
 
 def repoint_nodes(workflow: dict[str, Any], old_id: str, new_id: str, name: str) -> bool:

@@ -146,7 +146,7 @@ class Verifier:
     def __init__(
         self,
         client: N8nClient,
-        probe: Callable[[str], ProbeResult] | None,
+        probe: Callable[[str, str | None], ProbeResult] | None,
         webhook_timeout: float = 30.0,
     ) -> None:
         self.client = client
@@ -157,6 +157,7 @@ class Verifier:
         self,
         plan: VerificationPlan,
         secret: str,
+        key_id: str | None,
         credential_id: str,
         workflow_ids: list[str],
         set_at: datetime,
@@ -164,7 +165,7 @@ class Verifier:
         results: list[CheckResult] = []
         for mode in plan.modes:
             if mode == PROBE and self.probe is not None:
-                outcome = self.probe(secret)
+                outcome = self.probe(secret, key_id)
                 results.append(CheckResult(PROBE, outcome.ok, outcome.detail))
             elif mode == N8N_TEST:
                 results.append(self._n8n_test(credential_id))

@@ -181,3 +181,48 @@ def test_vault_sealed_mid_rotation_rolls_everything_back(
     assert kv(openbao, path)["data"] == {"api_key": partner.key}  # never changed
     assert partner.call_webhook() == 200
     assert partner.active_keys() == [partner.key_id]  # the pending key was revoked
+
+
+def test_vault_approle_and_token_file(
+    partner: Partner, openbao: OpenBao, run_cli: Any, tmp_path: Path
+) -> None:
+    root = openbao.client()
+    path = f"n8n/approle-{partner.credential_id}"
+    root.secrets.kv.v2.create_or_update_secret(
+        path=path, mount_point="secret", secret={"api_key": partner.key}
+    )
+    if "approle/" not in root.sys.list_auth_methods():
+        root.sys.enable_auth_method("approle")
+    policy = f'path "secret/data/{path}" {{ capabilities = ["read", "create", "update"] }}'
+    root.sys.create_or_update_policy(name=f"keyturn-{partner.credential_id}", policy=policy)
+    role = f"keyturn-{partner.credential_id.lower()}"
+    root.auth.approle.create_or_update_approle(
+        role, token_policies=[f"keyturn-{partner.credential_id}"]
+    )
+    role_id = root.auth.approle.read_role_id(role)["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id(role)["data"]["secret_id"]
+    config = tmp_path / "keyturn.toml"
+    config.write_text(
+        config.read_text() + f'\n[vault]\naddr = "{openbao.url}"\napprole_role_id = "{role_id}"\n'
+        'approle_secret_id_env = "BAO_SECRET_ID"\n'
+    )
+    env = {**partner.env, "BAO_SECRET_ID": secret_id}
+    result = run_cli(*rotate_args(partner, "--write-back", f"vault:secret/{path}#api_key"), env=env)
+    assert result.code == 0, result.stderr
+    assert kv(openbao, path)["data"]["api_key"] == current_key(partner)
+
+    # A token in a file (no VAULT_TOKEN): a read-only token is refused before anything changes.
+    read_only = root.auth.token.create(policies=["default"])["auth"]["client_token"]
+    token_file = tmp_path / "vault-token"
+    token_file.write_text(read_only + "\n")
+    config.write_text(
+        config.read_text().split("\n[vault]")[0]
+        + f'\n[vault]\naddr = "{openbao.url}"\ntoken_file = "{token_file}"\n'
+    )
+    before = current_key(partner)
+    refused = run_cli(
+        "rotate", partner.credential_id, "--provider", "partner", "--grace", "0s",
+        "--write-back", f"vault:secret/{path}#api_key", env=partner.env,
+    )  # fmt: skip
+    assert refused.code == ExitCode.PROVIDER and "may not write" in refused.stderr
+    assert current_key(partner) == before

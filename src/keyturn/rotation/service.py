@@ -109,6 +109,7 @@ class RotationPlan:
     write_back: list[str] = field(default_factory=list)
     key_id_field: str | None = None
     previous_key_id: str | None = None
+    current_secret: str | None = None  # where the value now in n8n is read from (no value)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -253,14 +254,17 @@ class Rotations:
         targets = options.write_back or profile.write_back
         for target in targets:
             self.store(target).preflight()
+        current_source = options.current_secret
         if (
-            not options.current_secret
+            not current_source
             and targets
             and not self.journal.label(self.instance, credential.id, Label.CURRENT)
         ):
-            options.current_secret = self._current_from_stores(targets)
+            current_source = self._current_from_stores(targets)
         previous_key_id = self._previous_key_id(credential, options, provider)
-        rollback, revoke = self._rollback_and_revoke(credential, options, provider, previous_key_id)
+        rollback, revoke = self._rollback_and_revoke(
+            credential, current_source, provider, previous_key_id
+        )
         if (
             strategy.name == IN_PLACE
             and rollback.startswith("IMPOSSIBLE")
@@ -305,6 +309,7 @@ class Rotations:
             write_back=list(targets),
             key_id_field=provider.key_id_field if provider else None,
             previous_key_id=previous_key_id,
+            current_secret=current_source,
         )
         return plan, strategy, provider
 
@@ -391,15 +396,15 @@ class Rotations:
     def _rollback_and_revoke(
         self,
         credential: Credential,
-        options: RotateOptions,
+        current_source: str | None,
         provider: SecretProvider | None,
         key_id: str | None,
     ) -> tuple[str, str]:
         current = self.journal.label(self.instance, credential.id, Label.CURRENT)
-        if options.current_secret and options.current_secret.startswith("store:"):
-            rollback = f"previous value from {options.current_secret.removeprefix('store:')}"
-        elif options.current_secret:
-            given = parse_source(options.current_secret, "--current-secret")
+        if current_source and current_source.startswith("store:"):
+            rollback = f"previous value from {current_source.removeprefix('store:')}"
+        elif current_source:
+            given = parse_source(current_source, "--current-secret")
             rollback = f"previous value from {given.describe()}"
         elif current is not None:
             rollback = f"previous value known to keyturn ({current.fingerprint})"
@@ -446,8 +451,8 @@ class Rotations:
         preloaded = self.read_value(plan.source) if source.kind != "provider" else None
         current = self.journal.label(self.instance, plan.credential_id, Label.CURRENT)
         previous_value = (
-            self.read_value(options.current_secret, "--current-secret")
-            if options.current_secret
+            self.read_value(plan.current_secret, "--current-secret")
+            if plan.current_secret
             else self.journal.decrypt(current.secret if current else None)
         )
         rotation = self.journal.start_rotation(

@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 4
     PROVIDER = 5
     ROTATION_FAILED = 6
+    INTERNAL = 70
     INTERRUPTED = 130
 
 

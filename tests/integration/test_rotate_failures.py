@@ -256,3 +256,31 @@ def test_dry_runs_of_resume_and_rollback_change_nothing(partner: Partner, run_cl
     assert run_cli("rollback", partner.credential_id, env=partner.env).code == 0
     assert partner.active_keys() == [partner.key_id]  # the pending key was revoked
     assert partner.call_webhook() == 200
+
+
+@pytest.mark.parametrize("step", ["created", "credential-created", "set", "tested"])
+def test_replace_strategy_survives_sigkill(partner: Partner, run_cli: Any, step: str) -> None:
+    args = rotate_args(partner, "--strategy", "replace")
+    crashed = run_cli(*args, env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": step})
+    assert crashed.code == -signal.SIGKILL
+    resumed = run_cli("resume", "--json", env=partner.env)
+    assert resumed.code == 0, resumed.stderr
+    (done,) = json.loads(resumed.stdout)["resumed"]
+    credentials = partner.n8n.client.list_credentials()
+    assert [c.id for c in credentials] == [done["new_credential_id"]]  # old one deleted, no orphan
+    assert partner.call_webhook() == 200
+    assert issued(partner) == 2 and failed_runs(partner) == 0
+
+
+def test_replace_strategy_rollback_after_crash_repoints_back(partner: Partner, run_cli: Any) -> None:
+    args = rotate_args(partner, "--strategy", "replace")
+    crashed = run_cli(*args, env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": "set"})
+    assert crashed.code == -signal.SIGKILL
+    assert len(partner.n8n.client.list_credentials()) == 2  # the replacement exists
+    assert run_cli("rollback", partner.credential_id, env=partner.env).code == 0
+    assert [c.id for c in partner.n8n.client.list_credentials()] == [partner.credential_id]
+    workflow = next(iter(partner.n8n.client.list_workflows()))
+    refs = [ref.id for node in workflow.nodes for ref in node.credentials.values()]
+    assert refs == [partner.credential_id]
+    assert partner.call_webhook() == 200
+    assert partner.active_keys() == [partner.key_id]

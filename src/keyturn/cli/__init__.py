@@ -135,6 +135,14 @@ def main() -> None:
     except KeyboardInterrupt:
         stderr.print("keyturn: interrupted")
         sys.exit(int(ExitCode.INTERRUPTED))
+    except Exception as exc:  # a bug: one redacted line, the traceback only in debug logs
+        log.debug("internal error", exc_info=True)
+        print(
+            f"keyturn: internal error: {type(exc).__name__}: {redact(str(exc))}. "
+            "Run again with -vv for the traceback, and please report it.",
+            file=sys.stderr,
+        )
+        sys.exit(int(ExitCode.INTERNAL))
 
 
 def _print_error(exc: KeyturnError) -> None:

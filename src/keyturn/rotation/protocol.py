@@ -18,8 +18,6 @@ A failed step before finish rolls everything back.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from keyturn.n8n.client import N8nClient
 from keyturn.n8n.errors import N8nError
 from keyturn.n8n.restart import restart_n8n
 from keyturn.providers.interface import Capability, IssueContext, ProviderError, SecretProvider
+from keyturn.rotation.crash import crash_point
 from keyturn.rotation.journal import Journal, Label, Rotation, Status, Step
 from keyturn.rotation.strategies import REPLACE, Strategy
 from keyturn.scan.engine import ScanOptions, run_scan
@@ -41,8 +40,6 @@ from keyturn.stores.interface import SecretStore, StoreError
 from keyturn.verify.checks import PROBE, CheckResult, VerificationPlan, Verifier
 
 log = logging.getLogger(__name__)
-
-CRASH_HOOK = "KEYTURN_TEST_CRASH_AFTER"  # test-only: SIGKILL keyturn right after this step
 
 
 class RotationFailed(KeyturnError):
@@ -404,8 +401,7 @@ class RotationProtocol:
 
     @staticmethod
     def _crash_point(step: str) -> None:
-        if os.environ.get(CRASH_HOOK) == step:
-            os.kill(os.getpid(), signal.SIGKILL)
+        crash_point(step)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from keyturn.errors import ExitCode, KeyturnError
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.errors import N8nNotFound
+from keyturn.rotation.crash import crash_point
 from keyturn.rotation.journal import Journal, Rotation
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class ReplaceAndRepoint:
             created = self.client.create_credential(
                 rotation.credential_name, rotation.credential_type, data
             )
+            crash_point("credential-created")  # before the journal knows the new id
             adopted = created.id
         rotation.new_credential_id = adopted
         self.journal.save(rotation)

@@ -272,7 +272,9 @@ def test_replace_strategy_survives_sigkill(partner: Partner, run_cli: Any, step:
     assert issued(partner) == 2 and failed_runs(partner) == 0
 
 
-def test_replace_strategy_rollback_after_crash_repoints_back(partner: Partner, run_cli: Any) -> None:
+def test_replace_strategy_rollback_after_crash_repoints_back(
+    partner: Partner, run_cli: Any
+) -> None:
     args = rotate_args(partner, "--strategy", "replace")
     crashed = run_cli(*args, env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": "set"})
     assert crashed.code == -signal.SIGKILL

@@ -148,7 +148,7 @@ def naive_phase(
 
 def wait_out(load: LoadGenerator, args: argparse.Namespace) -> None:
     """Let the load run its full time, so both phases send the same traffic."""
-    remaining = args.seconds - (time.monotonic() - load._started)
+    remaining = args.seconds - load.elapsed
     if remaining > 0:
         time.sleep(remaining)
 

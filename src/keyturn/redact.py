@@ -7,7 +7,6 @@ value by accident, even in a traceback or a third-party library's log line.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sys
 import threading
@@ -43,11 +42,6 @@ def redact(text: str) -> str:
         if value in text:
             text = text.replace(value, REDACTED)
     return text
-
-
-def short_fingerprint(value: str) -> str:
-    """An unkeyed short fingerprint, safe to show, to tell two values apart."""
-    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:12]
 
 
 class RedactingFilter(logging.Filter):

@@ -24,10 +24,6 @@ class LoadStats:
     outcomes: Counter[str] = field(default_factory=Counter)
     failure_times: list[float] = field(default_factory=list)
 
-    @property
-    def failure_ratio(self) -> float:
-        return self.failed / self.sent if self.sent else 0.0
-
 
 class LoadGenerator:
     def __init__(

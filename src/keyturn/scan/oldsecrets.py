@@ -97,9 +97,3 @@ class OldSecrets:
                     seen.add(start)
                     yield start, Hit(OLD_SECRET, secret, "", "old secret, in Basic auth")
                     break
-
-    def in_text(self, text: str) -> Hit | None:
-        """The first old secret in a string (for live workflows)."""
-        for _, hit in self.find_in(text.encode()):
-            return hit
-        return None

@@ -83,6 +83,9 @@ class RotationProfile(BaseModel):
         description="Stores that follow the rotation: file:PATH, env-file:PATH#VAR, "
         "vault:MOUNT/PATH#FIELD.",
     )
+    max_age: str | None = Field(
+        default=None, description="Rotate when the key is older than this (keyturn due)."
+    )
 
 
 class FileConfig(BaseModel):

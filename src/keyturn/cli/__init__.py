@@ -154,4 +154,4 @@ def _print_error(exc: KeyturnError) -> None:
 
 
 # The commands register themselves on `app` when imported.
-from keyturn.cli import doctor, inventory, rotation, sandbox, scan  # noqa: E402, F401
+from keyturn.cli import doctor, inventory, rotation, sandbox, scan, schedule  # noqa: E402, F401

@@ -32,7 +32,8 @@ from keyturn.config import FileConfig, N8nConnection, Settings
 from keyturn.crypto import SecretBox
 from keyturn.n8n.client import N8nClient
 from keyturn.rotation.journal import Journal
-from keyturn.rotation.service import RotateOptions, Rotations
+from keyturn.rotation.planning import RotateOptions
+from keyturn.rotation.service import Rotations
 from keyturn.sandbox.demo_provider import DemoProvider, http_provider_settings
 from keyturn.sandbox.load import LoadGenerator, LoadStats
 from keyturn.sandbox.n8n_server import LocalN8n

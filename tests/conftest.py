@@ -366,6 +366,9 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
+        # Healthy, and the dev banner with the unseal key is written (it can come a bit later).
+        if "Unseal Key:" not in log_path.read_text():
+            return False
         try:
             return httpx.get(f"{url}/v1/sys/health", timeout=2).status_code == 200
         except httpx.TransportError:

@@ -129,7 +129,7 @@ def rotate(
         render_plan,
         rotation_document,
     )
-    from keyturn.rotation.service import RotateOptions
+    from keyturn.rotation.planning import RotateOptions
 
     if strategy not in (None, "in_place", "replace"):
         raise ConfigError("--strategy takes in_place or replace.", None)

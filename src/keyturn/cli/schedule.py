@@ -56,7 +56,7 @@ def rotate_due(
     """
     from keyturn.cli.rotation import _rotations
     from keyturn.formats.rotation_out import print_document
-    from keyturn.rotation.service import RotateOptions
+    from keyturn.rotation.planning import RotateOptions
     from keyturn.schedule import due_credentials
 
     results: list[dict[str, Any]] = []

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from keyturn.redact import redact
 from keyturn.rotation.journal import AuditEvent, Rotation
+from keyturn.rotation.planning import RotationPlan
 from keyturn.rotation.protocol import Outcome
-from keyturn.rotation.service import RotationPlan
 
 
 def print_document(document: dict[str, Any]) -> None:

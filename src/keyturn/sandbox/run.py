@@ -29,7 +29,8 @@ from keyturn.formats.rotation_out import render_history, render_outcome
 from keyturn.inventory import take_inventory
 from keyturn.n8n.client import N8nClient
 from keyturn.rotation.journal import Journal
-from keyturn.rotation.service import RotateOptions, Rotations
+from keyturn.rotation.planning import RotateOptions
+from keyturn.rotation.service import Rotations
 from keyturn.sandbox.demo_provider import DemoProvider, http_provider_settings
 from keyturn.sandbox.install import ensure_n8n
 from keyturn.sandbox.load import LoadGenerator

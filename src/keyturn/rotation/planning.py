@@ -1,0 +1,412 @@
+"""Planning a rotation: from what the user asked (options, keyturn.toml) to a checked plan.
+
+Everything that can be known or checked before anything changes is done here: which
+credential, which field, where the new value comes from, which strategy, how the secret is
+proven, what can be rolled back, what will be revoked, which stores follow. The plan is shown
+by --dry-run and stored in the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from keyturn.config import Settings
+from keyturn.credential_types import credential_type, secret_field_for
+from keyturn.durations import format_duration, parse_duration
+from keyturn.errors import ConfigError, ExitCode, KeyturnError
+from keyturn.n8n.client import N8nClient
+from keyturn.n8n.models import Credential, Workflow
+from keyturn.n8n.usage import FlagCode, build_usage_index
+from keyturn.providers.interface import Capability, SecretProvider
+from keyturn.providers.registry import build_provider
+from keyturn.rotation.journal import Journal, Label
+from keyturn.rotation.strategies import (
+    IN_PLACE,
+    REPLACE,
+    Strategy,
+    choose_strategy,
+)
+from keyturn.secret_sources import parse_source
+from keyturn.stores.interface import SecretStore
+from keyturn.stores.registry import build_store
+from keyturn.verify.checks import (
+    VerificationPlan,
+    parse_modes,
+    plan_verification,
+)
+from keyturn.verify.probe import AuthPlacement, parse_auth, placement_for
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = "60s"
+_GENERIC_REQUIRED = {"httpHeaderAuth": "name", "httpQueryAuth": "name", "httpBasicAuth": "user"}
+
+
+class CredentialNotFound(KeyturnError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+@dataclass
+class RotateOptions:
+    """What `keyturn rotate` was asked; None means "from keyturn.toml, or the default"."""
+
+    credential: str
+    new_secret: str | None = None
+    secret_field: str | None = None
+    provider: str | None = None
+    grace: str | None = None
+    verify: list[str] | None = None
+    probe_url: str | None = None
+    probe_auth: str | None = None
+    webhooks: list[str] = field(default_factory=list)
+    watch: str | None = None
+    current_secret: str | None = None
+    current_key_id: str | None = None
+    strategy: str | None = None
+    set_fields: list[str] = field(default_factory=list)
+    allow_unverified: bool = False
+    allow_no_rollback: bool = False
+    restart: bool = False
+    write_back: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RotationPlan:
+    """Everything a rotation will do, shown by --dry-run and stored in the journal."""
+
+    instance: str
+    credential_id: str
+    credential_name: str
+    credential_type: str
+    secret_field: str
+    source: str
+    provider: str | None
+    provider_capabilities: list[str]
+    strategy: str
+    grace_seconds: float
+    verify: list[str]
+    probe_url: str | None
+    probe_auth: str | None
+    webhooks: list[str]
+    watch_seconds: float
+    failed_executions: list[str]
+    workflow_ids: list[str]
+    usages: list[str]
+    rollback: str
+    revoke: str
+    warnings: list[str]
+    allow_unverified: bool
+    extra_data: dict[str, str]
+    restart_command: str | None = None
+    write_back: list[str] = field(default_factory=list)
+    key_id_field: str | None = None
+    previous_key_id: str | None = None
+    current_secret: str | None = None  # where the value now in n8n is read from (no value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[tuple[str, str]]:
+        verification = ", ".join(self.verify) or "NONE (--allow-unverified)"
+        if self.probe_url:
+            verification += f"; probe GET {self.probe_url} ({self.probe_auth})"
+        if self.webhooks:
+            verification += f"; webhooks {', '.join(self.webhooks)}"
+        provider = "-"
+        if self.provider:
+            provider = f"{self.provider} ({', '.join(self.provider_capabilities) or 'nothing'})"
+        return [
+            (
+                "credential",
+                f"{self.credential_name} ({self.credential_id}, {self.credential_type})",
+            ),
+            ("field", self.secret_field),
+            ("new secret", self.source),
+            ("provider", provider),
+            ("strategy", _strategy_text(self.strategy, self.secret_field)),
+            ("affects", "; ".join(self.usages) or "no workflow uses it"),
+            ("verification", verification),
+            ("rollback", self.rollback),
+            ("revoke old", f"{self.revoke} after a grace of {format_duration(self.grace_seconds)}"),
+            *([("restart", f"n8n, by {self.restart_command!r}")] if self.restart_command else []),
+            *[("write back", target) for target in self.write_back],
+            *[("warning", warning) for warning in self.warnings],
+        ]
+
+
+def _strategy_text(strategy: str, field_name: str) -> str:
+    if strategy == IN_PLACE:
+        return f"update in place (partial PATCH of {field_name!r} only; ids unchanged)"
+    return "replace and repoint (new credential, nodes repointed, old deleted at finish)"
+
+
+def find_credential(client: N8nClient, wanted: str) -> Credential:
+    """A credential by id, or by a name that only one credential has."""
+    credentials = client.list_credentials()
+    by_id = [c for c in credentials if c.id == wanted]
+    if by_id:
+        return by_id[0]
+    named = [c for c in credentials if c.name == wanted]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        ids = ", ".join(f"{c.id} ({c.type})" for c in named)
+        raise CredentialNotFound(
+            f"{len(named)} credentials are named {wanted!r}: {ids}.",
+            "Name the one to rotate by its id.",
+        )
+    raise CredentialNotFound(
+        f"n8n has no credential with the id or name {wanted!r}.",
+        "`keyturn inventory` lists credentials with their ids.",
+    )
+
+
+class Planner:
+    """Builds and checks a RotationPlan for one instance."""
+
+    def __init__(self, settings: Settings, client: N8nClient, journal: Journal) -> None:
+        self.settings = settings
+        self.client = client
+        self.journal = journal
+        self.instance = settings.connection.name
+
+    def plan(self, options: RotateOptions) -> tuple[RotationPlan, Strategy, SecretProvider | None]:
+        credential = find_credential(self.client, options.credential)
+        profile = self.settings.profile_for(credential.id, credential.name)
+        field_name = secret_field_for(credential.type, options.secret_field or profile.field)
+        provider_name = options.provider or profile.provider
+        provider = build_provider(provider_name, self.settings.file) if provider_name else None
+        source = options.new_secret or profile.new_secret or ("provider" if provider else None)
+        if source is None:
+            raise ConfigError(
+                "Say where the new secret comes from with --new-secret "
+                "(stdin, file:PATH, env:VAR, generate[:LENGTH] or provider).",
+                None,
+            )
+        parsed_source = parse_source(source)
+        if parsed_source.kind == "provider" and (
+            provider is None or Capability.ISSUE not in provider.capabilities
+        ):
+            raise ConfigError(
+                "--new-secret provider needs a provider that can issue keys.",
+                "Name one with --provider (see docs/providers/http.md).",
+            )
+        strategy = choose_strategy(
+            self.client, self.journal, self.settings.connection.strategy, options.strategy
+        )
+        probe_url_value = options.probe_url or profile.probe_url
+        auth_text = options.probe_auth or profile.probe_auth
+        placement = self._placement(credential, probe_url_value, auth_text) or (
+            provider.probe_placement if provider else None
+        )
+        workflows = self.client.list_workflows()
+        index = build_usage_index([credential], workflows)
+        usages = index.usages_of(credential.id)
+        workflow_ids = sorted({u.workflow_id for u in usages if u.workflow_id})
+        can_probe = bool(probe_url_value) or bool(
+            provider and Capability.PROBE in provider.capabilities
+        )
+        verification = plan_verification(
+            self.client,
+            credential_id=credential.id,
+            cred_type=credential.type,
+            workflow_ids=workflow_ids,
+            can_probe=can_probe,
+            webhooks=options.webhooks or profile.verify_webhooks,
+            watch_seconds=parse_duration(options.watch or profile.watch or "0s", "--watch"),
+            requested=parse_modes(options.verify or profile.verify),
+        )
+        self._refuse_blind(verification, options.allow_unverified)
+        extra_data = self._extra_data(credential, strategy, placement, options.set_fields)
+        targets = options.write_back or profile.write_back
+        for target in targets:
+            self.store(target).preflight()
+        current_source = options.current_secret
+        if (
+            not current_source
+            and targets
+            and not self.journal.label(self.instance, credential.id, Label.CURRENT)
+        ):
+            current_source = self._current_from_stores(targets)
+        previous_key_id = self._previous_key_id(credential, options, provider)
+        rollback, revoke = self._rollback_and_revoke(
+            credential, current_source, provider, previous_key_id
+        )
+        if (
+            strategy.name == IN_PLACE
+            and rollback.startswith("IMPOSSIBLE")
+            and not options.allow_no_rollback
+        ):
+            raise ConfigError(
+                f"keyturn does not know the current value of {credential.name!r}, so it could not "
+                "put it back if the new one fails (n8n's API never returns credential data).",
+                "Give it once with --current-secret SOURCE (keyturn keeps it encrypted from then "
+                "on), or accept the risk with --allow-no-rollback.",
+            )
+        plan = RotationPlan(
+            instance=self.instance,
+            credential_id=credential.id,
+            credential_name=credential.name,
+            credential_type=credential.type,
+            secret_field=field_name,
+            source=parsed_source.describe(),
+            provider=provider.name if provider else None,
+            provider_capabilities=sorted(provider.capabilities) if provider else [],
+            strategy=strategy.name,
+            grace_seconds=parse_duration(
+                options.grace or profile.grace or DEFAULT_GRACE, "--grace"
+            ),
+            verify=verification.modes,
+            probe_url=probe_url_value,
+            probe_auth=placement.describe() if placement else None,
+            webhooks=verification.webhooks,
+            watch_seconds=verification.watch_seconds,
+            failed_executions=verification.failed_execution_ids,
+            workflow_ids=workflow_ids,
+            usages=[
+                f"{u.workflow_name} > {u.node_name} ({'active' if u.active else 'inactive'})"
+                for u in usages
+            ],
+            rollback=rollback,
+            revoke=revoke,
+            warnings=self._warnings(index.flags, credential, workflows),
+            allow_unverified=options.allow_unverified,
+            extra_data=extra_data,
+            restart_command=self._restart_command(options.restart),
+            write_back=list(targets),
+            key_id_field=provider.key_id_field if provider else None,
+            previous_key_id=previous_key_id,
+            current_secret=current_source,
+        )
+        return plan, strategy, provider
+
+    def _previous_key_id(
+        self, credential: Credential, options: RotateOptions, provider: SecretProvider | None
+    ) -> str | None:
+        """The provider's id of the key in use: given, known to the journal, or asked."""
+        if options.current_key_id:
+            return options.current_key_id
+        current = self.journal.label(self.instance, credential.id, Label.CURRENT)
+        if current is not None and current.provider_key_id:
+            return current.provider_key_id
+        return provider.current_key_id() if provider else None
+
+    def store(self, target: str) -> SecretStore:
+        return build_store(target, self.settings.file.vault)
+
+    def _current_from_stores(self, targets: list[str]) -> str | None:
+        """A store that holds the current value makes a rollback possible (store:TARGET)."""
+        for target in targets:
+            if self.store(target).read_current():
+                return f"store:{target}"
+        return None
+
+    def _restart_command(self, wanted: bool) -> str | None:
+        if not wanted:
+            return None
+        command = self.settings.connection.restart_command
+        if not command:
+            raise ConfigError(
+                "--restart needs a restart_command for this instance.",
+                'Set restart_command = "..." under [instances.NAME] in keyturn.toml.',
+            )
+        return command
+
+    def _placement(
+        self, credential: Credential, url: str | None, auth_text: str | None
+    ) -> AuthPlacement | None:
+        explicit = parse_auth(auth_text) if auth_text else None
+        if url is None:
+            return explicit
+        return placement_for(credential.type, explicit)
+
+    @staticmethod
+    def _refuse_blind(verification: VerificationPlan, allow_unverified: bool) -> None:
+        if verification.empty and not allow_unverified:
+            raise ConfigError(
+                "keyturn has no way to prove the new secret works, and will not rotate blind.",
+                "Add --probe-url URL --probe-auth header:NAME, a provider with a probe, "
+                "--verify-webhook PATH or --watch DURATION; or accept the risk with "
+                "--allow-unverified.",
+            )
+
+    def _extra_data(
+        self,
+        credential: Credential,
+        strategy: Strategy,
+        placement: AuthPlacement | None,
+        set_fields: list[str],
+    ) -> dict[str, str]:
+        """Non-secret fields a replacement credential needs (n8n never returns them)."""
+        data = placement.credential_data(credential.type) if placement else {}
+        for item in set_fields:
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                raise ConfigError(f"--set {item!r} is not FIELD=VALUE.", None)
+            known = credential_type(credential.type)
+            if known and known.secret_fields and name in known.secret_fields:
+                raise ConfigError(
+                    f"--set cannot carry the secret field {name!r}: it would show on the "
+                    "command line.",
+                    "Secrets come from --new-secret SOURCE only.",
+                )
+            data[name] = value
+        required = _GENERIC_REQUIRED.get(credential.type)
+        if strategy.name == REPLACE and required and required not in data:
+            raise ConfigError(
+                f"Replacing a {credential.type} credential needs its {required!r} field, which "
+                "n8n's API never returns.",
+                f"Give it with --set {required}=VALUE (or --probe-auth).",
+            )
+        return data
+
+    def _rollback_and_revoke(
+        self,
+        credential: Credential,
+        current_source: str | None,
+        provider: SecretProvider | None,
+        key_id: str | None,
+    ) -> tuple[str, str]:
+        current = self.journal.label(self.instance, credential.id, Label.CURRENT)
+        if current_source and current_source.startswith("store:"):
+            rollback = f"previous value from {current_source.removeprefix('store:')}"
+        elif current_source:
+            given = parse_source(current_source, "--current-secret")
+            rollback = f"previous value from {given.describe()}"
+        elif current is not None:
+            rollback = f"previous value known to keyturn ({current.fingerprint})"
+        else:
+            rollback = "IMPOSSIBLE: the current value is unknown to keyturn"
+        if provider is None or Capability.REVOKE not in provider.capabilities:
+            revoke = "nothing (no provider that can revoke)"
+        elif key_id:
+            revoke = f"key {key_id} at {provider.name}"
+        else:
+            revoke = "nothing: the old key's id is unknown (give --current-key-id)"
+        return rollback, revoke
+
+    def _warnings(
+        self, flags: list[Any], credential: Credential, workflows: list[Workflow]
+    ) -> list[str]:
+        warnings = [
+            flag.message
+            for flag in flags
+            if flag.code in (FlagCode.DUPLICATE_NAME,) and flag.credential_id == credential.id
+        ]
+        env_nodes = [
+            f"{flag.workflow_name} > {flag.node_name}"
+            for flag in build_usage_index([], workflows).flags
+            if flag.code is FlagCode.ENV_SECRET
+        ]
+        if env_nodes:
+            restart = self.settings.connection.restart_command
+            warnings.append(
+                f"{len(env_nodes)} node(s) read secrets from $env ({', '.join(env_nodes[:3])}): "
+                "rotating a credential does not change them; n8n must restart to see a new "
+                + ("value (restart_command is configured)." if restart else "value.")
+            )
+        return warnings
+
+    # -- running ---------------------------------------------------------------------------

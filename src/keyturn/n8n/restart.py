@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -13,6 +14,22 @@ from keyturn.errors import ExitCode, KeyturnError
 
 class RestartFailed(KeyturnError):
     exit_code = ExitCode.N8N
+
+
+def wait_for_readiness(
+    base_url: str, timeout: float, still_running: Callable[[], bool] = lambda: True
+) -> bool:
+    """Poll n8n's `/healthz/readiness` until it answers 200 (True), or until `timeout` passes
+    or `still_running` says the process is gone (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and still_running():
+        try:
+            if httpx.get(f"{base_url}/healthz/readiness", timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)  # polling interval of a readiness wait, bounded by the deadline
+    return False
 
 
 def restart_n8n(command: str, base_url: str, timeout: float = 180.0) -> None:
@@ -25,14 +42,8 @@ def restart_n8n(command: str, base_url: str, timeout: float = 180.0) -> None:
             f"restart_command exited {completed.returncode}: {completed.stderr.strip()[:200]}",
             "Check the instance's restart_command in keyturn.toml.",
         )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/healthz/readiness", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(1.0)  # polling interval of a readiness wait, bounded by the deadline
+    if wait_for_readiness(base_url, timeout):
+        return
     raise RestartFailed(
         f"n8n at {base_url} was not ready {timeout:.0f}s after the restart.",
         "Check n8n's logs.",

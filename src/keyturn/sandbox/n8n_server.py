@@ -14,13 +14,13 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 
 from keyturn.errors import KeyturnError
+from keyturn.n8n.restart import wait_for_readiness
 from keyturn.redact import register_secret
 from keyturn.sandbox.install import ensure_n8n, node_bin_dir
 
@@ -130,19 +130,13 @@ class LocalN8n:
         }
 
     def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running:
-                raise KeyturnError(
-                    f"n8n exited while starting (code {self._exit_code()}).\n{self.log_tail()}",
-                    f"See {self.log_path}.",
-                )
-            try:
-                if httpx.get(f"{self.url}/healthz/readiness", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)  # polling interval of a readiness wait, bounded by the deadline
+        if wait_for_readiness(self.url, timeout, lambda: self.running):
+            return
+        if not self.running:
+            raise KeyturnError(
+                f"n8n exited while starting (code {self._exit_code()}).\n{self.log_tail()}",
+                f"See {self.log_path}.",
+            )
         raise KeyturnError(
             f"n8n was not ready on {self.url} within {timeout:.0f}s.\n{self.log_tail()}",
             f"See {self.log_path}.",

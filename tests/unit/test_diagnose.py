@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from keyturn.diagnose import Cause, classify
 from keyturn.n8n.models import Execution
+from tests.helpers import json_values
 
 NODE = {
     "name": "Call partner API",
@@ -119,15 +120,6 @@ def test_unknown_shapes_are_unclassified(data: Any) -> None:
     run = classify(Execution.model_validate({"id": "9", "status": "error", "data": data}))
     assert run.cause is Cause.UNCLASSIFIED
     assert run.message
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=40),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=25,
-)
 
 
 @settings(max_examples=200)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from keyturn.n8n.models import Node, Workflow
 from keyturn.scan.nodes import env_reads, hardcoded_secrets
 from tests.conftest import realworld_files
+from tests.helpers import json_values
 
 
 def http_node(**parameters: object) -> Node:
@@ -104,15 +105,6 @@ def test_realworld_exports_only_real_keys_are_flagged() -> None:
             found.extend((path.name, s.field) for s in hardcoded_secrets(node))
     # The one literal key in the collection (a VirusTotal key typed into a header).
     assert found == [("Slack_Venafi_Cloud_Slack_Cert_Bot.json", "X-Apikey")]
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=40),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 
 
 @given(parameters=st.dictionaries(st.text(max_size=12), json_values, max_size=6))

@@ -19,6 +19,7 @@ from keyturn.scan.baseline import apply_baseline, load_baseline, write_baseline
 from keyturn.scan.documents import scan_json, scan_text
 from keyturn.scan.engine import ScanOptions, run_scan, scan_file
 from tests.conftest import realworld_files
+from tests.helpers import json_values
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from scan_corpus import build_corpus
@@ -246,15 +247,6 @@ def test_baseline_round_trip(tmp_path: Path) -> None:
     changed = scan(path)
     apply_baseline(changed, load_baseline(baseline))
     assert len(changed.findings) == 1  # a new secret is reported again
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=60),
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=15), children, max_size=5)
-    ),
-    max_leaves=30,
-)
 
 
 @settings(max_examples=150)

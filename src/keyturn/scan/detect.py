@@ -11,7 +11,9 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 import re2  # google-re2: linear-time regexes, hundreds of MB/s over raw bytes
 
 from keyturn.scan.rules import (
@@ -272,3 +274,34 @@ def preview(value: str) -> str:
     if len(value) <= 8:
         return f"{value[:1]}… ({len(value)} chars)"
     return f"{value[:4]}…{value[-2:]} ({len(value)} chars)"
+
+
+ENV_READ_PATTERN = re.compile(
+    r"""(?:\$env|process\.env)(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([^"']+)["']\s*\])"""
+)
+
+
+def escape_pointer(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def embedded_json(text: str) -> Any:
+    """JSON held in a string parameter (jsonHeaders, jsonBody, ...), or None."""
+    if "{" not in text[:3]:
+        return None
+    stripped = text.lstrip("=").strip()
+    if not stripped.startswith("{") or "{{" in stripped:
+        return None
+    try:
+        return orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def env_reads_in(text: str, context: str) -> Iterator[tuple[str, bool]]:
+    """(variable, secret-like) for every `$env.X` / `process.env.X` read in `text`."""
+    if "env" not in text:
+        return
+    for match in ENV_READ_PATTERN.finditer(text):
+        variable = match.group(1) or match.group(2)
+        yield variable, bool(SECRET_NAME.search(variable)) or bool(SECRET_NAME.search(context))

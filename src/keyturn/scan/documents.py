@@ -6,6 +6,7 @@ Text (.env, compose files, anything else) is scanned with a few whole-text regex
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,13 +20,15 @@ from keyturn.scan.detect import (
     Hit,
     Token,
     code_hits,
+    embedded_json,
+    env_reads_in,
+    escape_pointer,
     is_secret_key,
     judge,
     tokens_in,
     url_password,
 )
 from keyturn.scan.findings import Finding, Location
-from keyturn.scan.nodes import embedded_json, env_reads_in, escape_pointer
 from keyturn.scan.oldsecrets import OldSecrets
 from keyturn.scan.rules import ENV_READ, KNOWN_TOKEN, URL_PASSWORD
 
@@ -90,6 +93,27 @@ class _Sink:
 
     def __call__(self, hit: Hit, pointer: str) -> None:
         self.emit(hit, pointer, self.workflow, self.node)
+
+
+def serialize(value: Any) -> bytes:
+    """JSON bytes of data parsed elsewhere (whose integers may exceed orjson's 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, default=str).encode()
+
+
+def parameter_hits(parameters: dict[str, Any], pointer: str) -> list[tuple[Hit, str]]:
+    """Every secret typed into one node's parameters (not $env reads), with its JSON pointer."""
+    found: list[tuple[Hit, str]] = []
+
+    def keep(hit: Hit, at: str | None, workflow: str | None, node: str | None) -> None:
+        if hit.rule is not ENV_READ:
+            found.append((hit, at or pointer))
+
+    tokens = tuple({(token, kind) for _, token, kind in tokens_in(serialize(parameters))})
+    _walk_node(parameters, [pointer], "", _Sink(keep, None, None, tokens))
+    return found
 
 
 def _walk_node(value: Any, path: list[str], context: str, emit: _Sink) -> None:

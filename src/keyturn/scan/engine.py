@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from keyturn.scan.detect import Hit
-from keyturn.scan.documents import scan_json, scan_old_secrets, scan_text
+from keyturn.scan.documents import scan_json, scan_old_secrets, scan_text, serialize
 from keyturn.scan.findings import Finding, Location, ScanResult, Skipped
 from keyturn.scan.oldsecrets import OldSecrets
 from keyturn.scan.rules import DANGLING_REFERENCE, DUPLICATE_NAME
@@ -158,7 +158,7 @@ def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:
         workflows.append(document)
         path = f"{base}/{document.get('id', '?')}"
         result.workflows_scanned += 1
-        raw = orjson.dumps(document)
+        raw = serialize(document)
         # Live workflows have no lines: locations are the JSON pointer, workflow and node.
         for finding in scan_json(path, raw, document):
             result.findings.append(replace(finding, location=replace(finding.location, line=None)))

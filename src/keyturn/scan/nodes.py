@@ -1,26 +1,18 @@
-"""Secrets typed into n8n node parameters, and secrets read from `$env`.
-
-A node's parameters are walked once. Each string is judged with its context: the parameter's
-key, or the `name` of n8n's `{name, value}` pairs (headers, query and body parameters).
+"""Secrets typed into one n8n node's parameters, and secrets read from `$env`, for the
+inventory. The judging is the scanner's own (documents.parameter_hits): one set of rules.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from keyturn.scan.detect import CODE_KEYS, SECRET_NAME, Hit, code_hits, judge, preview
+from keyturn.scan.detect import Hit, env_reads_in, escape_pointer, preview
+from keyturn.scan.documents import parameter_hits
 
 if TYPE_CHECKING:  # the scanner itself never loads pydantic
     from keyturn.n8n.models import Node
-
-ENV_READ = re.compile(
-    r"""(?:\$env|process\.env)(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([^"']+)["']\s*\])"""
-)
 
 
 @dataclass(frozen=True)
@@ -49,10 +41,6 @@ class EnvRead:
     secret_like: bool
 
 
-def escape_pointer(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
-
-
 def walk_strings(value: Any, pointer: str, context: str) -> Iterator[tuple[str, str, str]]:
     """Yield (JSON pointer, context name, string) for every string under `value`.
 
@@ -70,54 +58,12 @@ def walk_strings(value: Any, pointer: str, context: str) -> Iterator[tuple[str, 
             yield from walk_strings(item, f"{pointer}/{index}", context)
 
 
-def embedded_json(text: str) -> Any:
-    """JSON held in a string parameter (jsonHeaders, jsonBody, ...), or None."""
-    if "{" not in text[:3]:
-        return None
-    stripped = text.lstrip("=").strip()
-    if not stripped.startswith("{") or "{{" in stripped:
-        return None
-    try:
-        return orjson.loads(stripped)
-    except orjson.JSONDecodeError:
-        return None
-
-
-def value_hits(context: str, text: str) -> Iterator[Hit]:
-    """Every secret in one node parameter string (code, embedded JSON, or a plain value)."""
-    if context.lower() in CODE_KEYS:
-        yield from code_hits(text)
-        return
-    embedded = embedded_json(text)
-    if isinstance(embedded, dict | list):
-        for _, inner_context, inner in walk_strings(embedded, "", context):
-            yield from value_hits(inner_context, inner)
-        return
-    hit = judge(context, text)
-    if hit is not None:
-        yield hit
-
-
 def hardcoded_secrets(node: Node) -> list[NodeSecret]:
     """Every secret typed into `node`'s parameters (headers, query, body, URLs, code)."""
-    found: list[NodeSecret] = []
-    for pointer, context, text in walk_strings(node.parameters, "/parameters", ""):
-        for hit in value_hits(context, text):
-            found.append(
-                NodeSecret(
-                    node.name, node.type, pointer, hit.field, hit.detail, preview(hit.value), hit
-                )
-            )
-    return found
-
-
-def env_reads_in(text: str, context: str) -> Iterator[tuple[str, bool]]:
-    """(variable, secret-like) for every `$env.X` / `process.env.X` read in `text`."""
-    if "env" not in text:
-        return
-    for match in ENV_READ.finditer(text):
-        variable = match.group(1) or match.group(2)
-        yield variable, bool(SECRET_NAME.search(variable)) or bool(SECRET_NAME.search(context))
+    return [
+        NodeSecret(node.name, node.type, pointer, hit.field, hit.detail, preview(hit.value), hit)
+        for hit, pointer in parameter_hits(node.parameters, "/parameters")
+    ]
 
 
 def env_reads(node: Node) -> list[EnvRead]:

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from keyturn.config import N8nConnection
+from keyturn.core.config import N8nConnection
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.models import Credential
 from keyturn.sandbox.n8n_server import LocalN8n

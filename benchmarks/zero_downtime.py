@@ -28,17 +28,17 @@ import httpx
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from keyturn.config import FileConfig, N8nConnection, Settings
-from keyturn.crypto import SecretBox
+from keyturn.core.config import FileConfig, N8nConnection, Settings
+from keyturn.core.crypto import SecretBox
+from keyturn.journal.engine import make_engine
+from keyturn.journal.journal import Journal
 from keyturn.n8n.client import N8nClient
-from keyturn.rotation.journal import Journal
 from keyturn.rotation.planning import RotateOptions
 from keyturn.rotation.service import Rotations
 from keyturn.sandbox.demo_provider import DemoProvider, http_provider_settings
 from keyturn.sandbox.load import LoadGenerator, LoadStats
 from keyturn.sandbox.n8n_server import LocalN8n
 from keyturn.sandbox.workflows import DemoProviderClient, webhook_workflow
-from keyturn.store import make_engine
 
 
 def setup(

@@ -17,9 +17,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from keyturn.config import N8nConnection
+from keyturn.core.config import N8nConnection
+from keyturn.core.errors import N8nApiError, N8nNotFound
 from keyturn.n8n.client import N8nClient
-from keyturn.n8n.errors import N8nApiError, N8nNotFound
 from keyturn.sandbox.demo_provider import DemoProvider
 from keyturn.sandbox.install import cache_dir
 from keyturn.sandbox.n8n_server import LocalN8n, free_port

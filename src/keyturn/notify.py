@@ -16,8 +16,10 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from keyturn.files import read_secret_file
-from keyturn.redact import redact, register_secret
+from keyturn.core.config import read_section
+from keyturn.core.files import read_secret_file
+from keyturn.core.http import RetryPolicy, new_client, send_with_retries
+from keyturn.core.redact import redact, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,13 @@ class NotificationSettings(BaseModel):
 class Notifier:
     def __init__(self, settings: NotificationSettings | None) -> None:
         self.settings = settings
+
+    @classmethod
+    def from_config(cls, table: dict[str, Any] | None) -> Notifier:
+        """A notifier for keyturn.toml's `[notifications]` table (None: notify nobody)."""
+        if table is None:
+            return cls(None)
+        return cls(read_section(NotificationSettings, table, "notifications"))
 
     def notify(self, outcome: Outcome, event: dict[str, Any]) -> None:
         settings = self.settings
@@ -78,16 +87,18 @@ class Notifier:
 
     def _post(self, url: str, payload: dict[str, Any], headers: dict[str, str]) -> None:
         timeout = self.settings.timeout if self.settings else 5.0
-        for attempt in (1, 2):
-            try:
-                response = httpx.post(url, json=payload, headers=headers, timeout=timeout)
-                if response.status_code < 500:
-                    if response.status_code >= 400:
-                        log.warning("notification refused (%s)", response.status_code)
-                    return
-            except httpx.HTTPError as exc:
-                log.warning("notification attempt %d failed: %s", attempt, type(exc).__name__)
-        log.warning("notification not delivered")
+        # Two attempts; a notification sent twice is better than one lost.
+        with new_client(timeout=timeout) as http:
+            outcome = send_with_retries(
+                lambda: http.post(url, json=payload, headers=headers),
+                RetryPolicy(attempts=2, initial=0.2, maximum=1.0),
+                idempotent=True,
+                what="notification",
+            )
+        if isinstance(outcome, httpx.TransportError):
+            log.warning("notification not delivered: %s", type(outcome).__name__)
+        elif outcome.status_code >= 400:
+            log.warning("notification refused (%s)", outcome.status_code)
 
 
 def _slack_text(outcome: Outcome, event: dict[str, Any]) -> str:

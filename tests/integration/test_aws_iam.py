@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from keyturn.errors import ExitCode
+from keyturn.core.errors import ExitCode
 from tests.conftest import MotoServer, N8nHandle
 
 

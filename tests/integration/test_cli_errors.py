@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from keyturn.errors import ExitCode
+from keyturn.core.errors import ExitCode
 from keyturn.sandbox.n8n_server import LocalN8n, free_port
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from keyturn.errors import ExitCode
+from keyturn.core.errors import ExitCode
 from keyturn.sandbox.workflows import webhook_workflow
 from tests.conftest import Partner
 from tests.helpers import wait_until

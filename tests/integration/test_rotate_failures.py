@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from keyturn.errors import ExitCode
+from keyturn.core.errors import ExitCode
 from keyturn.sandbox.n8n_server import LocalN8n
 from tests.conftest import N8nHandle, Partner
 from tests.helpers import wait_until

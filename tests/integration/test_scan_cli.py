@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from keyturn.errors import ExitCode
+from keyturn.core.errors import ExitCode
 from keyturn.sandbox.workflows import (
     DemoProviderClient,
     chain,

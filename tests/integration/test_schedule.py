@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from keyturn.errors import ExitCode
+from keyturn.core.errors import ExitCode
 from tests.conftest import Partner
 from tests.integration.test_rotate_live import rotate_args
 

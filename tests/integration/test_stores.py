@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from keyturn.errors import ExitCode
+from keyturn.core.errors import ExitCode
 from tests.conftest import OpenBao, Partner
 from tests.integration.test_rotate_live import rotate_args
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import keyturn.cli as cli
-from keyturn.errors import ExitCode
-from keyturn.redact import register_secret
+from keyturn.core.errors import ExitCode
+from keyturn.core.redact import register_secret
 
 
 def test_internal_error_is_one_redacted_line(

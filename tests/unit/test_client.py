@@ -7,15 +7,15 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from keyturn.config import N8nConnection
-from keyturn.n8n.client import N8nClient
-from keyturn.n8n.errors import (
+from keyturn.core.config import N8nConnection
+from keyturn.core.errors import (
     N8nApiError,
     N8nAuthError,
     N8nNotFound,
     N8nScopeError,
     N8nUnreachable,
 )
+from keyturn.n8n.client import N8nClient
 
 BASE = "http://n8n.test"
 API = f"{BASE}/api/v1"
@@ -169,10 +169,10 @@ def test_feature_detection_of_credential_update(status: int, message: str, expec
 def test_auto_strategy_falls_back_to_replace_without_patch(tmp_path: object) -> None:
     from cryptography.fernet import Fernet
 
-    from keyturn.crypto import SecretBox
-    from keyturn.rotation.journal import Journal
+    from keyturn.core.crypto import SecretBox
+    from keyturn.journal.engine import make_engine
+    from keyturn.journal.journal import Journal
     from keyturn.rotation.strategies import IN_PLACE, REPLACE, choose_strategy
-    from keyturn.store import make_engine
 
     journal = Journal(make_engine("sqlite://"), SecretBox(Fernet.generate_key()))
     route = respx.patch(url__regex=rf"{API}/credentials/.*")

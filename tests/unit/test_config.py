@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from keyturn.config import resolve_connection
-from keyturn.errors import ConfigError
+from keyturn.core.config import resolve_connection
+from keyturn.core.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)

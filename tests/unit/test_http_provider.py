@@ -6,9 +6,9 @@ import httpx
 import pytest
 import respx
 
-from keyturn.errors import ConfigError
+from keyturn.core.errors import ConfigError, ProviderError
 from keyturn.providers.http import HttpProvider, HttpProviderConfig
-from keyturn.providers.interface import Capability, IssueContext, ProviderError
+from keyturn.providers.interface import Capability, IssueContext
 
 BASE = "http://provider.test"
 CONTEXT = IssueContext(idempotency_token="tok-1", credential_id="c1", credential_name="Partner")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from keyturn.crypto import SecretBox
-from keyturn.errors import ConfigError
-from keyturn.rotation.journal import Journal, Label, RotationBusy, Status
-from keyturn.store import make_engine
+from keyturn.core.crypto import SecretBox
+from keyturn.core.errors import ConfigError, RotationBusy
+from keyturn.journal.engine import make_engine
+from keyturn.journal.journal import Journal, Label, Status
 
 
 def journal(path: Path, key: bytes | None = None) -> Journal:

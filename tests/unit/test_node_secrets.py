@@ -7,8 +7,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from keyturn.detect.nodes import env_reads, hardcoded_secrets
 from keyturn.n8n.models import Node, Workflow
-from keyturn.scan.nodes import env_reads, hardcoded_secrets
 from tests.conftest import realworld_files
 from tests.helpers import json_values
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from keyturn.redact import REDACTED, configure_logging, forget_secrets, redact, register_secret
+from keyturn.core.redact import REDACTED, configure_logging, forget_secrets, redact, register_secret
 
 
 @pytest.fixture(autouse=True)

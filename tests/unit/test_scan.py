@@ -14,9 +14,9 @@ import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from keyturn.detect.documents import scan_json, scan_text
 from keyturn.formats.scan_out import json_document, sarif_document
 from keyturn.scan.baseline import apply_baseline, load_baseline, write_baseline
-from keyturn.scan.documents import scan_json, scan_text
 from keyturn.scan.engine import ScanOptions, run_scan, scan_file
 from tests.conftest import realworld_files
 from tests.helpers import json_values

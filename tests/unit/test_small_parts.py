@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from keyturn.credential_types import credential_type, secret_field_for
-from keyturn.durations import format_duration, parse_duration
-from keyturn.errors import ConfigError
-from keyturn.redact import REDACTED, redact
-from keyturn.secret_sources import parse_source, read_source
-from keyturn.verify.probe import AuthPlacement, parse_auth, placement_for
+from keyturn.core.durations import format_duration, parse_duration
+from keyturn.core.errors import ConfigError
+from keyturn.core.probe import AuthPlacement, parse_auth, placement_for
+from keyturn.core.redact import REDACTED, redact
+from keyturn.locations.parse import parse_location
+from keyturn.locations.registry import build_store, read_secret
+from keyturn.n8n.credential_types import credential_type, secret_field_for
 
 
 @pytest.mark.parametrize(
@@ -44,28 +45,41 @@ def test_sources_parse_and_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     secret_file = tmp_path / "s"
     secret_file.write_text("from-file-123\n")
     monkeypatch.setenv("NEW_KEY", "from-env-456")
-    assert read_source(parse_source(f"file:{secret_file}")) == "from-file-123"
-    assert read_source(parse_source("env:NEW_KEY")) == "from-env-456"
-    assert read_source(parse_source("stdin"), io.StringIO("from-stdin-789\n")) == "from-stdin-789"
-    generated = read_source(parse_source("generate:24"))
+    assert read_secret(f"file:{secret_file}") == "from-file-123"
+    assert read_secret("env:NEW_KEY") == "from-env-456"
+    assert read_secret("stdin", stdin=io.StringIO("from-stdin-789\n")) == "from-stdin-789"
+    generated = read_secret("generate:24")
     assert len(generated) == 24 and generated.isalnum()
-    assert read_source(parse_source("generate")) != read_source(parse_source("generate"))
+    assert read_secret("generate") != read_secret("generate")
     assert redact(f"x {generated} y") == f"x {REDACTED} y"  # registered for redaction
 
 
 @pytest.mark.parametrize("text", ["sk-live-abc123", "env:1BAD", "generate:8", "literal:x"])
 def test_bad_sources_never_echo_the_value(text: str) -> None:
     with pytest.raises(ConfigError) as info:
-        parse_source(text)
+        parse_location(text)
     assert text not in str(info.value)
+
+
+def test_env_file_location_reads_like_the_store_writes(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text('# keys\nexport PARTNER="a b#c"  # quoted\nOTHER=x\n')
+    assert read_secret(f"env-file:{env_file}#PARTNER") == "a b#c"
+
+
+@pytest.mark.parametrize("text", ["stdin", "env:X", "generate", "provider", "sk-live-abc"])
+def test_only_writable_locations_are_write_back_targets(text: str) -> None:
+    with pytest.raises(ConfigError, match="location keyturn can write") as info:
+        build_store(text)
+    assert "sk-live-abc" not in str(info.value)
 
 
 def test_empty_sources(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BLANK", "  ")
     with pytest.raises(ConfigError, match="empty"):
-        read_source(parse_source("env:BLANK"))
+        read_secret("env:BLANK")
     with pytest.raises(ConfigError, match="empty"):
-        read_source(parse_source("stdin"), io.StringIO(""))
+        read_secret("stdin", stdin=io.StringIO(""))
 
 
 def test_auth_placements() -> None:

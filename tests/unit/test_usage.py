@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from keyturn.inventory import InstanceOut, InventoryReport, StatsOut, build_report
+from keyturn.inventory.report import InstanceOut, InventoryReport, StatsOut, build_report
+from keyturn.inventory.usage import FlagCode, build_usage_index
 from keyturn.n8n.models import Credential, Workflow
-from keyturn.n8n.usage import FlagCode, build_usage_index
 from tests.conftest import realworld_files
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)

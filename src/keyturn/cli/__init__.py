@@ -21,8 +21,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from keyturn import __version__
-from keyturn.errors import ExitCode, KeyturnError
-from keyturn.redact import configure_logging, redact
+from keyturn.core.errors import ExitCode, KeyturnError
+from keyturn.core.redact import configure_logging, redact
 
 if TYPE_CHECKING:
     from keyturn.n8n.client import N8nClient
@@ -96,7 +96,7 @@ def root(
 
 
 def _client(ctx: typer.Context, instance: str | None) -> N8nClient:
-    from keyturn.config import resolve_connection
+    from keyturn.core.config import resolve_connection
     from keyturn.n8n.client import N8nClient
 
     options: GlobalOptions = ctx.obj

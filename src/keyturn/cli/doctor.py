@@ -27,9 +27,9 @@ def doctor(
 
     Exit codes: 0 healthy (or every retry succeeded), 1 failures found.
     """
-    from keyturn.diagnose import diagnose, retry_fixed
-    from keyturn.durations import parse_duration
-    from keyturn.errors import ExitCode
+    from keyturn.core.durations import parse_duration
+    from keyturn.core.errors import ExitCode
+    from keyturn.doctor.diagnose import diagnose, retry_fixed
     from keyturn.formats.doctor_out import render_report, report_document
     from keyturn.formats.rotation_out import print_document
 
@@ -54,9 +54,9 @@ def doctor(
 
 def _journal_rotations(instance: str) -> list[Any]:
     """Rotations keyturn recorded for this instance, when a journal exists (else none)."""
-    from keyturn.crypto import load_secret_box, state_dir
-    from keyturn.rotation.journal import Journal
-    from keyturn.store import DB_FILE_NAME, make_engine
+    from keyturn.core.crypto import load_secret_box, state_dir
+    from keyturn.journal.engine import DB_FILE_NAME, make_engine
+    from keyturn.journal.journal import Journal
 
     if not os.environ.get("KEYTURN_DATABASE_URL") and not (state_dir() / DB_FILE_NAME).exists():
         return []

@@ -35,7 +35,7 @@ def inventory(
     """
     from keyturn.formats.inventory_table import render_inventory
     from keyturn.formats.json_out import print_json
-    from keyturn.inventory import take_inventory
+    from keyturn.inventory.report import take_inventory
 
     with _client(ctx, instance) as client, _progress() as progress:
         report = take_inventory(client, _FetchProgress(progress))

@@ -21,21 +21,21 @@ from keyturn.cli import (
     app,
     stderr,
 )
-from keyturn.errors import ConfigError
+from keyturn.core.errors import ConfigError
 
 if TYPE_CHECKING:  # the rotation stack (SQLAlchemy, cryptography) loads only when used
-    from keyturn.rotation.journal import Journal
+    from keyturn.journal.journal import Journal
     from keyturn.rotation.service import Rotations
 
 
 @contextlib.contextmanager
 def _rotations(ctx: typer.Context, instance: str | None) -> Iterator[Rotations]:
-    from keyturn.config import load_settings
-    from keyturn.crypto import load_secret_box
+    from keyturn.core.config import load_settings
+    from keyturn.core.crypto import load_secret_box
+    from keyturn.journal.engine import make_engine
+    from keyturn.journal.journal import Journal
     from keyturn.n8n.client import N8nClient
-    from keyturn.rotation.journal import Journal
     from keyturn.rotation.service import Rotations
-    from keyturn.store import make_engine
 
     options: GlobalOptions = ctx.obj
     settings = load_settings(instance, options.config)
@@ -51,10 +51,10 @@ def _rotations(ctx: typer.Context, instance: str | None) -> Iterator[Rotations]:
 @contextlib.contextmanager
 def _journal(ctx: typer.Context, instance: str | None) -> Iterator[tuple[Journal, str]]:
     """The journal, and the name of the instance whose rotations to show."""
-    from keyturn.config import load_settings
-    from keyturn.crypto import load_secret_box
-    from keyturn.rotation.journal import Journal
-    from keyturn.store import make_engine
+    from keyturn.core.config import load_settings
+    from keyturn.core.crypto import load_secret_box
+    from keyturn.journal.engine import make_engine
+    from keyturn.journal.journal import Journal
 
     options: GlobalOptions = ctx.obj
     settings = load_settings(instance, options.config)

@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 
 from keyturn.cli import InstanceOption, _client, _flag, _opt, _progress, app, stderr
-from keyturn.errors import ConfigError, ExitCode
-from keyturn.redact import redact
+from keyturn.core.errors import ConfigError, ExitCode
+from keyturn.core.redact import redact
 
 if TYPE_CHECKING:
-    from keyturn.scan.findings import ScanResult
+    from keyturn.detect.findings import ScanResult
 
 
 @app.command()
@@ -50,9 +50,9 @@ def scan(
 
     Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage or input error.
     """
+    from keyturn.detect.rules import Severity
     from keyturn.scan.baseline import apply_baseline, load_baseline, write_baseline
     from keyturn.scan.engine import ScanOptions, run_scan
-    from keyturn.scan.rules import Severity
 
     fmt = "json" if json else output_format
     if fmt not in ("table", "json", "sarif"):
@@ -91,14 +91,18 @@ def scan(
 
 
 def _read_old_secrets(sources: list[str]) -> list[str]:
-    from keyturn.secret_sources import parse_source, read_source
+    from keyturn.locations.parse import parse_location
+    from keyturn.locations.registry import read_secret
 
     values = []
     for text in sources:
-        source = parse_source(text, "--old-secret")
-        if source.kind in ("generate", "provider"):
-            raise ConfigError("--old-secret takes stdin, file:PATH or env:VAR.", None)
-        values.append(read_source(source))
+        if parse_location(text, "--old-secret").kind in ("generate", "provider"):
+            raise ConfigError(
+                "--old-secret takes a location that holds the old value: stdin, file:PATH, "
+                "env:VAR, env-file:PATH#VAR or vault:MOUNT/PATH#FIELD.",
+                None,
+            )
+        values.append(read_secret(text, "--old-secret"))
     return values
 
 

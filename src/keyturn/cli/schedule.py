@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from keyturn.cli import DryRunOption, InstanceOption, JsonOption, _opt, app, stderr
-from keyturn.durations import format_duration
-from keyturn.errors import ExitCode, KeyturnError
+from keyturn.core.durations import format_duration
+from keyturn.core.errors import ExitCode, KeyturnError
 
 
 @app.command()
@@ -24,7 +24,7 @@ def due(
     """List credentials older than their rotation policy allows (exit 1 when any is due)."""
     from keyturn.cli.rotation import _rotations
     from keyturn.formats.rotation_out import print_document
-    from keyturn.schedule import due_credentials
+    from keyturn.rotation.schedule import due_credentials
 
     with _rotations(ctx, instance) as rotations:
         entries = due_credentials(
@@ -57,7 +57,7 @@ def rotate_due(
     from keyturn.cli.rotation import _rotations
     from keyturn.formats.rotation_out import print_document
     from keyturn.rotation.planning import RotateOptions
-    from keyturn.schedule import due_credentials
+    from keyturn.rotation.schedule import due_credentials
 
     results: list[dict[str, Any]] = []
     with _rotations(ctx, instance) as rotations:

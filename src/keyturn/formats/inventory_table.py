@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from keyturn.inventory import CredentialOut, FlagOut, InventoryReport
+from keyturn.inventory.report import CredentialOut, FlagOut, InventoryReport
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 _MAX_LISTED_USERS = 3

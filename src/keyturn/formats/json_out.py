@@ -6,7 +6,7 @@ import sys
 
 from pydantic import BaseModel
 
-from keyturn.redact import redact
+from keyturn.core.redact import redact
 
 
 def print_json(document: BaseModel) -> None:

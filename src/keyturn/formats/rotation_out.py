@@ -9,8 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from keyturn.redact import redact
-from keyturn.rotation.journal import AuditEvent, Rotation
+from keyturn.core.redact import redact
+from keyturn.journal.journal import AuditEvent, Rotation
 from keyturn.rotation.planning import RotationPlan
 from keyturn.rotation.protocol import Outcome
 

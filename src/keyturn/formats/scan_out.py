@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.text import Text
 
 from keyturn import __version__
-from keyturn.scan.findings import Finding, ScanResult
-from keyturn.scan.rules import ALL_RULES, Severity
+from keyturn.detect.findings import Finding, ScanResult
+from keyturn.detect.rules import ALL_RULES, Severity
 
 SCHEMA_ID = "keyturn.scan/v1"
 SARIF_SCHEMA = (

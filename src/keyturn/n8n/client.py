@@ -1,32 +1,22 @@
 """A typed client for n8n's public API v1.
 
-Retries with exponential backoff and jitter on 429, 502, 503, 504 and connection errors,
-honouring `Retry-After`, for a bounded number of attempts. A POST is retried only when n8n
+Retries follow keyturn's one policy (core/http.py): backoff with jitter on 429 and 5xx,
+honouring `Retry-After`, for a bounded number of attempts; a POST is retried only when n8n
 surely did not act on it (429, or no connection made), so a retry never creates twice.
 Every refusal becomes a typed error whose message says what to do.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import ssl
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
-from keyturn import __version__
-from keyturn.config import N8nConnection
-from keyturn.n8n.errors import (
+from keyturn.core.config import N8nConnection
+from keyturn.core.errors import (
     N8nApiError,
     N8nAuthError,
     N8nError,
@@ -35,6 +25,7 @@ from keyturn.n8n.errors import (
     N8nUnreachable,
     N8nUnsupported,
 )
+from keyturn.core.http import RETRYABLE_STATUSES, RetryPolicy, new_client, send_with_retries
 from keyturn.n8n.models import Credential, CredentialTestResult, Execution, Workflow
 from keyturn.n8n.scopes import required_scope
 
@@ -42,16 +33,8 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 PAGE_SIZE = 250  # the largest page n8n's public API serves
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_RETRY_AFTER_SECONDS = 60.0
 
 ProgressCallback = Callable[[int], None]
-
-
-class _RetryableStatus(Exception):
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
 
 
 class N8nClient:
@@ -67,15 +50,12 @@ class N8nClient:
     ) -> None:
         self.connection = connection
         self.request_count = 0
-        self._backoff = wait_exponential_jitter(
-            multiplier=backoff_initial, max=backoff_max, jitter=backoff_initial
-        )
-        self._http = httpx.Client(
+        self._retry = RetryPolicy(connection.max_attempts, backoff_initial, backoff_max)
+        self._http = new_client(
             base_url=connection.url + API_PREFIX,
             headers={
                 "X-N8N-API-KEY": connection.api_key.get_secret_value(),
                 "Accept": "application/json",
-                "User-Agent": f"keyturn/{__version__}",
             },
             timeout=connection.timeout,
             verify=connection.verify_tls,
@@ -261,52 +241,17 @@ class N8nClient:
     def _send_with_retries(
         self, method: str, path: str, params: dict[str, str] | None, json: Any
     ) -> httpx.Response:
-        retrying = Retrying(
-            stop=stop_after_attempt(self.connection.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception(lambda exc: self._should_retry(method, exc)),
-            before_sleep=self._log_retry,
-            reraise=True,
+        def send() -> httpx.Response:
+            self.request_count += 1
+            log.debug("n8n %s %s", method, path)
+            return self._http.request(method, path, params=params, json=json)
+
+        outcome = send_with_retries(
+            send, self._retry, idempotent=method != "POST", what=f"n8n {method} {path}"
         )
-        try:
-            response: httpx.Response = retrying(self._send, method, path, params, json)
-        except _RetryableStatus as exc:
-            return exc.response
-        except httpx.TransportError as exc:
-            raise self._unreachable(exc) from None
-        return response
-
-    def _send(
-        self, method: str, path: str, params: dict[str, str] | None, json: Any
-    ) -> httpx.Response:
-        self.request_count += 1
-        log.debug("n8n %s %s", method, path)
-        response = self._http.request(method, path, params=params, json=json)
-        if response.status_code in RETRY_STATUSES:
-            raise _RetryableStatus(response)
-        return response
-
-    @staticmethod
-    def _should_retry(method: str, exc: BaseException) -> bool:
-        if isinstance(exc, _RetryableStatus):
-            return method != "POST" or exc.response.status_code == 429
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-            return True  # the request never reached n8n
-        return isinstance(exc, httpx.TransportError) and method != "POST"
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _RetryableStatus):
-            after = _retry_after_seconds(exc.response)
-            if after is not None:
-                return after
-        return float(self._backoff(state))
-
-    @staticmethod
-    def _log_retry(state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0
-        log.info("n8n request failed (%s); retry %d in %.1fs", exc, state.attempt_number, wait)
+        if isinstance(outcome, httpx.TransportError):
+            raise self._unreachable(outcome)
+        return outcome
 
     def _handle(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code
@@ -360,10 +305,11 @@ class N8nClient:
                 f"This n8n does not support {where} (405 Method Not Allowed).",
                 "Upgrade n8n, or let keyturn use its fallback for older versions.",
             )
-        if status in RETRY_STATUSES:
+        if status in RETRYABLE_STATUSES:
+            retried = method != "POST" or status == 429
+            attempts = f" after {self.connection.max_attempts} attempts" if retried else ""
             return N8nApiError(
-                f"n8n answered {status} to {where} after {self.connection.max_attempts} attempts"
-                f": {detail}.",
+                f"n8n answered {status} to {where}{attempts}: {detail}.",
                 "n8n is overloaded or restarting; try again later.",
                 status,
             )
@@ -390,20 +336,6 @@ class N8nClient:
             f"Cannot connect to n8n at {url} ({text}).",
             f"Check that n8n is running and that {self.connection.url_setting} is right.",
         )
-
-
-def _retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return max(0.0, min(seconds, MAX_RETRY_AFTER_SECONDS))
 
 
 def _n8n_message(response: httpx.Response) -> str:

@@ -9,11 +9,7 @@ from collections.abc import Callable
 
 import httpx
 
-from keyturn.errors import ExitCode, KeyturnError
-
-
-class RestartFailed(KeyturnError):
-    exit_code = ExitCode.N8N
+from keyturn.core.errors import RestartFailed
 
 
 def wait_for_readiness(

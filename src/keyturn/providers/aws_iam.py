@@ -22,15 +22,10 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
 
-from keyturn.providers.interface import (
-    Capability,
-    IssueContext,
-    IssuedSecret,
-    ProbeResult,
-    ProviderError,
-)
-from keyturn.redact import register_secret
-from keyturn.verify.probe import AuthPlacement
+from keyturn.core.errors import ProviderError
+from keyturn.core.probe import AuthPlacement, ProbeResult
+from keyturn.core.redact import register_secret
+from keyturn.providers.interface import Capability, IssueContext, IssuedSecret
 
 
 class AwsIamProviderConfig(BaseModel):

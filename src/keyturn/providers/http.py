@@ -17,9 +17,8 @@ Configured in keyturn.toml (docs/providers/http.md):
     url = "https://api.partner.example/v1/ping"
     auth = "header:X-API-Key"
 
-Requests retry 429, 5xx and connection errors with exponential backoff (honouring
-Retry-After), a bounded number of times; issue is safe to retry because it carries the
-rotation's idempotency token.
+Requests follow keyturn's one retry policy (core/http.py); every call, issue included, counts
+as idempotent: issue carries the rotation's idempotency token, so a retry never issues twice.
 """
 
 from __future__ import annotations
@@ -31,22 +30,15 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
-from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
 
-from keyturn.errors import ConfigError
-from keyturn.files import read_secret_file
-from keyturn.providers.interface import (
-    Capability,
-    IssueContext,
-    IssuedSecret,
-    ProbeResult,
-    ProviderError,
-)
-from keyturn.redact import redact, register_secret
-from keyturn.verify.probe import AuthPlacement, parse_auth, probe_url
+from keyturn.core.errors import ConfigError, ProviderError
+from keyturn.core.files import read_secret_file
+from keyturn.core.http import RETRYABLE_STATUSES, RetryPolicy, new_client, send_with_retries
+from keyturn.core.probe import AuthPlacement, ProbeResult, parse_auth, probe_url
+from keyturn.core.redact import redact, register_secret
+from keyturn.providers.interface import Capability, IssueContext, IssuedSecret
 
 log = logging.getLogger(__name__)
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _Section = TypeVar("_Section")
 
 
@@ -203,30 +195,26 @@ class HttpProvider:
         body = _fill(section.json_body, values) if section.json_body is not None else None
         headers = {**self._admin_headers(), **section.headers}
 
-        def once() -> httpx.Response | str:
-            try:
-                with httpx.Client(timeout=self.config.timeout, transport=self._transport) as http:
-                    return http.request(section.method, url, json=body, headers=headers)
-            except httpx.TransportError as exc:
-                return f"{type(exc).__name__}: {exc}"
-
-        retrying = Retrying(
-            stop=stop_after_attempt(self.config.max_attempts),
-            wait=self._wait,
-            retry=retry_if_result(lambda r: isinstance(r, str) or r.status_code in RETRY_STATUSES),
-            before_sleep=lambda s: log.info("provider %s %s: retrying", self.name, what),
-            retry_error_callback=lambda s: s.outcome.result() if s.outcome else "no answer",
-        )
-        outcome = retrying(once)
-        if isinstance(outcome, str):
+        policy = RetryPolicy(self.config.max_attempts, self.config.backoff_initial, 10.0)
+        with new_client(timeout=self.config.timeout, transport=self._transport) as http:
+            outcome = send_with_retries(
+                lambda: http.request(section.method, url, json=body, headers=headers),
+                policy,
+                idempotent=True,
+                what=f"provider {self.name} {what}",
+            )
+        if isinstance(outcome, httpx.TransportError):
             raise ProviderError(
-                redact(f"Provider {self.name!r} could not be reached for {what} ({outcome})."),
+                redact(
+                    f"Provider {self.name!r} could not be reached for {what} "
+                    f"({type(outcome).__name__}: {outcome})."
+                ),
                 f"Check providers.{self.name}.{what}.url and that the service is up.",
             )
         if outcome.status_code >= 400 and outcome.status_code not in ok_statuses:
             attempts = (
                 f" after {self.config.max_attempts} attempts"
-                if outcome.status_code in RETRY_STATUSES
+                if outcome.status_code in RETRYABLE_STATUSES
                 else ""
             )
             raise ProviderError(
@@ -240,14 +228,6 @@ class HttpProvider:
             return outcome.json() if outcome.content else {}
         except ValueError:
             return {}
-
-    def _wait(self, state: RetryCallState) -> float:
-        outcome = state.outcome.result() if state.outcome else None
-        if isinstance(outcome, httpx.Response):
-            after = outcome.headers.get("Retry-After", "")
-            if after.isdigit():
-                return min(float(after), 30.0)
-        return float(min(self.config.backoff_initial * 2 ** (state.attempt_number - 1), 10.0))
 
 
 def _fill(template: Any, values: dict[str, str]) -> Any:

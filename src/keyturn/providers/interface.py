@@ -11,10 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-from keyturn.errors import ExitCode, KeyturnError
-
 if TYPE_CHECKING:
-    from keyturn.verify.probe import AuthPlacement
+    from keyturn.core.probe import AuthPlacement, ProbeResult
 
 
 class Capability(StrEnum):
@@ -23,20 +21,10 @@ class Capability(StrEnum):
     PROBE = "probe"  # check that a secret works
 
 
-class ProviderError(KeyturnError):
-    exit_code = ExitCode.PROVIDER
-
-
 @dataclass(frozen=True)
 class IssuedSecret:
     value: str
     key_id: str | None
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    ok: bool
-    detail: str
 
 
 @dataclass(frozen=True)

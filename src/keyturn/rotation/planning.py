@@ -12,40 +12,36 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from keyturn.config import Settings
-from keyturn.credential_types import credential_type, secret_field_for
-from keyturn.durations import format_duration, parse_duration
-from keyturn.errors import ConfigError, ExitCode, KeyturnError
+from keyturn.core.config import Settings
+from keyturn.core.durations import format_duration, parse_duration
+from keyturn.core.errors import ConfigError, CredentialNotFound
+from keyturn.core.probe import AuthPlacement, parse_auth, placement_for
+from keyturn.inventory.usage import FlagCode, build_usage_index
+from keyturn.journal.journal import Journal, Label
+from keyturn.locations.interface import SecretStore
+from keyturn.locations.parse import parse_location
+from keyturn.locations.registry import build_store
 from keyturn.n8n.client import N8nClient
+from keyturn.n8n.credential_types import credential_type, secret_field_for
 from keyturn.n8n.models import Credential, Workflow
-from keyturn.n8n.usage import FlagCode, build_usage_index
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
-from keyturn.rotation.journal import Journal, Label
+from keyturn.rotation.proofs import (
+    VerificationPlan,
+    parse_modes,
+    plan_verification,
+)
 from keyturn.rotation.strategies import (
     IN_PLACE,
     REPLACE,
     Strategy,
     choose_strategy,
 )
-from keyturn.secret_sources import parse_source
-from keyturn.stores.interface import SecretStore
-from keyturn.stores.registry import build_store
-from keyturn.verify.checks import (
-    VerificationPlan,
-    parse_modes,
-    plan_verification,
-)
-from keyturn.verify.probe import AuthPlacement, parse_auth, placement_for
 
 log = logging.getLogger(__name__)
 
 DEFAULT_GRACE = "60s"
 _GENERIC_REQUIRED = {"httpHeaderAuth": "name", "httpQueryAuth": "name", "httpBasicAuth": "user"}
-
-
-class CredentialNotFound(KeyturnError):
-    exit_code = ExitCode.NOT_FOUND
 
 
 @dataclass
@@ -185,7 +181,7 @@ class Planner:
                 "(stdin, file:PATH, env:VAR, generate[:LENGTH] or provider).",
                 None,
             )
-        parsed_source = parse_source(source)
+        parsed_source = parse_location(source)
         if parsed_source.kind == "provider" and (
             provider is None or Capability.ISSUE not in provider.capabilities
         ):
@@ -297,10 +293,11 @@ class Planner:
         return build_store(target, self.settings.file.vault)
 
     def _current_from_stores(self, targets: list[str]) -> str | None:
-        """A store that holds the current value makes a rollback possible (store:TARGET)."""
+        """A store that holds the current value makes a rollback possible."""
         for target in targets:
-            if self.store(target).read_current():
-                return f"store:{target}"
+            store = self.store(target)
+            if store.read_current():
+                return store.describe()
         return None
 
     def _restart_command(self, wanted: bool) -> str | None:
@@ -370,10 +367,8 @@ class Planner:
         key_id: str | None,
     ) -> tuple[str, str]:
         current = self.journal.label(self.instance, credential.id, Label.CURRENT)
-        if current_source and current_source.startswith("store:"):
-            rollback = f"previous value from {current_source.removeprefix('store:')}"
-        elif current_source:
-            given = parse_source(current_source, "--current-secret")
+        if current_source:
+            given = parse_location(current_source, "--current-secret")
             rollback = f"previous value from {given.describe()}"
         elif current is not None:
             rollback = f"previous value known to keyturn ({current.fingerprint})"

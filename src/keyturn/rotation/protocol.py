@@ -23,35 +23,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
 
-from keyturn.errors import ExitCode, KeyturnError
+from keyturn.core.errors import (
+    ExitCode,
+    KeyturnError,
+    N8nError,
+    ProviderError,
+    RotationFailed,
+    RotationPaused,
+    StoreError,
+)
+from keyturn.detect.rules import OLD_SECRET
+from keyturn.journal.journal import Journal, Label, Rotation, Status, Step
+from keyturn.locations.interface import SecretStore
+from keyturn.locations.parse import parse_location
 from keyturn.n8n.client import N8nClient
-from keyturn.n8n.errors import N8nError
 from keyturn.n8n.restart import restart_n8n
-from keyturn.providers.interface import Capability, IssueContext, ProviderError, SecretProvider
+from keyturn.providers.interface import Capability, IssueContext, SecretProvider
 from keyturn.rotation.crash import crash_point
-from keyturn.rotation.journal import Journal, Label, Rotation, Status, Step
+from keyturn.rotation.proofs import PROBE, CheckResult, VerificationPlan, Verifier
 from keyturn.rotation.strategies import REPLACE, Strategy
 from keyturn.scan.engine import ScanOptions, run_scan
-from keyturn.scan.rules import OLD_SECRET
-from keyturn.secret_sources import parse_source, read_source
-from keyturn.stores.interface import SecretStore, StoreError
-from keyturn.verify.checks import PROBE, CheckResult, VerificationPlan, Verifier
 
 log = logging.getLogger(__name__)
-
-
-class RotationFailed(KeyturnError):
-    """The rotation was rolled back: n8n and the provider are as they were."""
-
-    exit_code = ExitCode.ROTATION_FAILED
-
-
-class RotationPaused(KeyturnError):
-    """The rotation could neither finish nor roll back now; the journal keeps it for later."""
-
-    exit_code = ExitCode.N8N
 
 
 @dataclass
@@ -69,9 +63,9 @@ class ProtocolDeps:
     strategy: Strategy
     provider: SecretProvider | None
     probe: Callable[[str, str | None], object] | None = None
-    stdin: TextIO | None = None
-    preloaded_secret: str | None = None  # a stdin/file/env/generate value read before start
+    preloaded_secret: str | None = None  # a value read from its location before start
     store_factory: Callable[[str], SecretStore] | None = None
+    read_secret: Callable[[str], str] | None = None  # a value from a location's name
     sleep: Callable[[float], None] = time.sleep
     on_step: Callable[[str, str], None] = lambda step, detail: None
 
@@ -118,9 +112,8 @@ class RotationProtocol:
         failure = RotationFailed(
             f"Rotation of {rotation.credential_name!r} was rolled back: {reason}",
             "n8n and the provider are as they were before; the old secret still works.",
+            exit_code=ExitCode.PROVIDER if isinstance(exc, ProviderError | StoreError) else None,
         )
-        if isinstance(exc, ProviderError | StoreError):
-            failure.exit_code = ExitCode.PROVIDER
         raise failure from None
 
     # -- 1. create -------------------------------------------------------------------------
@@ -149,7 +142,7 @@ class RotationProtocol:
         self._complete(rotation, Step.CREATED)
 
     def _obtain_pending(self, rotation: Rotation) -> tuple[str, str | None, str]:
-        source = parse_source(rotation.plan["source"])
+        source = parse_location(rotation.plan["source"])
         if self.deps.preloaded_secret is not None:
             return self.deps.preloaded_secret, None, source.describe()
         if source.kind == "provider":
@@ -170,7 +163,9 @@ class RotationProtocol:
                 "The new secret came from stdin and was never saved, so it cannot be read again.",
                 f"Run `keyturn rollback {rotation.credential_id}` and start a new rotation.",
             )
-        return read_source(source, self.deps.stdin), None, source.describe()
+        if self.deps.read_secret is None:
+            raise RotationFailed(f"keyturn cannot read {source.describe()} here.", None)
+        return self.deps.read_secret(source.describe()), None, source.describe()
 
     # -- 2. set ----------------------------------------------------------------------------
 
@@ -281,13 +276,12 @@ class RotationProtocol:
             rotation.error = exc.message
             self.journal.save(rotation)
             self._record(rotation, "finish", "paused", exc.message)
-            paused = RotationPaused(
+            raise RotationPaused(
                 f"The new secret of {rotation.credential_name!r} works and is in n8n, but the "
                 f"finish step failed: {exc.message}",
                 f"Run `keyturn resume {rotation.short_id}` when the cause is fixed.",
-            )
-            paused.exit_code = exc.exit_code
-            raise paused from None
+                exit_code=exc.exit_code,
+            ) from None
         live_id = self.deps.strategy.live_credential_id(rotation)
         if self.deps.strategy.name == REPLACE and live_id != rotation.credential_id:
             self.journal.move_labels(rotation.instance, rotation.credential_id, live_id)

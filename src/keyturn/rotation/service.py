@@ -10,21 +10,23 @@ import logging
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from keyturn.config import Settings
-from keyturn.errors import ConfigError, KeyturnError
+from keyturn.core.config import Settings
+from keyturn.core.errors import ConfigError, CredentialNotFound, KeyturnError
+from keyturn.core.probe import ProbeResult, parse_auth, probe_url
+from keyturn.core.redact import redact
+from keyturn.journal.journal import Journal, Label, Rotation, Status, Step
+from keyturn.locations.interface import SecretStore
+from keyturn.locations.parse import parse_location
+from keyturn.locations.registry import read_secret
 from keyturn.n8n.client import N8nClient
 from keyturn.notify import Notifier
 from keyturn.notify import Outcome as NotifyOutcome
-from keyturn.providers.interface import Capability, ProbeResult, SecretProvider
+from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
-from keyturn.redact import redact, register_secret
-from keyturn.rotation.journal import Journal, Label, Rotation, Status, Step
-from keyturn.rotation.planning import (
-    CredentialNotFound,
-    Planner,
-    RotateOptions,
-    RotationPlan,
-    find_credential,
+from keyturn.rotation.planning import Planner, RotateOptions, RotationPlan, find_credential
+from keyturn.rotation.proofs import (
+    PROBE,
+    Verifier,
 )
 from keyturn.rotation.protocol import Outcome, ProtocolDeps, RotationProtocol
 from keyturn.rotation.strategies import (
@@ -32,13 +34,6 @@ from keyturn.rotation.strategies import (
     Strategy,
     strategy_by_name,
 )
-from keyturn.secret_sources import parse_source, read_source
-from keyturn.stores.interface import SecretStore
-from keyturn.verify.checks import (
-    PROBE,
-    Verifier,
-)
-from keyturn.verify.probe import parse_auth, probe_url
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +81,7 @@ class Rotations:
 
     def rotate(self, options: RotateOptions) -> Outcome:
         plan, strategy, provider = self.plan(options)
-        source = parse_source(plan.source)
+        source = parse_location(plan.source)
         if source.kind == "stdin" and options.current_secret == "stdin":
             raise ConfigError("--new-secret and --current-secret cannot both read stdin.", None)
         # Read a given value before anything is recorded: a bad source changes nothing.
@@ -123,7 +118,7 @@ class Rotations:
 
     def _run_notified(self, protocol: RotationProtocol, rotation: Rotation) -> Outcome:
         """Run a rotation and tell the configured notification channels how it ended."""
-        notifier = Notifier(self.settings.file.notifications)
+        notifier = Notifier.from_config(self.settings.file.notifications)
         try:
             outcome = protocol.run(rotation)
         except KeyturnError as exc:
@@ -134,17 +129,8 @@ class Rotations:
         return outcome
 
     def read_value(self, text: str, option: str = "--new-secret") -> str:
-        """A secret from a SOURCE, a Vault path (vault:...) or a store (store:TARGET)."""
-        if text.startswith("store:"):
-            value = self.store(text.removeprefix("store:")).read_current()
-        elif text.startswith("vault:"):
-            value = self.store(text).read_current()
-        else:
-            return read_source(parse_source(text, option), self.stdin)
-        if not value:
-            raise ConfigError(f"{text} holds no value.", "Check the path and field.")
-        register_secret(value)
-        return value
+        """The secret at a location (stdin, file:, env:, env-file:, vault:, generate...)."""
+        return read_secret(text, option, self.settings.file.vault, self.stdin)
 
     def resume(self, rotation_id: str | None) -> list[Outcome]:
         rotations = self._in_flight(rotation_id)
@@ -295,10 +281,10 @@ class Rotations:
             strategy=strategy,
             provider=provider,
             probe=probe,
-            stdin=self.stdin,
             preloaded_secret=preloaded_secret,
             on_step=self.on_step,
             store_factory=self.store,
+            read_secret=self.read_value,
         )
         return RotationProtocol(deps, Verifier(self.client, probe))
 

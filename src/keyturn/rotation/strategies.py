@@ -14,20 +14,15 @@ import contextlib
 import logging
 from typing import Any, Protocol
 
-from keyturn.errors import ExitCode, KeyturnError
+from keyturn.core.errors import N8nNotFound, StrategyError
+from keyturn.journal.journal import Journal, Rotation
 from keyturn.n8n.client import N8nClient
-from keyturn.n8n.errors import N8nNotFound
 from keyturn.rotation.crash import crash_point
-from keyturn.rotation.journal import Journal, Rotation
 
 log = logging.getLogger(__name__)
 
 IN_PLACE = "in_place"
 REPLACE = "replace"
-
-
-class StrategyError(KeyturnError):
-    exit_code = ExitCode.ROTATION_FAILED
 
 
 class Strategy(Protocol):

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from keyturn.errors import KeyturnError
+from keyturn.core.errors import KeyturnError
 
 N8N_VERSION = "2.40.7"  # 2.41.x does not install from the registry; PATCH exists since 2.3.0
 NODE_PACKAGE = "node@24"

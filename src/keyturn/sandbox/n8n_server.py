@@ -19,9 +19,9 @@ from typing import IO, Any
 
 import httpx
 
-from keyturn.errors import KeyturnError
+from keyturn.core.errors import KeyturnError
+from keyturn.core.redact import register_secret
 from keyturn.n8n.restart import wait_for_readiness
-from keyturn.redact import register_secret
 from keyturn.sandbox.install import ensure_n8n, node_bin_dir
 
 log = logging.getLogger(__name__)

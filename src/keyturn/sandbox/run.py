@@ -20,15 +20,16 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from rich.console import Console
 
-from keyturn.config import FileConfig, N8nConnection, Settings
-from keyturn.crypto import SecretBox, create_private_file
-from keyturn.diagnose import diagnose
+from keyturn.core.config import FileConfig, N8nConnection, Settings
+from keyturn.core.crypto import SecretBox, create_private_file
+from keyturn.doctor.diagnose import diagnose
 from keyturn.formats.doctor_out import render_report
 from keyturn.formats.inventory_table import render_inventory
 from keyturn.formats.rotation_out import render_history, render_outcome
-from keyturn.inventory import take_inventory
+from keyturn.inventory.report import take_inventory
+from keyturn.journal.engine import make_engine
+from keyturn.journal.journal import Journal
 from keyturn.n8n.client import N8nClient
-from keyturn.rotation.journal import Journal
 from keyturn.rotation.planning import RotateOptions
 from keyturn.rotation.service import Rotations
 from keyturn.sandbox.demo_provider import DemoProvider, http_provider_settings
@@ -36,7 +37,6 @@ from keyturn.sandbox.install import ensure_n8n
 from keyturn.sandbox.load import LoadGenerator
 from keyturn.sandbox.n8n_server import LocalN8n
 from keyturn.sandbox.workflows import DemoProviderClient, DemoSeed, seed_demo
-from keyturn.store import make_engine
 
 DEMO_CREDENTIAL = "Partner API"
 DEMO_WEBHOOK = "partner-sync"

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
+from keyturn.core.redact import register_secret
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.models import Credential, Workflow
-from keyturn.redact import register_secret
 
 _SETTINGS = {"executionOrder": "v1"}
 

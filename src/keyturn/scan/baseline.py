@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from keyturn.errors import ConfigError
-from keyturn.scan.findings import ScanResult
+from keyturn.core.errors import ConfigError
+from keyturn.detect.findings import ScanResult
 
 SCHEMA_ID = "keyturn.scan-baseline/v1"
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from keyturn.scan.detect import Hit
-from keyturn.scan.documents import scan_json, scan_old_secrets, scan_text, serialize
-from keyturn.scan.findings import Finding, Location, ScanResult, Skipped
-from keyturn.scan.oldsecrets import OldSecrets
-from keyturn.scan.rules import DANGLING_REFERENCE, DUPLICATE_NAME
+from keyturn.detect.documents import scan_json, scan_old_secrets, scan_text, serialize
+from keyturn.detect.findings import Finding, Location, ScanResult, Skipped
+from keyturn.detect.oldsecrets import OldSecrets
+from keyturn.detect.rules import DANGLING_REFERENCE, DUPLICATE_NAME
+from keyturn.detect.values import Hit
 
 if TYPE_CHECKING:  # files are scanned without loading the n8n client
     from keyturn.n8n.client import N8nClient
@@ -173,8 +173,8 @@ def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:
 def _credential_findings(
     client: N8nClient, documents: list[dict[str, object]], base: str
 ) -> list[Finding]:
+    from keyturn.inventory.usage import FlagCode, build_usage_index
     from keyturn.n8n.models import Workflow
-    from keyturn.n8n.usage import FlagCode, build_usage_index
 
     index = build_usage_index(
         client.list_credentials(), [Workflow.model_validate(d) for d in documents]

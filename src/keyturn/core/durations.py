@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from keyturn.errors import ConfigError
+from keyturn.core.errors import ConfigError
 
 _PART = re.compile(r"(\d+)([smhd])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from keyturn.errors import ConfigError
+from keyturn.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,11 @@ from typing import Any
 
 import orjson
 
-from keyturn.scan.detect import (
+from keyturn.core.dotenv import assignments
+from keyturn.detect.findings import Finding, Location
+from keyturn.detect.oldsecrets import OldSecrets
+from keyturn.detect.rules import ENV_READ, KNOWN_TOKEN, URL_PASSWORD
+from keyturn.detect.values import (
     MIN_SECRET_LENGTH,
     URL_USERINFO,
     Hit,
@@ -28,19 +32,10 @@ from keyturn.scan.detect import (
     tokens_in,
     url_password,
 )
-from keyturn.scan.findings import Finding, Location
-from keyturn.scan.oldsecrets import OldSecrets
-from keyturn.scan.rules import ENV_READ, KNOWN_TOKEN, URL_PASSWORD
 
 _CODE_KEYS = frozenset({"jsCode", "functionCode", "pythonCode", "code", "functionCodeString"})
 _SKIP_WORKFLOW_KEYS = frozenset(
     {"nodes", "connections", "id", "versionId", "meta", "tags", "shared", "activeVersion"}
-)
-# KEY=VALUE, export KEY=VALUE, KEY: VALUE, - KEY=VALUE (compose), "KEY": VALUE
-ASSIGNMENT = re.compile(
-    r"^[ \t]*(?:export[ \t]+)?(?:-[ \t]+)?[\"']?([A-Za-z_][A-Za-z0-9_.-]*)[\"']?"
-    r"[ \t]*[:=][ \t]*(.*?)[ \t]*$",
-    re.MULTILINE,
 )
 
 JSON_PAIR = re.compile(r'"([A-Za-z_][\w.-]*)"\s*:\s*"([^"\\\n]{8,})')
@@ -292,12 +287,11 @@ def scan_text(path: str, text: str) -> list[Finding]:
             password = url_password(match.group(0))
             if password is not None:
                 add(Hit(URL_PASSWORD, password, "", "password in a URL"), match.start())
-    for match in ASSIGNMENT.finditer(text):
-        value = _unquote(match.group(2))
-        if len(value) >= MIN_SECRET_LENGTH:
-            hit = judge(match.group(1), value, config_file=True)
+    for assignment in assignments(text):
+        if len(assignment.value) >= MIN_SECRET_LENGTH:
+            hit = judge(assignment.name, assignment.value, config_file=True)
             if hit is not None:
-                add(hit, match.start())
+                add(hit, assignment.offset)
     if '":' in text:  # JSON-like text that did not parse (a cut-off export, say)
         for match in JSON_PAIR.finditer(text):
             hit = judge(match.group(1), match.group(2), config_file=True)
@@ -313,15 +307,6 @@ def _char_offset(text: str, byte_offset: int) -> int:
         if not text.isascii()
         else byte_offset
     )
-
-
-def _unquote(value: str) -> str:
-    if value[:1] in ("'", '"'):
-        quote = value[0]
-        end = value.find(quote, 1)
-        return value[1:end] if end > 0 else value[1:]
-    comment = value.find(" #")
-    return value[:comment].rstrip() if comment >= 0 else value
 
 
 def _newlines(text: str) -> list[int]:

@@ -27,12 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from keyturn.crypto import SecretBox
-from keyturn.errors import ExitCode, KeyturnError
-
-
-class RotationBusy(KeyturnError):
-    exit_code = ExitCode.USAGE
+from keyturn.core.crypto import SecretBox
+from keyturn.core.errors import RotationBusy
 
 
 class Status(StrEnum):

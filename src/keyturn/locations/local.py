@@ -1,50 +1,21 @@
-"""File stores: a file that holds only the secret (Docker secrets style), and a .env variable."""
+"""Locations on this machine: a file that holds only the secret (Docker secrets style), one
+variable of a .env file, an environment variable, standard input, and the generator."""
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
-import stat
-import tempfile
+import string
+import sys
 from pathlib import Path
+from typing import TextIO
 
-from keyturn.redact import register_secret
-from keyturn.stores.interface import StoreError
-
-
-def write_atomically(path: Path, content: str) -> None:
-    """Write `content` to `path` via a temporary file and a rename, keeping the file's mode."""
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o600
-    try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise StoreError(
-            f"Cannot write next to {path}: {exc.strerror}.", "Check the folder's permissions."
-        ) from None
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise StoreError(
-            f"Cannot write {path}: {exc.strerror}.", "Check its permissions."
-        ) from None
-
-
-def _check_writable(path: Path) -> None:
-    folder = path.parent
-    if not folder.is_dir():
-        raise StoreError(f"The folder of {path} does not exist.", "Create it, or fix the path.")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise StoreError(
-            f"{path} is not writable by this user.",
-            "Fix its permissions, or run keyturn as its owner.",
-        )
+from keyturn.core.dotenv import is_variable_name, quote_like, unquote, variable_pattern
+from keyturn.core.errors import StoreError
+from keyturn.core.files import check_writable, write_atomically
+from keyturn.core.redact import register_secret
 
 
 class FileStore:
@@ -57,7 +28,7 @@ class FileStore:
         return f"file:{self.path}"
 
     def preflight(self) -> None:
-        _check_writable(self.path)
+        check_writable(self.path)
 
     def read_current(self) -> str | None:
         try:
@@ -74,29 +45,22 @@ class FileStore:
         write_atomically(self.path, secret + newline)
 
 
-_ASSIGNMENT = (
-    r"^(?P<lead>[ \t]*(?:export[ \t]+)?{name}[ \t]*=[ \t]*)"
-    r"(?P<value>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^ \t#\n]*)"
-    r"(?P<trail>[ \t]*(?:#.*)?)$"
-)
-
-
 class EnvFileStore:
     """One variable of a .env file, updated in place: comments, order and quoting are kept,
     and the file is backed up (mode 0600) before the first change."""
 
     def __init__(self, path: Path, variable: str) -> None:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", variable):
+        if not is_variable_name(variable):
             raise StoreError(f"{variable!r} is not a .env variable name.", "Use env-file:PATH#VAR.")
         self.path = path
         self.variable = variable
-        self._pattern = re.compile(_ASSIGNMENT.format(name=re.escape(variable)), re.MULTILINE)
+        self._pattern = variable_pattern(variable)
 
     def describe(self) -> str:
         return f"env-file:{self.path}#{self.variable}"
 
     def preflight(self) -> None:
-        _check_writable(self.path)
+        check_writable(self.path)
         if not self.path.is_file():
             raise StoreError(f"{self.path} does not exist.", "Fix the env-file path.")
         if self._match(self.path.read_text(encoding="utf-8")) is None:
@@ -112,7 +76,7 @@ class EnvFileStore:
         match = self._match(self.path.read_text(encoding="utf-8"))
         if match is None:
             return None
-        value = _unquote(match.group("value"))
+        value = unquote(match.group("value"))
         register_secret(value)
         return value or None
 
@@ -125,21 +89,53 @@ class EnvFileStore:
         if not backup.exists():
             shutil.copyfile(self.path, backup)
             os.chmod(backup, 0o600)
-        quoted = _quote_like(match.group("value"), secret)
+        quoted = quote_like(match.group("value"), secret)
         updated = text[: match.start("value")] + quoted + text[match.end("value") :]
         write_atomically(self.path, updated)
 
 
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
+class EnvVarLocation:
+    """An environment variable of keyturn's own process (read-only)."""
+
+    def __init__(self, variable: str) -> None:
+        self.variable = variable
+
+    def describe(self) -> str:
+        return f"env:{self.variable}"
+
+    def read_current(self) -> str | None:
+        value = os.environ.get(self.variable, "").strip()
+        register_secret(value)
+        return value or None
 
 
-def _quote_like(old: str, new: str) -> str:
-    """Quote `new` as `old` was quoted (double quotes when the new value needs them)."""
-    if len(old) >= 2 and old[0] == old[-1] and old[0] in "'\"":
-        return f"{old[0]}{new}{old[0]}"
-    if re.search(r"[\s#'\"$]", new):
-        return '"' + new.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return new
+class StdinLocation:
+    """Standard input, read once (read-only)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    def describe(self) -> str:
+        return "stdin"
+
+    def read_current(self) -> str | None:
+        value = (self.stream or sys.stdin).read().strip()
+        register_secret(value)
+        return value or None
+
+
+class GeneratedLocation:
+    """A new random value of letters and digits (read-only: each read is a new value)."""
+
+    ALPHABET = string.ascii_letters + string.digits
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def describe(self) -> str:
+        return f"generate:{self.length}"
+
+    def read_current(self) -> str | None:
+        value = "".join(secrets.choice(self.ALPHABET) for _ in range(self.length))
+        register_secret(value)
+        return value

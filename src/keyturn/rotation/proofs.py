@@ -17,11 +17,10 @@ from datetime import datetime
 
 import httpx
 
-from keyturn.credential_types import credential_type
-from keyturn.errors import ConfigError
+from keyturn.core.errors import ConfigError, N8nError
+from keyturn.core.probe import ProbeResult
 from keyturn.n8n.client import N8nClient
-from keyturn.n8n.errors import N8nError
-from keyturn.providers.interface import ProbeResult
+from keyturn.n8n.credential_types import credential_type
 
 log = logging.getLogger(__name__)
 

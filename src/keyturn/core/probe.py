@@ -1,4 +1,4 @@
-"""Probing a secret directly: one GET with the credential's kind of auth; 2xx means it works."""
+"""Where a secret goes in a request (`AuthPlacement`), and probing a secret with one GET."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 import httpx
-from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential_jitter
 
-from keyturn.errors import ConfigError
-from keyturn.providers.interface import ProbeResult
-from keyturn.redact import redact
+from keyturn.core.errors import ConfigError
+from keyturn.core.http import RetryPolicy, new_client, send_with_retries
+from keyturn.core.redact import redact
 
 AuthKind = Literal["header", "query", "bearer", "basic"]
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # How n8n's generic credential types apply their secret (non-secret fields in brackets).
 _GENERIC_TYPES: dict[str, tuple[AuthKind, str]] = {
     "httpHeaderAuth": ("header", "name"),
@@ -22,6 +20,14 @@ _GENERIC_TYPES: dict[str, tuple[AuthKind, str]] = {
     "httpBasicAuth": ("basic", "user"),
     "httpBearerAuth": ("bearer", ""),
 }
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Whether a secret worked, and what was seen (safe to show: no secret in it)."""
+
+    ok: bool
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -93,25 +99,16 @@ def probe_url(
     """GET `url` with the secret applied; retries 429/5xx with backoff; 2xx means it works."""
     headers, params = placement.apply(secret)
 
-    def once() -> httpx.Response | str:
-        try:
-            with httpx.Client(timeout=timeout, transport=transport) as http:
-                return http.get(url, headers=headers, params=params)
-        except httpx.TransportError as exc:
-            return f"{type(exc).__name__}: {exc}"
-
-    def retryable(outcome: httpx.Response | str) -> bool:
-        return isinstance(outcome, str) or outcome.status_code in RETRY_STATUSES
-
-    retrying = Retrying(
-        stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(multiplier=0.3, max=5, jitter=0.3),
-        retry=retry_if_result(retryable),
-        retry_error_callback=lambda state: state.outcome.result() if state.outcome else "no answer",
-    )
-    outcome = retrying(once)
-    if isinstance(outcome, str):
-        return ProbeResult(False, redact(f"probe of {url} failed: {outcome}"))
+    with new_client(timeout=timeout, transport=transport) as http:
+        outcome = send_with_retries(
+            lambda: http.get(url, headers=headers, params=params),
+            RetryPolicy(attempts, 0.3, 5.0),
+            idempotent=True,
+            what=f"probe of {url}",
+        )
+    if isinstance(outcome, httpx.TransportError):
+        failure = f"{type(outcome).__name__}: {outcome}"
+        return ProbeResult(False, redact(f"probe of {url} failed: {failure}"))
     ok = 200 <= outcome.status_code < 300
     verdict = "accepted" if ok else "refused"
     return ProbeResult(

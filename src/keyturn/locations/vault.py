@@ -18,9 +18,10 @@ import requests
 from hvac import exceptions as vault_errors
 from pydantic import BaseModel, ConfigDict
 
-from keyturn.files import read_secret_file
-from keyturn.redact import register_secret
-from keyturn.stores.interface import StoreError
+from keyturn.core.config import read_section
+from keyturn.core.errors import StoreError
+from keyturn.core.files import read_secret_file
+from keyturn.core.redact import register_secret
 
 
 class VaultSettings(BaseModel):
@@ -194,3 +195,9 @@ class VaultStore:
             )
         except (vault_errors.VaultError, requests.RequestException) as exc:
             raise _explain(exc, self.client.url, f"writing {self.target}") from None
+
+
+def open_vault_store(target: str, settings: dict[str, Any] | None) -> VaultStore:
+    """A `vault:` location; `settings` is keyturn.toml's `[vault]` table (or None)."""
+    parse_vault_target(target)  # a malformed name fails before any login
+    return VaultStore(target, vault_client(read_section(VaultSettings, settings or {}, "vault")))

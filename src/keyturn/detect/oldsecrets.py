@@ -12,8 +12,8 @@ from urllib.parse import quote, quote_plus
 
 import orjson
 
-from keyturn.scan.detect import Hit
-from keyturn.scan.rules import OLD_SECRET
+from keyturn.detect.rules import OLD_SECRET
+from keyturn.detect.values import Hit
 
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{12,}={0,2}")
 

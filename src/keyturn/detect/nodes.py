@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from keyturn.scan.detect import Hit, env_reads_in, escape_pointer, preview
-from keyturn.scan.documents import parameter_hits
+from keyturn.detect.documents import parameter_hits
+from keyturn.detect.values import Hit, env_reads_in, escape_pointer, preview
 
 if TYPE_CHECKING:  # the scanner itself never loads pydantic
     from keyturn.n8n.models import Node

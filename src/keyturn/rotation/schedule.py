@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from keyturn.config import Settings
-from keyturn.durations import parse_duration
+from keyturn.core.config import Settings
+from keyturn.core.durations import parse_duration
 from keyturn.n8n.models import Credential
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from keyturn.scan.detect import Hit, preview
-from keyturn.scan.rules import Rule
+from keyturn.detect.rules import Rule
+from keyturn.detect.values import Hit, preview
 
 
 @dataclass(frozen=True)

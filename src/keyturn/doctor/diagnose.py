@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from keyturn.core.errors import N8nError
+from keyturn.core.redact import redact
+from keyturn.detect.values import env_reads_in
 from keyturn.n8n.client import N8nClient
-from keyturn.n8n.errors import N8nError
 from keyturn.n8n.models import Credential, Execution, Workflow
-from keyturn.redact import redact
-from keyturn.scan.detect import env_reads_in
 
 RECENT_CHANGE = timedelta(hours=1)  # a change this close before the failures explains them
 MAX_MESSAGE = 240

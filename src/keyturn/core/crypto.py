@@ -16,8 +16,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from keyturn.errors import ConfigError
-from keyturn.redact import register_secret
+from keyturn.core.errors import ConfigError
+from keyturn.core.redact import register_secret
 
 FINGERPRINT_PREFIX = "fp:"
 _FINGERPRINT_CHARS = 12

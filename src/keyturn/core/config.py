@@ -11,20 +11,17 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from keyturn.errors import ConfigError
-from keyturn.files import read_secret_file
-from keyturn.notify import NotificationSettings
-from keyturn.providers.aws_iam import AwsIamProviderConfig
-from keyturn.providers.http import HttpProviderConfig
-from keyturn.redact import register_secret
-from keyturn.stores.vault import VaultSettings
+from keyturn.core.errors import ConfigError
+from keyturn.core.files import read_secret_file
+from keyturn.core.redact import register_secret
 
 CONFIG_FILE_NAME = "keyturn.toml"
+SectionModel = TypeVar("SectionModel", bound=BaseModel)
 
 
 class InstanceConfig(BaseModel):
@@ -89,16 +86,35 @@ class RotationProfile(BaseModel):
 
 
 class FileConfig(BaseModel):
-    """The whole of keyturn.toml."""
+    """The whole of keyturn.toml.
+
+    The sections of backends (`[providers.*]`, `[vault]`, `[notifications]`) stay plain tables
+    here: each backend reads its own with its own model (`read_section`) when it is used, so
+    reading the file loads no AWS or Vault code.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     default_instance: str | None = None
     instances: dict[str, InstanceConfig] = Field(default_factory=dict)
-    providers: dict[str, HttpProviderConfig | AwsIamProviderConfig] = Field(default_factory=dict)
-    vault: VaultSettings | None = None
-    notifications: NotificationSettings | None = None
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    vault: dict[str, Any] | None = None
+    notifications: dict[str, Any] | None = None
     rotation: dict[str, RotationProfile] = Field(default_factory=dict)
+
+
+def read_section(model: type[SectionModel], raw: dict[str, Any], where: str) -> SectionModel:
+    """A backend's section of keyturn.toml, checked by the backend's model.
+
+    `where` is the section's dotted name (`providers.partner`), so an error names the setting.
+    """
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"keyturn.toml has an invalid setting: {where}.{_first_problem(exc)}.",
+            "See docs/configuration.md for the settings keyturn.toml accepts.",
+        ) from None
 
 
 class EnvSettings(BaseSettings):

@@ -13,9 +13,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keyturn.inventory.usage import UsageIndex, build_usage_index
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.models import Credential
-from keyturn.n8n.usage import UsageIndex, build_usage_index
 
 SCHEMA_ID = "keyturn.inventory/v1"
 

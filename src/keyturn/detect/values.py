@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import re2  # google-re2: linear-time regexes, hundreds of MB/s over raw bytes
 
-from keyturn.scan.rules import (
+from keyturn.detect.rules import (
     CODE_LITERAL,
     ENV_FILE_SECRET,
     KNOWN_TOKEN,

@@ -1,4 +1,5 @@
-"""Who uses what: credential -> workflows and nodes, and what is wrong with the picture.
+"""Who uses what: credential -> workflows and nodes, and what is wrong with the picture (the
+inventory's flags).
 
 Built in one pass over workflows already in memory: linear in workflows + nodes, with no API
 request per credential.
@@ -11,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from keyturn.detect.nodes import env_reads, hardcoded_secrets
 from keyturn.n8n.models import Credential, CredentialRef, Node, Workflow
-from keyturn.scan.nodes import env_reads, hardcoded_secrets
 
 
 class Severity(StrEnum):

@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
-from keyturn.crypto import create_private_file, ensure_private_dir, state_dir
-from keyturn.errors import ConfigError
-from keyturn.redact import register_secret
+from keyturn.core.crypto import create_private_file, ensure_private_dir, state_dir
+from keyturn.core.errors import ConfigError
+from keyturn.core.redact import register_secret
 
 DB_FILE_NAME = "keyturn.db"
 

@@ -29,6 +29,7 @@ lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/mypy src
+	$(VENV)/bin/lint-imports
 
 test: n8n postgres lint
 	$(PY) -m pytest

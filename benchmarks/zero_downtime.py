@@ -30,8 +30,7 @@ from pydantic import SecretStr
 
 from keyturn.core.config import FileConfig, N8nConnection, Settings
 from keyturn.core.crypto import SecretBox
-from keyturn.journal.engine import make_engine
-from keyturn.journal.journal import Journal
+from keyturn.journal import open_journal
 from keyturn.n8n.client import N8nClient
 from keyturn.rotation.planning import RotateOptions
 from keyturn.rotation.service import Rotations
@@ -88,9 +87,7 @@ def keyturn_phase(
     client = N8nClient(connection)
     credential_id, key, path = setup(n8n, client, provider, "Bench keyturn")
     (work / "old").write_text(key)
-    journal = Journal(
-        make_engine(f"sqlite:///{work / 'journal.db'}"), SecretBox(Fernet.generate_key())
-    )
+    journal = open_journal(f"sqlite:///{work / 'journal.db'}", SecretBox(Fernet.generate_key()))
     rotations = Rotations(settings, client, journal)
     times, requests = [], []
     with LoadGenerator(

@@ -170,11 +170,10 @@ def test_auto_strategy_falls_back_to_replace_without_patch(tmp_path: object) -> 
     from cryptography.fernet import Fernet
 
     from keyturn.core.crypto import SecretBox
-    from keyturn.journal.engine import make_engine
-    from keyturn.journal.journal import Journal
+    from keyturn.journal import open_journal
     from keyturn.rotation.strategies import IN_PLACE, REPLACE, choose_strategy
 
-    journal = Journal(make_engine("sqlite://"), SecretBox(Fernet.generate_key()))
+    journal = open_journal("sqlite://", SecretBox(Fernet.generate_key()))
     route = respx.patch(url__regex=rf"{API}/credentials/.*")
     route.mock(return_value=httpx.Response(405, json={"message": "PATCH method not allowed"}))
     assert choose_strategy(make_client(), journal, "auto").name == REPLACE

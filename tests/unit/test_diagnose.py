@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keyturn.doctor.diagnose import Cause, classify
+from keyturn.doctor import Cause, classify
 from keyturn.n8n.models import Execution
 from tests.helpers import json_values
 

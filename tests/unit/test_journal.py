@@ -9,12 +9,12 @@ from cryptography.fernet import Fernet
 
 from keyturn.core.crypto import SecretBox
 from keyturn.core.errors import ConfigError, RotationBusy
+from keyturn.journal import Journal, Label, Status, open_journal
 from keyturn.journal.engine import make_engine
-from keyturn.journal.journal import Journal, Label, Status
 
 
 def journal(path: Path, key: bytes | None = None) -> Journal:
-    return Journal(make_engine(f"sqlite:///{path}"), SecretBox(key or Fernet.generate_key()))
+    return open_journal(f"sqlite:///{path}", SecretBox(key or Fernet.generate_key()))
 
 
 def start(j: Journal, credential_id: str = "c1") -> object:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -29,7 +28,7 @@ def doctor(
     """
     from keyturn.core.durations import parse_duration
     from keyturn.core.errors import ExitCode
-    from keyturn.doctor.diagnose import diagnose, retry_fixed
+    from keyturn.doctor import diagnose, retry_fixed
     from keyturn.formats.doctor_out import render_report, report_document
     from keyturn.formats.rotation_out import print_document
 
@@ -54,13 +53,11 @@ def doctor(
 
 def _journal_rotations(instance: str) -> list[Any]:
     """Rotations keyturn recorded for this instance, when a journal exists (else none)."""
-    from keyturn.core.crypto import load_secret_box, state_dir
-    from keyturn.journal.engine import DB_FILE_NAME, make_engine
-    from keyturn.journal.journal import Journal
+    from keyturn.journal import journal_exists, open_journal
 
-    if not os.environ.get("KEYTURN_DATABASE_URL") and not (state_dir() / DB_FILE_NAME).exists():
+    if not journal_exists():
         return []
-    journal = Journal(make_engine(), load_secret_box())
+    journal = open_journal()
     try:
         return journal.rotations(instance)
     finally:

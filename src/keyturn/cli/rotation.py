@@ -24,22 +24,22 @@ from keyturn.cli import (
 from keyturn.core.errors import ConfigError
 
 if TYPE_CHECKING:  # the rotation stack (SQLAlchemy, cryptography) loads only when used
-    from keyturn.journal.journal import Journal
+    from keyturn.journal import Journal
+    from keyturn.rotation.planning import RotateOptions
+    from keyturn.rotation.protocol import Outcome
     from keyturn.rotation.service import Rotations
 
 
 @contextlib.contextmanager
 def _rotations(ctx: typer.Context, instance: str | None) -> Iterator[Rotations]:
     from keyturn.core.config import load_settings
-    from keyturn.core.crypto import load_secret_box
-    from keyturn.journal.engine import make_engine
-    from keyturn.journal.journal import Journal
+    from keyturn.journal import open_journal
     from keyturn.n8n.client import N8nClient
     from keyturn.rotation.service import Rotations
 
     options: GlobalOptions = ctx.obj
     settings = load_settings(instance, options.config)
-    journal = Journal(make_engine(), load_secret_box())
+    journal = open_journal()
     client = N8nClient(settings.connection)
     try:
         yield Rotations(settings, client, journal, stdin=sys.stdin, on_step=_print_step)
@@ -52,13 +52,11 @@ def _rotations(ctx: typer.Context, instance: str | None) -> Iterator[Rotations]:
 def _journal(ctx: typer.Context, instance: str | None) -> Iterator[tuple[Journal, str]]:
     """The journal, and the name of the instance whose rotations to show."""
     from keyturn.core.config import load_settings
-    from keyturn.core.crypto import load_secret_box
-    from keyturn.journal.engine import make_engine
-    from keyturn.journal.journal import Journal
+    from keyturn.journal import open_journal
 
     options: GlobalOptions = ctx.obj
     settings = load_settings(instance, options.config)
-    journal = Journal(make_engine(), load_secret_box())
+    journal = open_journal()
     try:
         yield journal, settings.connection.name
     finally:
@@ -123,12 +121,6 @@ def rotate(
     The new secret is saved (encrypted) before anything changes, proven to work before the old
     one is revoked, and the n8n credential is updated in place so no workflow reference breaks.
     """
-    from keyturn.formats.rotation_out import (
-        print_document,
-        render_outcome,
-        render_plan,
-        rotation_document,
-    )
     from keyturn.rotation.planning import RotateOptions
 
     if strategy not in (None, "in_place", "replace"):
@@ -155,13 +147,27 @@ def rotate(
     )
     with _rotations(ctx, instance) as rotations:
         if dry_run:
-            plan, _, _ = rotations.plan(options)
-            if json:
-                print_document({"dry_run": True, "plan": plan.as_dict()})
-            else:
-                render_plan(plan, Console(), "Rotation plan (dry run: nothing changed)")
+            _print_plan(rotations, options, json=json)
             return
         outcome = rotations.rotate(options)
+    _print_rotation(outcome, json=json)
+
+
+def _print_plan(rotations: Rotations, options: RotateOptions, *, json: bool) -> None:
+    """The plan of a rotation (`--dry-run`): what would happen, and nothing changed."""
+    from keyturn.formats.rotation_out import print_document, render_plan
+
+    plan, _, _ = rotations.plan(options)
+    if json:
+        print_document({"dry_run": True, "plan": plan.as_dict()})
+    else:
+        render_plan(plan, Console(), "Rotation plan (dry run: nothing changed)")
+
+
+def _print_rotation(outcome: Outcome, *, json: bool) -> None:
+    """How a rotation went, with the checks that proved the new key."""
+    from keyturn.formats.rotation_out import print_document, render_outcome, rotation_document
+
     if json:
         print_document(
             {**rotation_document(outcome.rotation), "checks": [vars(c) for c in outcome.checks]}

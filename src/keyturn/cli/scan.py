@@ -15,6 +15,9 @@ from keyturn.core.redact import redact
 
 if TYPE_CHECKING:
     from keyturn.detect.findings import ScanResult
+    from keyturn.detect.rules import Severity
+    from keyturn.n8n.client import N8nClient
+    from keyturn.scan.engine import ScanOptions
 
 
 @app.command()
@@ -50,11 +53,34 @@ def scan(
 
     Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage or input error.
     """
-    from keyturn.detect.rules import Severity
-    from keyturn.scan.baseline import apply_baseline, load_baseline, write_baseline
-    from keyturn.scan.engine import ScanOptions, run_scan
+    from keyturn.scan.baseline import apply_baseline, load_baseline
+    from keyturn.scan.engine import ScanOptions
 
     fmt = "json" if json else output_format
+    threshold = _check_options(fmt, fail_on, update_baseline, baseline, paths or [])
+    options = ScanOptions(
+        old_secrets=tuple(_read_old_secrets(old_secret or [])),
+        max_file_bytes=max_file_size * 1024 * 1024,
+        workers=workers,
+    )
+    client = _client(ctx, instance) if (live or instance or not paths) else None
+    result = _scan_with_progress(list(paths or []), client, options)
+    if update_baseline and baseline is not None:
+        _record_baseline(baseline, result)
+        return
+    if baseline is not None:
+        apply_baseline(result, load_baseline(baseline))
+    _emit_scan_report(result, fmt, output)
+    if any(finding.rule.severity >= threshold for finding in result.findings):
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def _check_options(
+    fmt: str, fail_on: str, update_baseline: bool, baseline: Path | None, paths: list[Path]
+) -> Severity:
+    """Refuse contradictory or unknown options and missing paths; the --fail-on severity."""
+    from keyturn.detect.rules import Severity
+
     if fmt not in ("table", "json", "sarif"):
         raise ConfigError("--format takes table, json or sarif.", None)
     try:
@@ -63,31 +89,32 @@ def scan(
         raise ConfigError("--fail-on takes low, medium or high.", None) from None
     if update_baseline and baseline is None:
         raise ConfigError("--update-baseline needs --baseline FILE.", None)
-    for path in paths or []:
+    for path in paths:
         if not path.exists() and not path.is_symlink():
             raise ConfigError(f"{path} does not exist.", "Check the PATH arguments.")
-    options = ScanOptions(
-        old_secrets=tuple(_read_old_secrets(old_secret or [])),
-        max_file_bytes=max_file_size * 1024 * 1024,
-        workers=workers,
-    )
-    client = _client(ctx, instance) if (live or instance or not paths) else None
+    return threshold
+
+
+def _scan_with_progress(
+    paths: list[Path], client: N8nClient | None, options: ScanOptions
+) -> ScanResult:
+    """Scan with a spinner on stderr; closes the client."""
+    from keyturn.scan.engine import run_scan
+
     try:
         with _progress() as progress:
             progress.add_task("Scanning", total=None)
-            result = run_scan(list(paths or []), client, options)
+            return run_scan(paths, client, options)
     finally:
         if client is not None:
             client.close()
-    if update_baseline and baseline is not None:
-        write_baseline(baseline, result)
-        stderr.print(f"Baseline {baseline}: {len(result.findings)} findings recorded.")
-        return
-    if baseline is not None:
-        apply_baseline(result, load_baseline(baseline))
-    _emit_scan_report(result, fmt, output)
-    if any(finding.rule.severity >= threshold for finding in result.findings):
-        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def _record_baseline(baseline: Path, result: ScanResult) -> None:
+    from keyturn.scan.baseline import write_baseline
+
+    write_baseline(baseline, result)
+    stderr.print(f"Baseline {baseline}: {len(result.findings)} findings recorded.")
 
 
 def _read_old_secrets(sources: list[str]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from keyturn.core.errors import ConfigError
 
@@ -31,3 +32,8 @@ def format_duration(seconds: float) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)
+
+
+def aware(moment: datetime) -> datetime:
+    """`moment` with UTC as its timezone when it has none, so that it compares with aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from keyturn.doctor.diagnose import Diagnosis, DoctorReport, FailedRun
+from keyturn.doctor import Diagnosis, DoctorReport, FailedRun
 
 _CAUSE_TEXT = {
     "auth_refused": "authentication refused",

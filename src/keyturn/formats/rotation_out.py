@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from keyturn.core.redact import redact
-from keyturn.journal.journal import AuditEvent, Rotation
+from keyturn.journal import AuditEvent, Rotation
 from keyturn.rotation.planning import RotationPlan
 from keyturn.rotation.protocol import Outcome
 

@@ -48,3 +48,10 @@ def _sqlite_pragmas(connection: object, _record: object) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def journal_exists() -> bool:
+    """Whether a journal is configured or already written (reading commands need not make one)."""
+    return bool(os.environ.get("KEYTURN_DATABASE_URL", "").strip()) or (
+        (state_dir() / DB_FILE_NAME).exists()
+    )

@@ -17,7 +17,7 @@ from keyturn.core.durations import format_duration, parse_duration
 from keyturn.core.errors import ConfigError, CredentialNotFound
 from keyturn.core.probe import AuthPlacement, parse_auth, placement_for
 from keyturn.inventory.usage import FlagCode, build_usage_index
-from keyturn.journal.journal import Journal, Label
+from keyturn.journal import Journal, Label
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import parse_location
 from keyturn.locations.registry import build_store

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from keyturn.core.durations import aware
 from keyturn.core.errors import (
     ExitCode,
     KeyturnError,
@@ -34,7 +35,7 @@ from keyturn.core.errors import (
     StoreError,
 )
 from keyturn.detect.rules import OLD_SECRET
-from keyturn.journal.journal import Journal, Label, Rotation, Status, Step
+from keyturn.journal import Journal, Label, Rotation, Status, Step
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import parse_location
 from keyturn.n8n.client import N8nClient
@@ -152,7 +153,7 @@ class RotationProtocol:
                     idempotency_token=rotation.idempotency_token,
                     credential_id=rotation.credential_id,
                     credential_name=rotation.credential_name,
-                    started_at=_aware(rotation.created_at),
+                    started_at=aware(rotation.created_at),
                     current_key_id=rotation.previous_key_id,
                 )
             )
@@ -316,7 +317,7 @@ class RotationProtocol:
     def _wait_grace(self, rotation: Rotation) -> None:
         grace = float(rotation.plan.get("grace_seconds", 0))
         start = rotation.set_at or rotation.updated_at
-        remaining = grace - (datetime.now(UTC) - _aware(start)).total_seconds()
+        remaining = grace - (datetime.now(UTC) - aware(start)).total_seconds()
         if remaining > 0:
             self.deps.on_step("grace", f"waiting {remaining:.0f}s for in-flight executions")
             self.deps.sleep(remaining)
@@ -396,7 +397,3 @@ class RotationProtocol:
     @staticmethod
     def _crash_point(step: str) -> None:
         crash_point(step)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

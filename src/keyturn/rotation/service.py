@@ -14,7 +14,7 @@ from keyturn.core.config import Settings
 from keyturn.core.errors import ConfigError, CredentialNotFound, KeyturnError
 from keyturn.core.probe import ProbeResult, parse_auth, probe_url
 from keyturn.core.redact import redact
-from keyturn.journal.journal import Journal, Label, Rotation, Status, Step
+from keyturn.journal import Journal, Label, Rotation, Status, Step
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import parse_location
 from keyturn.locations.registry import read_secret

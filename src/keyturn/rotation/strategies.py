@@ -15,7 +15,7 @@ import logging
 from typing import Any, Protocol
 
 from keyturn.core.errors import N8nNotFound, StrategyError
-from keyturn.journal.journal import Journal, Rotation
+from keyturn.journal import Journal, Rotation
 from keyturn.n8n.client import N8nClient
 from keyturn.rotation.crash import crash_point
 

@@ -22,13 +22,12 @@ from rich.console import Console
 
 from keyturn.core.config import FileConfig, N8nConnection, Settings
 from keyturn.core.crypto import SecretBox, create_private_file
-from keyturn.doctor.diagnose import diagnose
+from keyturn.doctor import diagnose
 from keyturn.formats.doctor_out import render_report
 from keyturn.formats.inventory_table import render_inventory
 from keyturn.formats.rotation_out import render_history, render_outcome
 from keyturn.inventory.report import take_inventory
-from keyturn.journal.engine import make_engine
-from keyturn.journal.journal import Journal
+from keyturn.journal import open_journal
 from keyturn.n8n.client import N8nClient
 from keyturn.rotation.planning import RotateOptions
 from keyturn.rotation.service import Rotations
@@ -99,9 +98,7 @@ def _rotate_under_load(
             }
         ),
     )
-    journal = Journal(
-        make_engine(f"sqlite:///{workdir / 'journal.db'}"), SecretBox(Fernet.generate_key())
-    )
+    journal = open_journal(f"sqlite:///{workdir / 'journal.db'}", SecretBox(Fernet.generate_key()))
     options = RotateOptions(
         credential=DEMO_CREDENTIAL,
         provider="partner",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,28 +131,52 @@ class DemoSeed:
     deleted_credential_id: str = ""
 
 
+# Each issued by the demo provider: (label, credential type, the credential's data for a key).
+_PARTNER_CREDENTIALS: list[tuple[str, str, Callable[[str], dict[str, Any]]]] = [
+    ("Partner API", "httpHeaderAuth", lambda k: {"name": "X-API-Key", "value": k}),
+    ("Partner API (query)", "httpQueryAuth", lambda k: {"name": "api_key", "value": k}),
+    ("Partner API (basic)", "httpBasicAuth", lambda k: {"user": "demo", "password": k}),
+]
+# Active webhook workflows that call the demo provider: (name, path, credential label).
+_PARTNER_WORKFLOWS = [
+    ("Partner sync", "partner-sync", "Partner API"),
+    ("Partner sync (query)", "partner-sync-query", "Partner API (query)"),
+    ("Partner sync (basic)", "partner-sync-basic", "Partner API (basic)"),
+]
+
+
 def seed_demo(client: N8nClient, provider: DemoProviderClient) -> DemoSeed:
     """Credentials and workflows that show each thing the inventory reports."""
     seed = DemoSeed()
+    _create_partner_credentials(client, provider, seed)
+    _create_other_credentials(client, seed)
+    doomed = client.create_credential(
+        "Retired CRM key", "httpHeaderAuth", {"name": "X-API-Key", "value": "retired-0000"}
+    )
+    seed.deleted_credential_id = doomed.id
     api = f"{provider.url}/v1/data"
+    bodies = {**_partner_workflows(api, seed), **_other_workflows(api, seed, doomed)}
+    for name, body in bodies.items():
+        seed.workflows[name] = client.create_workflow(body)
+    client.delete_credential(doomed.id)  # leaves "CRM import" pointing at a deleted credential
+    for name, _, _ in _PARTNER_WORKFLOWS:
+        client.activate_workflow(_id(seed.workflows[name]))
+    return seed
 
-    def credential(label: str, cred_type: str, data_for_key: Any) -> Credential:
+
+def _create_partner_credentials(
+    client: N8nClient, provider: DemoProviderClient, seed: DemoSeed
+) -> None:
+    """One credential per auth placement, each with a real key from the demo provider."""
+    for label, cred_type, data_for_key in _PARTNER_CREDENTIALS:
         key_id, key = provider.issue_key(label)
-        created = client.create_credential(label, cred_type, data_for_key(key))
-        seed.credentials[label] = created
+        seed.credentials[label] = client.create_credential(label, cred_type, data_for_key(key))
         seed.key_ids[label] = key_id
         seed.keys[label] = key
-        return created
 
-    header = credential(
-        "Partner API", "httpHeaderAuth", lambda k: {"name": "X-API-Key", "value": k}
-    )
-    query = credential(
-        "Partner API (query)", "httpQueryAuth", lambda k: {"name": "api_key", "value": k}
-    )
-    basic = credential(
-        "Partner API (basic)", "httpBasicAuth", lambda k: {"user": "demo", "password": k}
-    )
+
+def _create_other_credentials(client: N8nClient, seed: DemoSeed) -> None:
+    """Two credentials with one name, and one that no workflow uses."""
     billing_a = client.create_credential(
         "Billing API", "httpHeaderAuth", {"name": "X-API-Key", "value": "billing-a-0000"}
     )
@@ -162,21 +187,20 @@ def seed_demo(client: N8nClient, provider: DemoProviderClient) -> DemoSeed:
     seed.credentials["Old Slack token"] = client.create_credential(
         "Old Slack token", "httpBearerAuth", {"token": "xoxb-unused-0000"}
     )
-    doomed = client.create_credential(
-        "Retired CRM key", "httpHeaderAuth", {"name": "X-API-Key", "value": "retired-0000"}
-    )
-    seed.deleted_credential_id = doomed.id
 
-    bodies = {
-        "Partner sync": webhook_workflow(
-            "Partner sync", "partner-sync", api, "httpHeaderAuth", header
-        ),
-        "Partner sync (query)": webhook_workflow(
-            "Partner sync (query)", "partner-sync-query", api, "httpQueryAuth", query
-        ),
-        "Partner sync (basic)": webhook_workflow(
-            "Partner sync (basic)", "partner-sync-basic", api, "httpBasicAuth", basic
-        ),
+
+def _partner_workflows(api: str, seed: DemoSeed) -> dict[str, dict[str, Any]]:
+    types = {label: cred_type for label, cred_type, _ in _PARTNER_CREDENTIALS}
+    return {
+        name: webhook_workflow(name, path, api, types[label], seed.credentials[label])
+        for name, path, label in _PARTNER_WORKFLOWS
+    }
+
+
+def _other_workflows(api: str, seed: DemoSeed, doomed: Credential) -> dict[str, dict[str, Any]]:
+    """A twin's user, a hard-coded key, a deleted credential's user and an `$env` reader."""
+    billing_b = seed.credentials["Billing API (b)"]
+    return {
         "Billing export": chain(
             "Billing export",
             webhook_node("Billing export", "billing-export"),
@@ -207,12 +231,6 @@ def seed_demo(client: N8nClient, provider: DemoProviderClient) -> DemoSeed:
             ),
         ),
     }
-    for name, body in bodies.items():
-        seed.workflows[name] = client.create_workflow(body)
-    client.delete_credential(doomed.id)
-    for name in ("Partner sync", "Partner sync (query)", "Partner sync (basic)"):
-        client.activate_workflow(_id(seed.workflows[name]))
-    return seed
 
 
 def _id(workflow: Workflow) -> str:

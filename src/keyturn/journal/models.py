@@ -1,0 +1,146 @@
+"""The journal's tables: rotations, credential locks, secret labels, audit events.
+
+A change to these tables needs a migration in journal/migrations/versions (Alembic), so that
+a journal written by an older keyturn is upgraded in place, never lost.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Status(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    ROLLED_BACK = "rolled_back"
+    FAILED = "failed"  # a rollback that could not finish: needs a person
+
+
+class Step(StrEnum):
+    """The last step a rotation completed."""
+
+    STARTED = "started"
+    CREATED = "created"
+    SET = "set"
+    TESTED = "tested"
+    FINISHED = "finished"
+
+
+class Label(StrEnum):
+    PENDING = "pending"
+    CURRENT = "current"
+    PREVIOUS = "previous"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Rotation(Base):
+    __tablename__ = "rotations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(200))
+    credential_id: Mapped[str] = mapped_column(String(64))
+    credential_name: Mapped[str] = mapped_column(String(200))
+    credential_type: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(200))
+    strategy: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), default=Status.IN_PROGRESS)
+    step: Mapped[str] = mapped_column(String(32), default=Step.STARTED)
+    provider: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    idempotency_token: Mapped[str] = mapped_column(String(64))
+    pending_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pending_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pending_key_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    previous_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    previous_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    previous_key_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    new_credential_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    repointed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    set_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+
+class CredentialLock(Base):
+    """One row per credential being rotated: the primary key makes a second rotation fail."""
+
+    __tablename__ = "credential_locks"
+
+    instance: Mapped[str] = mapped_column(String(200), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rotation_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+
+class SecretVersion(Base):
+    """A credential's secret under a label (pending, current, previous), encrypted."""
+
+    __tablename__ = "secret_versions"
+    __table_args__ = (UniqueConstraint("instance", "credential_id", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance: Mapped[str] = mapped_column(String(200))
+    credential_id: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(16))
+    secret: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    provider_key_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    rotation_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    os_user: Mapped[str] = mapped_column(String(200))
+    instance: Mapped[str] = mapped_column(String(200))
+    credential_id: Mapped[str] = mapped_column(String(64))
+    credential_name: Mapped[str] = mapped_column(String(200))
+    rotation_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    step: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,92 @@
+"""The journal's schema under Alembic: new journals, journals of keyturn 0.1, two at once."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, inspect
+
+from keyturn.core.crypto import SecretBox
+from keyturn.journal import Label, open_journal
+from keyturn.journal.migrate import HEAD, MIGRATIONS, current_revision
+from keyturn.journal.models import Base
+
+KEY = Fernet.generate_key()
+
+
+def test_head_is_the_newest_revision_file() -> None:
+    revisions = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text()
+        revision = re.search(r'^revision = "(\w+)"', text, re.M)
+        down = re.search(r"^down_revision = (None|\"\w+\")", text, re.M)
+        assert revision and down, path
+        revisions[revision.group(1)] = down.group(1).strip('"')
+    pointed_at = set(revisions.values())
+    heads = [revision for revision in revisions if revision not in pointed_at]
+    assert heads == [HEAD]
+
+
+def test_a_new_journal_is_created_at_head(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    journal = open_journal(url, SecretBox(KEY))
+    journal.close()
+    engine = create_engine(url)
+    assert current_revision(engine) == HEAD
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+
+
+def test_a_journal_of_keyturn_0_1_is_kept_and_stamped(tmp_path: Path) -> None:
+    """keyturn 0.1 made its tables with create_all and no revision: nothing may be lost."""
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    Base.metadata.create_all(create_engine(url))
+    journal = open_journal(url, SecretBox(KEY))
+    rotation = journal.start_rotation(
+        instance="prod",
+        credential_id="c1",
+        credential_name="Partner",
+        credential_type="httpHeaderAuth",
+        field="value",
+        strategy="in_place",
+        provider=None,
+        plan={},
+    )
+    journal.set_label("prod", "c1", Label.CURRENT, "old-secret-value", None, rotation.id)
+    journal.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+    again = open_journal(url, SecretBox(KEY))
+    current = again.label("prod", "c1", Label.CURRENT)
+    assert current is not None and again.decrypt(current.secret) == "old-secret-value"
+    assert [r.id for r in again.in_flight("prod")] == [rotation.id]
+    again.close()
+
+
+def test_two_processes_creating_one_journal_at_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    code = (
+        "import sys\n"
+        "from cryptography.fernet import Fernet\n"
+        "from keyturn.core.crypto import SecretBox\n"
+        "from keyturn.journal import open_journal\n"
+        "open_journal(sys.argv[1], SecretBox(Fernet.generate_key())).close()\n"
+        "print('ok')\n"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [process.communicate(timeout=60) for process in processes]
+    assert [process.returncode for process in processes] == [0] * 4, results
+    assert current_revision(create_engine(url)) == HEAD

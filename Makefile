@@ -1,18 +1,32 @@
-# keyturn: `make demo` runs the sandbox, `make test` runs every check. Both install what they need.
+# keyturn: `make demo` runs the sandbox, `make test` runs every check. Both install what they need:
+# `make demo` keyturn alone (its runtime dependencies), `make test` also every extra and the test
+# and lint tools, on top of the same editable install in $(VENV).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.keyturn-installed
+RUNTIME := $(VENV)/.keyturn-runtime
+DEV := $(VENV)/.keyturn-dev
 
-.PHONY: setup n8n postgres demo lint test bench clean
+.PHONY: setup setup-dev n8n postgres demo lint test bench dist clean
 
-setup: $(STAMP)
+setup: $(RUNTIME)
 
-$(STAMP): pyproject.toml
+setup-dev: $(DEV)
+
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+# keyturn and its runtime dependencies: what `make demo` needs (no extras, no dev tools).
+$(RUNTIME): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+# Everything `make test` needs: keyturn[dev] (every extra, pytest, mypy, ruff, moto, build...).
+# It includes the runtime install, so it marks that one done too.
+$(DEV): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	touch $@ $(RUNTIME)
 
 n8n: setup
 	$(PY) -m keyturn.sandbox.install
@@ -25,18 +39,22 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
-lint: setup
+lint: setup-dev
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/mypy src
 	$(VENV)/bin/lint-imports
 
-test: n8n postgres lint
+test: setup-dev n8n postgres lint
 	$(PY) -m pytest
 
-bench: n8n
+bench: setup-dev n8n
 	$(PY) benchmarks/inventory.py
 	$(PY) benchmarks/zero_downtime.py
 
+# The wheel (without the sandbox) and the sdist (everything), in dist/.
+dist: setup-dev
+	$(PY) -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,8 +1,9 @@
 """Inventory benchmark: a real n8n with 2,000 workflows and 200 credentials.
 
 Seeds a fresh local n8n (or the one named by --keep-dir from an earlier run) with workflows
-built from the real community exports in ../shared/realworld-workflows, their credential
-references pointed at 200 seeded credentials. Then, in the same run, measures:
+built from the real community exports ($KEYTURN_REALWORLD_DIR, else
+../shared/realworld-workflows: see _realworld.py), their credential references pointed at 200
+seeded credentials. Then, in the same run, measures:
 
 - keyturn: `keyturn inventory --json` (the real CLI, process start included) and its API requests;
 - the naive procedure: for each credential, page through every workflow looking for it (what a
@@ -22,9 +23,9 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+from _realworld import realworld_files, require_realworld
 from pydantic import SecretStr
 
 from keyturn.core.config import N8nConnection
@@ -33,14 +34,11 @@ from keyturn.n8n.models import Credential
 from keyturn.sandbox.n8n_server import LocalN8n
 from keyturn.sandbox.workflows import api_body_from_export
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld-workflows"
-
 
 def load_exports() -> list[dict[str, Any]]:
     exports = []
-    for path in sorted(REALWORLD.rglob("*")):
-        if path.is_file() and path.suffix != ".md":
-            exports.append(api_body_from_export(json.loads(path.read_text()), path.stem))
+    for path in realworld_files():
+        exports.append(api_body_from_export(json.loads(path.read_text()), path.stem))
     return exports
 
 
@@ -103,6 +101,7 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=3, help="keyturn runs (median reported)")
     args = parser.parse_args()
+    require_realworld()  # before n8n starts
 
     with LocalN8n() as n8n:
         connection = N8nConnection("bench", n8n.url, SecretStr(n8n.api_key), "benchmark")

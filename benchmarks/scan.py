@@ -29,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _realworld import require_realworld
 from scan_corpus import Corpus, build_corpus
 
 TOOLS_VENV = Path.home() / ".cache" / "keyturn" / "bench-scanners"
@@ -153,6 +154,7 @@ def main() -> None:
     parser.add_argument("--sample-megabytes", type=float, default=5)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    require_realworld()
     work = Path(tempfile.mkdtemp(prefix="keyturn-scan-bench-")).resolve()
     try:
         corpus = build_corpus(work / "corpus", int(args.megabytes * 1e6))

@@ -1,7 +1,8 @@
 """A realistic corpus of n8n workflow exports, .env and compose files, with its ground truth.
 
-Workflows are the 395 real community exports (../shared/realworld-workflows), copied with new
-names and, in most of them, planted secrets of every kind the scanner must find:
+Workflows are the 395 real community exports ($KEYTURN_REALWORLD_DIR, else
+../shared/realworld-workflows: see _realworld.py), copied with new names and, in most of them,
+planted secrets of every kind the scanner must find:
 
 - header / query / body parameters with unusual names, Set node fields, URLs with
   `user:password@`, Code node literals and well-known tokens in Code, well-known tokens under
@@ -26,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld-workflows"
+from _realworld import realworld_files
+
 # One export holds a real key (a VirusTotal key typed into a header): left out of the base set
 # so that the ground truth is exactly what was planted.
 EXCLUDED_BASES = {"Slack_Venafi_Cloud_Slack_Cert_Bot.json"}
@@ -284,8 +286,8 @@ def build_corpus(root: Path, target_bytes: int, seed: int = 7) -> Corpus:
     rng = random.Random(seed)
     bases = [
         json.loads(path.read_text())
-        for path in sorted(REALWORLD.rglob("*"))
-        if path.is_file() and path.suffix != ".md" and path.name not in EXCLUDED_BASES
+        for path in realworld_files()  # RealworldMissing without the exports
+        if path.name not in EXCLUDED_BASES
     ]
     corpus = Corpus(root)
     root.mkdir(parents=True, exist_ok=True)

@@ -26,16 +26,19 @@ from keyturn.sandbox.n8n_server import LocalN8n, free_port
 from keyturn.sandbox.workflows import DemoProviderClient, webhook_workflow
 from tests.helpers import wait_until
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld-workflows"
+# The fixtures below that start a server: n8n, the demo provider, PostgreSQL, OpenBao, moto.
+# A test using one, directly or through another fixture, is marked `n8n`: `pytest -m "not n8n"`
+# is the fast subset that starts no server. A new server fixture belongs in this set.
+SERVER_FIXTURES = frozenset(
+    {"n8n_server", "n8n", "partner", "provider", "provider_admin"}  # n8n, the demo provider
+    | {"postgres_url", "openbao", "moto_server"}  # PostgreSQL, OpenBao, moto
+)
 
 
-def realworld_files() -> list[Path]:
-    """The community workflow exports in ../shared: 395 files, one named `*.j` (cut short)."""
-    root = Path(os.environ.get("KEYTURN_REALWORLD_DIR", REALWORLD))
-    assert root.is_dir(), (
-        f"{root} is missing: clone keyturn beside shared/ or set KEYTURN_REALWORLD_DIR"
-    )
-    return sorted(path for path in root.rglob("*") if path.is_file() and path.suffix != ".md")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.n8n)
 
 
 @dataclass

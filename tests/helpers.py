@@ -1,11 +1,14 @@
-"""Test helpers: wait on a condition with a timeout, never a blind sleep."""
+"""Test helpers: wait on a condition with a timeout, never a blind sleep; the real-world exports."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import strategies as st
 
 T = TypeVar("T")
@@ -30,4 +33,46 @@ json_values: st.SearchStrategy[Any] = st.recursive(
         st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=15), children, max_size=5)
     ),
     max_leaves=30,
+)
+
+
+# The 395 community workflow exports: $KEYTURN_REALWORLD_DIR, else ../shared/realworld-workflows
+# beside the repository (the rule of benchmarks/_realworld.py). Tests skip without them.
+REALWORLD_ENV = "KEYTURN_REALWORLD_DIR"
+
+
+def realworld_dir() -> Path:
+    configured = os.environ.get(REALWORLD_ENV)
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "shared" / "realworld-workflows"
+
+
+def _realworld_missing() -> str:
+    return (
+        f"no real-world workflow exports at {realworld_dir()}: set {REALWORLD_ENV} to their "
+        "folder or put shared/realworld-workflows beside the repository"
+    )
+
+
+# CI sets it: there, missing exports fail the run instead of silently skipping the checks.
+REQUIRE_REALWORLD = os.environ.get("KEYTURN_REQUIRE_REALWORLD") == "1"
+
+
+def realworld_files() -> list[Path]:
+    """The community workflow exports: 395 files, one named `*.j` (cut short).
+
+    Skips the test when the folder is absent.
+    """
+    root = realworld_dir()
+    if not root.is_dir():
+        if REQUIRE_REALWORLD:
+            pytest.fail(_realworld_missing() + " (KEYTURN_REQUIRE_REALWORLD=1)")
+        pytest.skip(_realworld_missing())
+    return sorted(path for path in root.rglob("*") if path.is_file() and path.suffix != ".md")
+
+
+# For a test that reads the exports through something else (benchmarks/scan_corpus.py).
+needs_realworld = pytest.mark.skipif(
+    not realworld_dir().is_dir() and not REQUIRE_REALWORLD, reason=_realworld_missing()
 )

@@ -91,7 +91,7 @@ class Notifier:
         with new_client(timeout=timeout) as http:
             outcome = send_with_retries(
                 lambda: http.post(url, json=payload, headers=headers),
-                RetryPolicy(attempts=2, initial=0.2, maximum=1.0),
+                RetryPolicy(attempts=2, initial=0.2, maximum=1.0, retry_after_cap=2.0),
                 idempotent=True,
                 what="notification",
             )

@@ -13,7 +13,8 @@ from keyturn.sandbox.workflows import (
     seed_demo,
     webhook_node,
 )
-from tests.conftest import N8nHandle, realworld_files
+from tests.conftest import N8nHandle
+from tests.helpers import realworld_files
 
 
 def _inventory_json(run_cli: Any, n8n: N8nHandle) -> dict[str, Any]:

@@ -84,3 +84,23 @@ def test_success_and_rollback_are_notified_without_secrets(
         keys = [key.value for key in partner.provider.state.keys.values()]
     for secret in [*keys, "not-a-valid-key-0000"]:
         assert secret not in everything
+
+
+def test_a_bad_notifications_table_stops_the_rotation_before_it_starts(
+    partner: Partner, run_cli: Any, tmp_path: Path
+) -> None:
+    """Backend tables are read when used: a typo must fail before the journal records a rotation
+    (a row left in flight would hold the credential's lock and block every later rotation)."""
+    config = tmp_path / "keyturn.toml"
+    good = config.read_text()
+    config.write_text(good + '\n[notifications]\non = ["sometimes"]\n')
+    for args in (rotate_args(partner, "--dry-run"), rotate_args(partner)):
+        result = run_cli(*args, env=partner.env)
+        assert result.code == 2, result.stderr
+        assert "notifications.on.0" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    status = run_cli("status", "--json", env=partner.env)
+    assert json.loads(status.stdout)["in_flight"] == []
+    config.write_text(good)
+    assert run_cli(*rotate_args(partner), env=partner.env).code == 0
+    assert partner.key_states()[partner.key_id] is True  # the old key was revoked

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.n8n  # `keyturn sandbox` starts its own n8n and demo provider
+
 
 def test_sandbox_shows_inventory_and_rotates_under_live_traffic(run_cli: Any) -> None:
     result = run_cli("sandbox")

@@ -226,3 +226,32 @@ def test_vault_approle_and_token_file(
     )  # fmt: skip
     assert refused.code == ExitCode.PROVIDER and "may not write" in refused.stderr
     assert current_key(partner) == before
+
+
+def test_scan_old_secret_from_vault_uses_keyturn_toml(
+    partner: Partner, openbao: OpenBao, run_cli: Any, tmp_path: Path
+) -> None:
+    """`keyturn scan --old-secret vault:...` logs in with [vault] of keyturn.toml (no VAULT_*)."""
+    path = f"n8n/scan-{partner.credential_id}"
+    openbao.client().secrets.kv.v2.create_or_update_secret(
+        path=path, mount_point="secret", secret={"api_key": partner.key}
+    )
+    token_file = tmp_path / "vault-token"
+    token_file.write_text(openbao.root_token + "\n")
+    config = tmp_path / "keyturn.toml"
+    config.write_text(
+        config.read_text() + f'\n[vault]\naddr = "{openbao.url}"\ntoken_file = "{token_file}"\n'
+    )
+    leftover = tmp_path / "deploy" / ".env.staging"
+    leftover.parent.mkdir()
+    leftover.write_text(f"PARTNER_API_KEY={partner.key}\n")
+    env = {k: v for k, v in partner.env.items() if not k.startswith("VAULT_")}
+    result = run_cli(
+        "scan", str(leftover.parent), "--old-secret", f"vault:secret/{path}#api_key", "--json",
+        env=env,
+    )  # fmt: skip
+    assert result.code == ExitCode.FINDINGS, result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    found = {f["rule_id"] for f in findings if f["location"]["path"].endswith(".env.staging")}
+    assert "KT009" in found, findings
+    assert partner.key not in result.stdout + result.stderr

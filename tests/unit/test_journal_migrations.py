@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, inspect
 
 from keyturn.core.crypto import SecretBox
+from keyturn.core.errors import ConfigError
 from keyturn.journal import Label, open_journal
-from keyturn.journal.migrate import HEAD, MIGRATIONS, current_revision
+from keyturn.journal.migrate import HEAD, MIGRATIONS, VERSION_TABLE, current_revision
 from keyturn.journal.models import Base
 
 KEY = Fernet.generate_key()
@@ -60,7 +62,9 @@ def test_a_journal_of_keyturn_0_1_is_kept_and_stamped(tmp_path: Path) -> None:
     journal.set_label("prod", "c1", Label.CURRENT, "old-secret-value", None, rotation.id)
     journal.close()
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+        assert connection.execute("SELECT version_num FROM keyturn_alembic_version").fetchall() == [
+            (HEAD,)
+        ]
     again = open_journal(url, SecretBox(KEY))
     current = again.label("prod", "c1", Label.CURRENT)
     assert current is not None and again.decrypt(current.secret) == "old-secret-value"
@@ -90,3 +94,51 @@ def test_two_processes_creating_one_journal_at_once(tmp_path: Path) -> None:
     results = [process.communicate(timeout=60) for process in processes]
     assert [process.returncode for process in processes] == [0] * 4, results
     assert current_revision(create_engine(url)) == HEAD
+
+
+def test_an_in_memory_journal_gets_its_tables() -> None:
+    journal = open_journal("sqlite://", SecretBox(KEY))
+    journal.set_label("prod", "c1", Label.CURRENT, "value-1", None, None)
+    assert journal.label("prod", "c1", Label.CURRENT) is not None
+    journal.close()
+
+
+def test_a_journal_of_a_newer_keyturn_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    open_journal(f"sqlite:///{path}", SecretBox(KEY)).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE keyturn_alembic_version SET version_num = '9999'")
+    with pytest.raises(ConfigError, match="written by a newer keyturn \\(revision 9999"):
+        open_journal(f"sqlite:///{path}", SecretBox(KEY))
+
+
+def test_another_applications_alembic_table_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        connection.execute("INSERT INTO alembic_version VALUES ('abc123')")
+    open_journal(f"sqlite:///{path}", SecretBox(KEY)).close()
+    with sqlite3.connect(path) as connection:
+        theirs = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert theirs == [("abc123",)]
+
+
+def test_a_read_only_journal_of_keyturn_0_1_can_still_be_read(tmp_path: Path) -> None:
+    """doctor, status and history by a user who may not write the 0.1 journal."""
+    path = tmp_path / "old.db"
+    Base.metadata.create_all(create_engine(f"sqlite:///{path}"))
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    journal = open_journal(read_only, SecretBox(KEY))
+    assert journal.rotations("prod") == []
+    journal.close()
+
+
+def test_revision_0001_creates_exactly_the_models() -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = open_journal("sqlite://", SecretBox(KEY)).engine
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        differences = compare_metadata(context, Base.metadata)
+    assert [d for d in differences if d[1].name != VERSION_TABLE] == []

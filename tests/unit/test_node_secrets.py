@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 
 from keyturn.detect.nodes import env_reads, hardcoded_secrets
 from keyturn.n8n.models import Node, Workflow
-from tests.conftest import realworld_files
-from tests.helpers import json_values
+from tests.helpers import json_values, realworld_files
 
 
 def http_node(**parameters: object) -> Node:

@@ -18,8 +18,7 @@ from keyturn.detect.documents import scan_json, scan_text
 from keyturn.formats.scan_out import json_document, sarif_document
 from keyturn.scan.baseline import apply_baseline, load_baseline, write_baseline
 from keyturn.scan.engine import ScanOptions, run_scan, scan_file
-from tests.conftest import realworld_files
-from tests.helpers import json_values
+from tests.helpers import json_values, needs_realworld, realworld_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from scan_corpus import build_corpus
@@ -197,6 +196,7 @@ def test_realworld_exports() -> None:
     assert len([f for f in result.findings if f.rule.id == "KT006"]) == 8
 
 
+@needs_realworld
 def test_generated_corpus_recall_and_precision(tmp_path: Path) -> None:
     corpus = build_corpus(tmp_path / "corpus", 2_000_000, seed=11)
     result = run_scan([corpus.root], None, ScanOptions(workers=2))

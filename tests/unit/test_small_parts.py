@@ -10,11 +10,16 @@ import pytest
 
 from keyturn.core.durations import format_duration, parse_duration
 from keyturn.core.errors import ConfigError
-from keyturn.core.probe import AuthPlacement, parse_auth, placement_for
+from keyturn.core.probe import AuthPlacement, parse_auth
 from keyturn.core.redact import REDACTED, redact
 from keyturn.locations.parse import parse_location
 from keyturn.locations.registry import build_store, read_secret
-from keyturn.n8n.credential_types import credential_type, secret_field_for
+from keyturn.n8n.credential_types import (
+    credential_type,
+    placement_fields,
+    placement_for,
+    secret_field_for,
+)
 
 
 @pytest.mark.parametrize(
@@ -88,10 +93,10 @@ def test_auth_placements() -> None:
     assert parse_auth("bearer").apply("k") == ({"Authorization": "Bearer k"}, {})
     headers, _ = parse_auth("basic:demo").apply("k")
     assert base64.b64decode(headers["Authorization"][6:]) == b"demo:k"
-    assert AuthPlacement("header", "X-API-Key").credential_data("httpHeaderAuth") == {
+    assert placement_fields("httpHeaderAuth", AuthPlacement("header", "X-API-Key")) == {
         "name": "X-API-Key"
     }
-    assert AuthPlacement("basic", "demo").credential_data("httpBasicAuth") == {"user": "demo"}
+    assert placement_fields("httpBasicAuth", AuthPlacement("basic", "demo")) == {"user": "demo"}
     for bad in ("header", "cookie:x", "bearer:x", ""):
         with pytest.raises(ConfigError):
             parse_auth(bad)

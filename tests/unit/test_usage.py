@@ -9,7 +9,7 @@ from pathlib import Path
 from keyturn.inventory.report import InstanceOut, InventoryReport, StatsOut, build_report
 from keyturn.inventory.usage import FlagCode, build_usage_index
 from keyturn.n8n.models import Credential, Workflow
-from tests.conftest import realworld_files
+from tests.helpers import realworld_files
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 

@@ -36,7 +36,7 @@ app = typer.Typer(
     "name an instance of keyturn.toml with --instance. The API key is never a command-line "
     "argument.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (docs/install.md)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

@@ -1,4 +1,8 @@
-"""`keyturn sandbox`."""
+"""`keyturn sandbox`.
+
+The sandbox package (it installs n8n from npm and runs a demo provider) is left out of the
+wheel: it runs from a source checkout (`make demo`). From a wheel, the command says so.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import typer
 from rich.console import Console
 
 from keyturn.cli import app, stderr
+from keyturn.core.errors import ConfigError
 
 
 @app.command()
@@ -27,8 +32,18 @@ def sandbox(
 ) -> None:
     """Start a local n8n and the demo provider, seed demo workflows and show the inventory.
 
-    The first run installs n8n (about 7 minutes, once, into ~/.cache/keyturn).
+    From a source checkout of keyturn (`make demo`); the first run installs n8n (about 7
+    minutes, once, into ~/.cache/keyturn).
     """
-    from keyturn.sandbox.run import run_sandbox
+    try:
+        from keyturn.sandbox.run import run_sandbox
+    except ModuleNotFoundError as exc:
+        if exc.name != "keyturn.sandbox":
+            raise
+        raise ConfigError(
+            "The sandbox is not part of this installation of keyturn (it ships only with the "
+            "source).",
+            "Run it from a source checkout of keyturn: `make demo`.",
+        ) from None
 
     run_sandbox(Console(), stderr, keep=keep, folder=folder)

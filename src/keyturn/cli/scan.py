@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from keyturn.cli import InstanceOption, _client, _flag, _opt, _progress, app, stderr
+from keyturn.cli import (
+    GlobalOptions,
+    InstanceOption,
+    _client,
+    _flag,
+    _opt,
+    _progress,
+    app,
+    stderr,
+)
 from keyturn.core.errors import ConfigError, ExitCode
 from keyturn.core.redact import redact
 
@@ -59,7 +68,7 @@ def scan(
     fmt = "json" if json else output_format
     threshold = _check_options(fmt, fail_on, update_baseline, baseline, paths or [])
     options = ScanOptions(
-        old_secrets=tuple(_read_old_secrets(old_secret or [])),
+        old_secrets=tuple(_read_old_secrets(ctx, old_secret or [])),
         max_file_bytes=max_file_size * 1024 * 1024,
         workers=workers,
     )
@@ -117,7 +126,7 @@ def _record_baseline(baseline: Path, result: ScanResult) -> None:
     stderr.print(f"Baseline {baseline}: {len(result.findings)} findings recorded.")
 
 
-def _read_old_secrets(sources: list[str]) -> list[str]:
+def _read_old_secrets(ctx: typer.Context, sources: list[str]) -> list[str]:
     from keyturn.locations.parse import parse_location
     from keyturn.locations.registry import read_secret
 
@@ -129,7 +138,7 @@ def _read_old_secrets(sources: list[str]) -> list[str]:
                 "env:VAR, env-file:PATH#VAR or vault:MOUNT/PATH#FIELD.",
                 None,
             )
-        values.append(read_secret(text, "--old-secret"))
+        values.append(read_secret(text, "--old-secret", _vault_table(ctx, text)))
     return values
 
 
@@ -156,3 +165,13 @@ def _emit_scan_report(result: ScanResult, fmt: str, output: Path | None) -> None
         stderr.print(summary_line(result), highlight=False)
     else:
         sys.stdout.write(text)
+
+
+def _vault_table(ctx: typer.Context, location: str) -> dict[str, Any] | None:
+    """keyturn.toml's [vault] for a vault: location (read only then: a scan needs no config)."""
+    if not location.startswith("vault:"):
+        return None
+    from keyturn.core.config import find_config_file, load_env_settings, load_file_config
+
+    options: GlobalOptions = ctx.obj
+    return load_file_config(find_config_file(options.config, load_env_settings())).vault

@@ -159,7 +159,7 @@ def normalize_url(value: str) -> str:
     """Check an n8n base URL and strip a trailing slash or `/api/v1` the user may have added."""
     url = value.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise ValueError(f"n8n URL {value!r} must start with http:// or https://")
+        raise ValueError("an n8n URL must start with http:// or https://")  # no echo: a token?
     url = url.removesuffix("/api/v1").rstrip("/")
     return url
 

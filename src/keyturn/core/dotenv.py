@@ -11,12 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
-_VALUE = r"\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^ \t#\n]*"
+_VALUE = r"\"(?:[^\"\\\r\n]|\\.)*\"|'[^'\r\n]*'|[^ \t#\r\n]*"
+# The escapes docker compose and python-dotenv undo in double quotes; any other `\X` is kept.
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "'": "'", "$": "$"}
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 # KEY=VALUE, export KEY=VALUE, and in compose or YAML files `KEY: VALUE`, `- KEY=VALUE`,
 # `"KEY": VALUE`; the value is the rest of the line, quotes and comment included.
 _ANY_ASSIGNMENT = re.compile(
-    rf"^[ \t]*(?:export[ \t]+)?(?:-[ \t]+)?[\"']?({NAME})[\"']?[ \t]*[:=][ \t]*(.*?)[ \t]*$",
+    rf"^[ \t]*(?:export[ \t]+)?(?:-[ \t]+)?[\"']?({NAME})[\"']?[ \t]*[:=][ \t]*(.*?)[ \t\r]*$",
     re.MULTILINE,
 )
 
@@ -38,7 +41,7 @@ def variable_pattern(name: str) -> re.Pattern[str]:
     """The .env line that sets `name`: groups `lead`, `value` (as written) and `trail`."""
     return re.compile(
         rf"^(?P<lead>[ \t]*(?:export[ \t]+)?{re.escape(name)}[ \t]*=[ \t]*)"
-        rf"(?P<value>{_VALUE})(?P<trail>[ \t]*(?:#.*)?)$",
+        rf"(?P<value>{_VALUE})(?P<trail>[ \t]*(?:#[^\r\n]*)?)\r?$",
         re.MULTILINE,
     )
 
@@ -53,7 +56,7 @@ def unquote(written: str) -> str:
     if written[:1] == '"':
         end = _closing_double_quote(written)
         inner = written[1:end] if end > 0 else written[1:]
-        return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), inner)
+        return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), inner)
     if written[:1] == "'":
         end = written.find("'", 1)
         return written[1:end] if end > 0 else written[1:]
@@ -62,13 +65,22 @@ def unquote(written: str) -> str:
 
 
 def quote_like(old: str, new: str) -> str:
-    """Write `new` quoted as `old` was (double quotes when the new value needs them)."""
-    if old[:1] == "'" and "'" not in new and "\n" not in new:
+    """Write `new` so that docker compose and keyturn read it back unchanged, in the style of
+    `old` where that is safe: bare when nothing in it needs quotes, single quotes (no escapes,
+    no `$` interpolation) when it has no `'` or line break, else double quotes with backslash,
+    double quote, `$` and line breaks escaped."""
+    if old[:1] not in ("'", '"') and new and not re.search(r"[\s#'\"$\\]", new):
+        return new
+    if old[:1] != '"' and not re.search(r"['\r\n]", new):
         return f"'{new}'"
-    if old[:1] == '"' or re.search(r"[\s#'\"$\\]", new):
-        escaped = new.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'"{escaped}"'
-    return new
+    escaped = (
+        new.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("$", "\\$")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+    return f'"{escaped}"'
 
 
 def _closing_double_quote(written: str) -> int:

@@ -104,8 +104,10 @@ class N8nApiError(N8nError):
         self.status = status
 
 
-class RestartFailed(N8nError):
+class RestartFailed(KeyturnError):
     """The configured restart command failed, or n8n did not come back ready."""
+
+    exit_code = ExitCode.N8N
 
 
 # -- providers and secret locations -----------------------------------------------------------

@@ -10,8 +10,8 @@ from pathlib import Path
 from keyturn.core.errors import ConfigError, StoreError
 
 
-def read_secret_file(path: Path, setting: str) -> str:
-    """Read a secret from a file (trailing newline removed); a clear error if that fails."""
+def read_secret_file(path: Path, setting: str, *, allow_empty: bool = False) -> str:
+    """Read a secret from a file (surrounding whitespace removed); a clear error if that fails."""
     try:
         value = path.expanduser().read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -26,7 +26,7 @@ def read_secret_file(path: Path, setting: str) -> str:
         raise ConfigError(
             f"{path} ({setting}) is not UTF-8 text.", "Write the key as plain text."
         ) from None
-    if not value:
+    if not value and not allow_empty:
         raise ConfigError(f"{path} ({setting}) is empty.", "Write the key into the file.")
     return value
 

@@ -1,6 +1,9 @@
 """The one way keyturn talks HTTP: a client factory and the one retry policy.
 
-Every outbound call (n8n, providers, probes, notifications) goes through `send_with_retries`:
+Every outbound client comes from `new_client` (keyturn's User-Agent). Every call that may be
+retried (n8n's API, providers, probes, notifications) goes through `send_with_retries`; the
+few that must see the first answer (a webhook run as a proof, a readiness poll with its own
+deadline) use the client alone. The policy:
 exponential backoff with jitter on 429, 500, 502, 503, 504 and connection errors, honouring
 `Retry-After` (seconds or an HTTP date, capped), for a bounded number of attempts. A request
 that is not idempotent is retried only when the server surely did not act on it: a 429, or a
@@ -38,13 +41,14 @@ class RetryPolicy:
     attempts: int = 3
     initial: float = 0.5
     maximum: float = 8.0
+    retry_after_cap: float = MAX_RETRY_AFTER_SECONDS  # the longest Retry-After keyturn waits
 
     def wait_seconds(self, attempt: int, outcome: Outcome | None) -> float:
         """Retry-After when the server gave one, else exponential backoff with jitter."""
         if isinstance(outcome, httpx.Response):
             after = retry_after_seconds(outcome)
             if after is not None:
-                return after
+                return min(after, self.retry_after_cap)
         backoff = min(self.maximum, self.initial * 2 ** (attempt - 1))
         return float(backoff) + random.uniform(0, self.initial)  # noqa: S311 (jitter, not a secret)
 
@@ -113,7 +117,9 @@ def send_with_retries(
 
     def log_retry(state: RetryCallState) -> None:
         outcome = state.outcome.result() if state.outcome else None
-        seen = outcome.status_code if isinstance(outcome, httpx.Response) else type(outcome)
+        seen = (
+            outcome.status_code if isinstance(outcome, httpx.Response) else type(outcome).__name__
+        )
         wait = state.next_action.sleep if state.next_action else 0
         log.info("%s failed (%s); retry %d in %.1fs", what, seen, state.attempt_number, wait)
 

@@ -13,13 +13,6 @@ from keyturn.core.http import RetryPolicy, new_client, send_with_retries
 from keyturn.core.redact import redact
 
 AuthKind = Literal["header", "query", "bearer", "basic"]
-# How n8n's generic credential types apply their secret (non-secret fields in brackets).
-_GENERIC_TYPES: dict[str, tuple[AuthKind, str]] = {
-    "httpHeaderAuth": ("header", "name"),
-    "httpQueryAuth": ("query", "name"),
-    "httpBasicAuth": ("basic", "user"),
-    "httpBearerAuth": ("bearer", ""),
-}
 
 
 @dataclass(frozen=True)
@@ -51,11 +44,6 @@ class AuthPlacement:
         token = base64.b64encode(f"{self.name}:{secret}".encode()).decode()
         return {"Authorization": f"Basic {token}"}, {}
 
-    def credential_data(self, credential_type: str) -> dict[str, str]:
-        """The non-secret fields of a generic credential that this placement implies."""
-        kind, field = _GENERIC_TYPES.get(credential_type, (self.kind, ""))
-        return {field: self.name} if field and kind == self.kind and self.name else {}
-
 
 def parse_auth(text: str, option: str = "--probe-auth") -> AuthPlacement:
     kind, _, name = text.partition(":")
@@ -68,22 +56,6 @@ def parse_auth(text: str, option: str = "--probe-auth") -> AuthPlacement:
     raise ConfigError(
         f"{option} {text!r} is not an auth placement.",
         "Use header:NAME, query:NAME, bearer or basic:USER.",
-    )
-
-
-def placement_for(credential_type: str, explicit: AuthPlacement | None) -> AuthPlacement:
-    """The placement to probe a credential of `credential_type` with."""
-    if explicit is not None:
-        return explicit
-    if credential_type == "httpBearerAuth":
-        return AuthPlacement("bearer")
-    kind, field = _GENERIC_TYPES.get(credential_type, ("header", ""))
-    example = {"header": "header:X-API-Key", "query": "query:api_key", "basic": "basic:USER"}
-    raise ConfigError(
-        f"keyturn cannot tell how a {credential_type} credential sends its secret: n8n's API "
-        f"never returns credential data{f' (such as its {field!r} field)' if field else ''}.",
-        f"Say it with --probe-auth (for example {example.get(kind, 'header:NAME')}), "
-        "or in the credential's [rotation] section of keyturn.toml.",
     )
 
 
@@ -104,7 +76,7 @@ def probe_url(
             lambda: http.get(url, headers=headers, params=params),
             RetryPolicy(attempts, 0.3, 5.0),
             idempotent=True,
-            what=f"probe of {url}",
+            what="probe",  # not the URL: a user may have put a key in its query
         )
     if isinstance(outcome, httpx.TransportError):
         failure = f"{type(outcome).__name__}: {outcome}"

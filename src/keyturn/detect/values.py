@@ -42,7 +42,6 @@ NOT_SECRET_KEYS = frozenset(
         "tokenendpoint", "auth_url", "token_url", "tokenlimit", "maxtokenlimit",
     }
 )  # fmt: skip
-CODE_KEYS = frozenset({"jscode", "functioncode", "pythoncode", "code", "functioncodestring"})
 _TOKEN_PATTERNS = {
     "AWS access key id": r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
     "GitHub token": r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}",

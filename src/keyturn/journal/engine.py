@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from keyturn.core.crypto import create_private_file, ensure_private_dir, state_dir
-from keyturn.core.errors import ConfigError
+from keyturn.core.errors import ConfigError, missing_extra
 from keyturn.core.redact import register_secret
 
 DB_FILE_NAME = "keyturn.db"
@@ -31,6 +33,14 @@ def make_engine(url: str | None = None) -> Engine:
         register_secret(url.split("://", 1)[-1].split("@", 1)[0].partition(":")[2])
     try:
         engine = create_engine(url, future=True)
+    except ModuleNotFoundError as exc:
+        if exc.name == "psycopg":
+            raise missing_extra(exc, "postgres", "A journal in PostgreSQL") from None
+        raise ConfigError(
+            f"Cannot use the journal database: its driver {exc.name!r} is not installed.",
+            "Write the URL as postgresql+psycopg://user:pass@host/db and install "
+            "'keyturn[postgres]'.",
+        ) from None
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise ConfigError(
             f"Cannot use the journal database ({type(exc).__name__}: {exc}).",
@@ -44,9 +54,11 @@ def make_engine(url: str | None = None) -> Engine:
 
 def _sqlite_pragmas(connection: object, _record: object) -> None:
     cursor = connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")  # first: the pragmas below may wait for a lock
+    # A read-only journal (doctor, status, history by another user) keeps the mode it has.
+    with contextlib.suppress(sqlite3.OperationalError):
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 

@@ -3,23 +3,40 @@
 A journal already at the newest revision costs one query and imports no Alembic. A journal
 written by keyturn 0.1 (tables, no revision) is recognised and stamped at the first revision,
 then upgraded. Two processes upgrading at once: the second waits for the first's lock, then
-finds the work done.
+finds the work done. keyturn keeps its revision in its own table (`keyturn_alembic_version`),
+so a PostgreSQL schema shared with another Alembic-managed application is no problem.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    column,
+    create_engine,
+    event,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from keyturn.core.errors import ConfigError
+from keyturn.core.redact import redact
+
+log = logging.getLogger(__name__)
 
 HEAD = "0001"  # the newest revision in migrations/versions; a test keeps the two in step
 FIRST = "0001"  # the schema keyturn 0.1 created without Alembic
 MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "keyturn_alembic_version"
 _LOCK_KEY = 0x6B65797475726E  # "keyturn": PostgreSQL advisory lock for migrations
 
 
@@ -32,13 +49,48 @@ def upgrade(engine: Engine) -> None:
     """Create or upgrade the journal's tables to HEAD."""
     try:
         if current_revision(engine) == HEAD:
-            return
-        _run_alembic(engine)
+            return  # the common case: no Alembic import
     except SQLAlchemyError as exc:
+        raise _cannot_prepare(exc) from None
+    from alembic.util import CommandError
+
+    try:
+        _run_alembic(engine)
+    except CommandError:
         raise ConfigError(
-            f"Cannot prepare the journal database ({type(exc).__name__}).",
-            "Check KEYTURN_DATABASE_URL or KEYTURN_STATE_DIR, and that keyturn may write there.",
+            f"The journal was written by a newer keyturn (revision {_revision_or_none(engine)}; "
+            f"this keyturn knows up to {HEAD}).",
+            "Upgrade keyturn, or point KEYTURN_DATABASE_URL / KEYTURN_STATE_DIR elsewhere.",
         ) from None
+    except SQLAlchemyError as exc:
+        if not _usable_without_stamp(engine):
+            raise _cannot_prepare(exc) from None
+        log.warning("journal: cannot record its schema revision (%s); using it as is", exc)
+
+
+def _cannot_prepare(exc: SQLAlchemyError) -> ConfigError:
+    cause = redact(str(getattr(exc, "orig", None) or exc).splitlines()[0])
+    return ConfigError(
+        f"Cannot prepare the journal database ({type(exc).__name__}: {cause}).",
+        "Check KEYTURN_DATABASE_URL or KEYTURN_STATE_DIR, and that keyturn may write there.",
+    )
+
+
+def _usable_without_stamp(engine: Engine) -> bool:
+    """A keyturn 0.1 journal this user may not write (a read-only state folder, a PostgreSQL
+    role without CREATE): its tables are already what HEAD describes, so reading works."""
+    try:
+        with engine.connect() as connection:
+            return HEAD == FIRST and _written_by_keyturn_0_1(connection)
+    except SQLAlchemyError:
+        return False
+
+
+def _revision_or_none(engine: Engine) -> str | None:
+    try:
+        return current_revision(engine)
+    except SQLAlchemyError:
+        return None
 
 
 def _run_alembic(engine: Engine) -> None:
@@ -68,8 +120,8 @@ def _run_alembic(engine: Engine) -> None:
 def _locking_engine(engine: Engine) -> Engine:
     """For SQLite, an engine whose transactions start with BEGIN IMMEDIATE (the write lock) and
     include DDL (Python's sqlite3 would otherwise commit before each CREATE TABLE)."""
-    if engine.dialect.name != "sqlite":
-        return engine
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine  # PostgreSQL locks itself; an in-memory database has one user
     locked = create_engine(engine.url, poolclass=NullPool)
 
     @event.listens_for(locked, "connect")
@@ -85,11 +137,12 @@ def _locking_engine(engine: Engine) -> Engine:
 
 
 def _revision_in(connection: Connection) -> str | None:
-    if not inspect(connection).has_table("alembic_version"):
+    if not inspect(connection).has_table(VERSION_TABLE):
         return None
-    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    query = select(column("version_num", String)).select_from(table(VERSION_TABLE))
+    return connection.execute(query).scalar()
 
 
 def _written_by_keyturn_0_1(connection: Connection) -> bool:
     tables = inspect(connection).get_table_names()
-    return "rotations" in tables and "alembic_version" not in tables
+    return "rotations" in tables and VERSION_TABLE not in tables

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from keyturn.core.dotenv import is_variable_name, quote_like, unquote, variable_pattern
 from keyturn.core.errors import StoreError
-from keyturn.core.files import check_writable, write_atomically
+from keyturn.core.files import check_writable, read_secret_file, write_atomically
 from keyturn.core.redact import register_secret
 
 
@@ -31,14 +31,17 @@ class FileStore:
         check_writable(self.path)
 
     def read_current(self) -> str | None:
-        try:
-            value = self.path.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+        if not self.path.exists():
             return None
-        except OSError as exc:
-            raise StoreError(f"Cannot read {self.path}: {exc.strerror}.", None) from None
+        value = read_secret_file(self.path, self.describe(), allow_empty=True)
         register_secret(value)
         return value or None
+
+    def read_required(self) -> str:
+        """The secret as a source: a missing, unreadable or empty file is a clear error."""
+        value = read_secret_file(self.path, self.describe())
+        register_secret(value)
+        return value
 
     def write(self, secret: str) -> None:
         newline = "\n" if self.path.exists() and self.path.read_text().endswith("\n") else ""
@@ -63,7 +66,7 @@ class EnvFileStore:
         check_writable(self.path)
         if not self.path.is_file():
             raise StoreError(f"{self.path} does not exist.", "Fix the env-file path.")
-        if self._match(self.path.read_text(encoding="utf-8")) is None:
+        if self._match(self._text()) is None:
             raise StoreError(
                 f"{self.path} has no variable {self.variable}.",
                 "Add it (with the current value) or fix the name.",
@@ -72,8 +75,24 @@ class EnvFileStore:
     def _match(self, text: str) -> re.Match[str] | None:
         return self._pattern.search(text)
 
+    def _text(self) -> str:
+        """The file as written (CRLF line ends kept, so a rewrite keeps them too)."""
+        try:
+            with self.path.open(encoding="utf-8", newline="") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            raise StoreError(f"{self.path} does not exist.", "Fix the env-file path.") from None
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot read {self.path}: {exc.strerror}.", "Check its permissions."
+            ) from None
+        except UnicodeDecodeError:
+            raise StoreError(
+                f"{self.path} is not UTF-8 text.", "Check the env-file path."
+            ) from None
+
     def read_current(self) -> str | None:
-        match = self._match(self.path.read_text(encoding="utf-8"))
+        match = self._match(self._text())
         if match is None:
             return None
         value = unquote(match.group("value"))
@@ -81,7 +100,7 @@ class EnvFileStore:
         return value or None
 
     def write(self, secret: str) -> None:
-        text = self.path.read_text(encoding="utf-8")
+        text = self._text()
         match = self._match(text)
         if match is None:
             raise StoreError(f"{self.path} no longer has a variable {self.variable}.", None)

@@ -49,6 +49,8 @@ def read_secret(
 ) -> str:
     """The value at a location, non-empty and registered for redaction."""
     location = open_location(parse_location(text, option), vault, stdin)
+    if isinstance(location, FileStore):
+        return location.read_required()
     value = location.read_current()
     if not value:
         raise ConfigError(

@@ -308,10 +308,13 @@ class N8nClient:
         if status in RETRYABLE_STATUSES:
             retried = method != "POST" or status == 429
             attempts = f" after {self.connection.max_attempts} attempts" if retried else ""
+            hint = (
+                "n8n failed on its side: its log says why."
+                if status == 500
+                else "n8n is overloaded or restarting; try again later."
+            )
             return N8nApiError(
-                f"n8n answered {status} to {where}{attempts}: {detail}.",
-                "n8n is overloaded or restarting; try again later.",
-                status,
+                f"n8n answered {status} to {where}{attempts}: {detail}.", hint, status
             )
         return N8nApiError(f"n8n refused {where} ({status}): {detail}.", None, status)
 

@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 
 from keyturn.core.errors import ConfigError
+from keyturn.core.probe import AuthKind, AuthPlacement
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,35 @@ def secret_field_for(type_name: str, requested: str | None = None) -> str:
             f"Name the field to rotate with --field (fields: {', '.join(known.fields)}).",
         )
     return known.secret_fields[0]
+
+
+# How n8n's generic credential types apply their secret (non-secret fields in brackets).
+GENERIC_AUTH: dict[str, tuple[AuthKind, str]] = {
+    "httpHeaderAuth": ("header", "name"),
+    "httpQueryAuth": ("query", "name"),
+    "httpBasicAuth": ("basic", "user"),
+    "httpBearerAuth": ("bearer", ""),
+}
+
+
+def placement_for(credential_type: str, explicit: AuthPlacement | None) -> AuthPlacement:
+    """The placement to probe a credential of `credential_type` with."""
+    if explicit is not None:
+        return explicit
+    if credential_type == "httpBearerAuth":
+        return AuthPlacement("bearer")
+    kind, field = GENERIC_AUTH.get(credential_type, ("header", ""))
+    example = {"header": "header:X-API-Key", "query": "query:api_key", "basic": "basic:USER"}
+    raise ConfigError(
+        f"keyturn cannot tell how a {credential_type} credential sends its secret: n8n's API "
+        f"never returns credential data{f' (such as its {field!r} field)' if field else ''}.",
+        f"Say it with --probe-auth (for example {example.get(kind, 'header:NAME')}), "
+        "or in the credential's [rotation] section of keyturn.toml.",
+    )
+
+
+def placement_fields(credential_type: str, placement: AuthPlacement) -> dict[str, str]:
+    """The non-secret fields of a generic credential that `placement` implies (a header's
+    name, a Basic auth user), for a credential keyturn creates."""
+    kind, field = GENERIC_AUTH.get(credential_type, (placement.kind, ""))
+    return {field: placement.name} if field and kind == placement.kind and placement.name else {}

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import httpx
 
 from keyturn.core.errors import RestartFailed
+from keyturn.core.http import new_client
 
 
 def wait_for_readiness(
@@ -20,7 +21,9 @@ def wait_for_readiness(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and still_running():
         try:
-            if httpx.get(f"{base_url}/healthz/readiness", timeout=2).status_code == 200:
+            with new_client(timeout=2) as http:
+                ready = http.get(f"{base_url}/healthz/readiness").status_code == 200
+            if ready:
                 return True
         except httpx.TransportError:
             pass

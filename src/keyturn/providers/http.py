@@ -195,7 +195,9 @@ class HttpProvider:
         body = _fill(section.json_body, values) if section.json_body is not None else None
         headers = {**self._admin_headers(), **section.headers}
 
-        policy = RetryPolicy(self.config.max_attempts, self.config.backoff_initial, 10.0)
+        policy = RetryPolicy(
+            self.config.max_attempts, self.config.backoff_initial, 10.0, retry_after_cap=30.0
+        )
         with new_client(timeout=self.config.timeout, transport=self._transport) as http:
             outcome = send_with_retries(
                 lambda: http.request(section.method, url, json=body, headers=headers),

@@ -12,18 +12,24 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from keyturn.core.config import Settings
+from keyturn.core.config import RotationProfile, Settings
 from keyturn.core.durations import format_duration, parse_duration
 from keyturn.core.errors import ConfigError, CredentialNotFound
-from keyturn.core.probe import AuthPlacement, parse_auth, placement_for
-from keyturn.inventory.usage import FlagCode, build_usage_index
+from keyturn.core.probe import AuthPlacement, parse_auth
+from keyturn.inventory.usage import FlagCode, Usage, build_usage_index
 from keyturn.journal import Journal, Label
 from keyturn.locations.interface import SecretStore
-from keyturn.locations.parse import parse_location
+from keyturn.locations.parse import LocationName, parse_location
 from keyturn.locations.registry import build_store
 from keyturn.n8n.client import N8nClient
-from keyturn.n8n.credential_types import credential_type, secret_field_for
+from keyturn.n8n.credential_types import (
+    credential_type,
+    placement_fields,
+    placement_for,
+    secret_field_for,
+)
 from keyturn.n8n.models import Credential, Workflow
+from keyturn.notify import Notifier
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
 from keyturn.rotation.proofs import (
@@ -169,85 +175,39 @@ class Planner:
         self.instance = settings.connection.name
 
     def plan(self, options: RotateOptions) -> tuple[RotationPlan, Strategy, SecretProvider | None]:
+        """Check everything a rotation needs, changing nothing; the plan --dry-run shows."""
         credential = find_credential(self.client, options.credential)
         profile = self.settings.profile_for(credential.id, credential.name)
-        field_name = secret_field_for(credential.type, options.secret_field or profile.field)
-        provider_name = options.provider or profile.provider
-        provider = build_provider(provider_name, self.settings.file) if provider_name else None
-        source = options.new_secret or profile.new_secret or ("provider" if provider else None)
-        if source is None:
-            raise ConfigError(
-                "Say where the new secret comes from with --new-secret "
-                "(stdin, file:PATH, env:VAR, generate[:LENGTH] or provider).",
-                None,
-            )
-        parsed_source = parse_location(source)
-        if parsed_source.kind == "provider" and (
-            provider is None or Capability.ISSUE not in provider.capabilities
-        ):
-            raise ConfigError(
-                "--new-secret provider needs a provider that can issue keys.",
-                "Name one with --provider (see docs/providers/http.md).",
-            )
+        Notifier.from_config(self.settings.file.notifications)  # checked before any change
+        provider = self._provider(options.provider or profile.provider)
+        source = self._new_secret_source(options.new_secret or profile.new_secret, provider)
         strategy = choose_strategy(
             self.client, self.journal, self.settings.connection.strategy, options.strategy
         )
         probe_url_value = options.probe_url or profile.probe_url
-        auth_text = options.probe_auth or profile.probe_auth
-        placement = self._placement(credential, probe_url_value, auth_text) or (
-            provider.probe_placement if provider else None
-        )
+        placement = self._placement(
+            credential, probe_url_value, options.probe_auth or profile.probe_auth
+        ) or (provider.probe_placement if provider else None)
         workflows = self.client.list_workflows()
         index = build_usage_index([credential], workflows)
         usages = index.usages_of(credential.id)
-        workflow_ids = sorted({u.workflow_id for u in usages if u.workflow_id})
-        can_probe = bool(probe_url_value) or bool(
-            provider and Capability.PROBE in provider.capabilities
+        verification = self._verification(
+            credential, options, profile, usages, bool(probe_url_value), provider
         )
-        verification = plan_verification(
-            self.client,
-            credential_id=credential.id,
-            cred_type=credential.type,
-            workflow_ids=workflow_ids,
-            can_probe=can_probe,
-            webhooks=options.webhooks or profile.verify_webhooks,
-            watch_seconds=parse_duration(options.watch or profile.watch or "0s", "--watch"),
-            requested=parse_modes(options.verify or profile.verify),
-        )
-        self._refuse_blind(verification, options.allow_unverified)
-        extra_data = self._extra_data(credential, strategy, placement, options.set_fields)
         targets = options.write_back or profile.write_back
-        for target in targets:
-            self.store(target).preflight()
-        current_source = options.current_secret
-        if (
-            not current_source
-            and targets
-            and not self.journal.label(self.instance, credential.id, Label.CURRENT)
-        ):
-            current_source = self._current_from_stores(targets)
+        current_source = self._current_source(credential, options.current_secret, targets)
         previous_key_id = self._previous_key_id(credential, options, provider)
         rollback, revoke = self._rollback_and_revoke(
             credential, current_source, provider, previous_key_id
         )
-        if (
-            strategy.name == IN_PLACE
-            and rollback.startswith("IMPOSSIBLE")
-            and not options.allow_no_rollback
-        ):
-            raise ConfigError(
-                f"keyturn does not know the current value of {credential.name!r}, so it could not "
-                "put it back if the new one fails (n8n's API never returns credential data).",
-                "Give it once with --current-secret SOURCE (keyturn keeps it encrypted from then "
-                "on), or accept the risk with --allow-no-rollback.",
-            )
+        self._refuse_without_rollback(credential, strategy, rollback, options.allow_no_rollback)
         plan = RotationPlan(
             instance=self.instance,
             credential_id=credential.id,
             credential_name=credential.name,
             credential_type=credential.type,
-            secret_field=field_name,
-            source=parsed_source.describe(),
+            secret_field=secret_field_for(credential.type, options.secret_field or profile.field),
+            source=source.describe(),
             provider=provider.name if provider else None,
             provider_capabilities=sorted(provider.capabilities) if provider else [],
             strategy=strategy.name,
@@ -260,7 +220,7 @@ class Planner:
             webhooks=verification.webhooks,
             watch_seconds=verification.watch_seconds,
             failed_executions=verification.failed_execution_ids,
-            workflow_ids=workflow_ids,
+            workflow_ids=_workflow_ids(usages),
             usages=[
                 f"{u.workflow_name} > {u.node_name} ({'active' if u.active else 'inactive'})"
                 for u in usages
@@ -269,7 +229,7 @@ class Planner:
             revoke=revoke,
             warnings=self._warnings(index.flags, credential, workflows),
             allow_unverified=options.allow_unverified,
-            extra_data=extra_data,
+            extra_data=self._extra_data(credential, strategy, placement, options.set_fields),
             restart_command=self._restart_command(options.restart),
             write_back=list(targets),
             key_id_field=provider.key_id_field if provider else None,
@@ -277,6 +237,85 @@ class Planner:
             current_secret=current_source,
         )
         return plan, strategy, provider
+
+    def _provider(self, name: str | None) -> SecretProvider | None:
+        return build_provider(name, self.settings.file) if name else None
+
+    @staticmethod
+    def _new_secret_source(text: str | None, provider: SecretProvider | None) -> LocationName:
+        """Where the new secret comes from: a location, or the provider (the default with one)."""
+        text = text or ("provider" if provider else None)
+        if text is None:
+            raise ConfigError(
+                "Say where the new secret comes from with --new-secret "
+                "(stdin, file:PATH, env:VAR, env-file:PATH#VAR, vault:MOUNT/PATH#FIELD, "
+                "generate[:LENGTH] or provider).",
+                None,
+            )
+        source = parse_location(text)
+        if source.kind == "provider" and (
+            provider is None or Capability.ISSUE not in provider.capabilities
+        ):
+            raise ConfigError(
+                "--new-secret provider needs a provider that can issue keys.",
+                "Name one with --provider (see docs/providers/http.md).",
+            )
+        return source
+
+    def _verification(
+        self,
+        credential: Credential,
+        options: RotateOptions,
+        profile: RotationProfile,
+        usages: list[Usage],
+        has_probe_url: bool,
+        provider: SecretProvider | None,
+    ) -> VerificationPlan:
+        """The proofs the new secret must pass; refuses a rotation with none (unless allowed)."""
+        can_probe = has_probe_url or bool(provider and Capability.PROBE in provider.capabilities)
+        verification = plan_verification(
+            self.client,
+            credential_id=credential.id,
+            cred_type=credential.type,
+            workflow_ids=_workflow_ids(usages),
+            can_probe=can_probe,
+            webhooks=options.webhooks or profile.verify_webhooks,
+            watch_seconds=parse_duration(options.watch or profile.watch or "0s", "--watch"),
+            requested=parse_modes(options.verify or profile.verify),
+        )
+        self._refuse_blind(verification, options.allow_unverified)
+        return verification
+
+    def _current_source(
+        self, credential: Credential, given: str | None, targets: list[str]
+    ) -> str | None:
+        """Where the value in use now can be read, for a rollback: given, or a write-back store
+        that holds it (when the journal does not know it yet). Checks every store on the way."""
+        for target in targets:
+            self.store(target).preflight()
+        if given and parse_location(given, "--current-secret").kind in ("generate", "provider"):
+            raise ConfigError(
+                "--current-secret names where the value in use now can be read: stdin, "
+                "file:PATH, env:VAR, env-file:PATH#VAR or vault:MOUNT/PATH#FIELD.",
+                None,
+            )
+        if given or not targets:
+            return given
+        if self.journal.label(self.instance, credential.id, Label.CURRENT):
+            return None
+        return self._current_from_stores(targets)
+
+    @staticmethod
+    def _refuse_without_rollback(
+        credential: Credential, strategy: Strategy, rollback: str, allowed: bool
+    ) -> None:
+        if strategy.name == IN_PLACE and rollback.startswith("IMPOSSIBLE") and not allowed:
+            raise ConfigError(
+                f"keyturn does not know the current value of {credential.name!r}, so it could not "
+                "put it back if the new one fails (n8n's API never returns credential data).",
+                "Give it once with --current-secret SOURCE (keyturn keeps it encrypted from then "
+                "on), or accept the risk with --allow-no-rollback.",
+            )
 
     def _previous_key_id(
         self, credential: Credential, options: RotateOptions, provider: SecretProvider | None
@@ -337,7 +376,7 @@ class Planner:
         set_fields: list[str],
     ) -> dict[str, str]:
         """Non-secret fields a replacement credential needs (n8n never returns them)."""
-        data = placement.credential_data(credential.type) if placement else {}
+        data = placement_fields(credential.type, placement) if placement else {}
         for item in set_fields:
             name, sep, value = item.partition("=")
             if not sep or not name:
@@ -405,3 +444,7 @@ class Planner:
         return warnings
 
     # -- running ---------------------------------------------------------------------------
+
+
+def _workflow_ids(usages: list[Usage]) -> list[str]:
+    return sorted({usage.workflow_id for usage in usages if usage.workflow_id})

@@ -18,6 +18,7 @@ from datetime import datetime
 import httpx
 
 from keyturn.core.errors import ConfigError, N8nError
+from keyturn.core.http import new_client
 from keyturn.core.probe import ProbeResult
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.credential_types import credential_type
@@ -194,7 +195,8 @@ class Verifier:
         deadline = time.monotonic() + WEBHOOK_REGISTRATION_WAIT
         while True:
             try:
-                response = httpx.get(url, timeout=self.webhook_timeout)
+                with new_client(timeout=self.webhook_timeout) as http:
+                    response = http.get(url)  # once: a proof must see the first answer
             except httpx.TransportError as exc:
                 return CheckResult(WEBHOOK, False, f"webhook {path}: {type(exc).__name__}")
             not_registered = response.status_code == 404 and "not registered" in response.text

@@ -81,6 +81,7 @@ class Rotations:
 
     def rotate(self, options: RotateOptions) -> Outcome:
         plan, strategy, provider = self.plan(options)
+        notifier = self._notifier()  # a bad [notifications] table fails before anything starts
         source = parse_location(plan.source)
         if source.kind == "stdin" and options.current_secret == "stdin":
             raise ConfigError("--new-secret and --current-secret cannot both read stdin.", None)
@@ -114,11 +115,16 @@ class Rotations:
             "ok",
             f"strategy {plan.strategy}; verify {', '.join(plan.verify) or 'none'}",
         )
-        return self._run_notified(self._protocol(rotation, strategy, provider, preloaded), rotation)
+        protocol = self._protocol(rotation, strategy, provider, preloaded)
+        return self._run_notified(protocol, rotation, notifier)
 
-    def _run_notified(self, protocol: RotationProtocol, rotation: Rotation) -> Outcome:
+    def _notifier(self) -> Notifier:
+        return Notifier.from_config(self.settings.file.notifications)
+
+    def _run_notified(
+        self, protocol: RotationProtocol, rotation: Rotation, notifier: Notifier
+    ) -> Outcome:
         """Run a rotation and tell the configured notification channels how it ended."""
-        notifier = Notifier.from_config(self.settings.file.notifications)
         try:
             outcome = protocol.run(rotation)
         except KeyturnError as exc:
@@ -134,6 +140,7 @@ class Rotations:
 
     def resume(self, rotation_id: str | None) -> list[Outcome]:
         rotations = self._in_flight(rotation_id)
+        notifier = self._notifier()
         outcomes = []
         for rotation in rotations:
             rotation.plan = {**rotation.plan, "resumed": True}
@@ -142,7 +149,7 @@ class Rotations:
             provider = self._provider_of(rotation)
             strategy = strategy_by_name(self.client, self.journal, rotation.strategy)
             outcomes.append(
-                self._run_notified(self._protocol(rotation, strategy, provider), rotation)
+                self._run_notified(self._protocol(rotation, strategy, provider), rotation, notifier)
             )
         return outcomes
 

@@ -51,6 +51,7 @@ test: setup-dev n8n postgres lint
 bench: setup-dev n8n
 	$(PY) benchmarks/inventory.py
 	$(PY) benchmarks/zero_downtime.py
+	$(PY) benchmarks/startup.py
 
 # The wheel (without the sandbox) and the sdist (everything), in dist/.
 dist: setup-dev

@@ -65,7 +65,9 @@ def upgrade(engine: Engine) -> None:
     except SQLAlchemyError as exc:
         if not _usable_without_stamp(engine):
             raise _cannot_prepare(exc) from None
-        log.warning("journal: cannot record its schema revision (%s); using it as is", exc)
+        log.warning(
+            "journal: cannot record its schema revision (%s); using it as is", type(exc).__name__
+        )
 
 
 def _cannot_prepare(exc: SQLAlchemyError) -> ConfigError:

@@ -84,7 +84,7 @@ def test_sigkill_after_each_step_then_resume(partner: Partner, run_cli: Any, ste
         (in_flight,) = status
         assert in_flight["credential_id"] == partner.credential_id
         busy = run_cli(*rotate_args(partner), env=partner.env)
-        assert busy.code == ExitCode.USAGE and "already being rotated" in busy.stderr
+        assert busy.code == ExitCode.BUSY and "already being rotated" in busy.stderr
         resumed = run_cli("resume", "--json", env=partner.env)
         assert resumed.code == 0, resumed.stderr
         (done,) = json.loads(resumed.stdout)["resumed"]
@@ -286,3 +286,43 @@ def test_replace_strategy_rollback_after_crash_repoints_back(
     assert refs == [partner.credential_id]
     assert partner.call_webhook() == 200
     assert partner.active_keys() == [partner.key_id]
+
+
+@pytest.mark.parametrize("step", ["created", "set"])
+def test_an_unexpected_error_rolls_back_instead_of_exit_70(
+    partner: Partner, run_cli: Any, step: str
+) -> None:
+    """A bug or an odd failure (not a KeyturnError) during create or set: rolled back, exit 6."""
+    result = run_cli(*rotate_args(partner), env={**partner.env, "KEYTURN_TEST_FAIL_AFTER": step})
+    assert result.code == ExitCode.ROTATION_FAILED, result.stderr
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("keyturn:")]
+    assert "unexpected error (InjectedFailure" in error and "rolled back" in error
+    assert "Traceback" not in result.stderr
+    assert partner.active_keys() == [partner.key_id]  # the new key was revoked, the old works
+    assert partner.call_webhook() == 200
+    assert json.loads(run_cli("status", "--json", env=partner.env).stdout)["in_flight"] == []
+
+
+@pytest.mark.parametrize("strategy", ["in_place", "replace"])
+def test_rollback_refuses_once_the_old_key_may_be_revoked(
+    partner: Partner, run_cli: Any, strategy: str
+) -> None:
+    """A crash (or n8n going down) after the old key's revocation: rolling back would put a dead
+    key into n8n and revoke the working one. keyturn refuses and says how to go forward."""
+    args = rotate_args(partner, "--strategy", strategy)
+    crashed = run_cli(*args, env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": "finish-revoked"})
+    assert crashed.code == -signal.SIGKILL
+    assert partner.key_states()[partner.key_id] is True  # the old key is revoked
+    (new_key,) = partner.active_keys()
+    refused = run_cli("rollback", partner.credential_id, env=partner.env)
+    assert refused.code == ExitCode.USAGE, refused.stderr
+    assert "keyturn resume" in refused.stderr and "cannot be rolled back" in refused.stderr
+    assert partner.active_keys() == [new_key]  # the working key was not revoked
+    assert partner.call_webhook() == 200
+    resumed = run_cli("resume", "--json", env=partner.env)
+    assert resumed.code == 0, resumed.stderr
+    (done,) = json.loads(resumed.stdout)["resumed"]
+    assert done["status"] == "completed"
+    assert partner.active_keys() == [new_key] and partner.call_webhook() == 200
+    events = json.loads(run_cli("history", "--json", env=partner.env).stdout)["events"]
+    assert [e["outcome"] for e in events if e["outcome"] == "revoked"] == ["revoked"]  # once

@@ -63,8 +63,15 @@ def test_verify_by_retrying_failed_executions(partner: Partner, run_cli: Any) ->
         "retry-failed",
         "--json",
     ]
+    # Not chosen by default: retrying re-runs real executions (their side effects too).
+    unasked = [a for a in args if a not in ("--verify", "retry-failed")]
+    default_plan = json.loads(run_cli(*unasked, "--dry-run", env=partner.env).stdout)["plan"]
+    assert "retry-failed" not in default_plan["verify"]
+    assert default_plan["failed_executions"] == []
     dry = run_cli(*args, "--dry-run", env=partner.env)
-    assert json.loads(dry.stdout)["plan"]["failed_executions"] == [failed.id]
+    plan = json.loads(dry.stdout)["plan"]
+    assert plan["failed_executions"] == [failed.id]
+    assert any("re-runs 1 real execution" in warning for warning in plan["warnings"])
     result = run_cli(*args, env=partner.env)
     assert result.code == 0, result.stderr
     (check,) = json.loads(result.stdout)["checks"]

@@ -21,6 +21,22 @@ from keyturn.journal.models import Base
 KEY = Fernet.generate_key()
 
 
+def _create_0_1_tables(path: Path) -> None:
+    """The schema keyturn 0.1 made (create_all, no revision table): revision 0001, unstamped."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = create_engine(f"sqlite:///{path}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"DROP TABLE {VERSION_TABLE}")
+    engine.dispose()
+
+
 def test_head_is_the_newest_revision_file() -> None:
     revisions = {}
     for path in (MIGRATIONS / "versions").glob("*.py"):
@@ -47,7 +63,7 @@ def test_a_journal_of_keyturn_0_1_is_kept_and_stamped(tmp_path: Path) -> None:
     """keyturn 0.1 made its tables with create_all and no revision: nothing may be lost."""
     path = tmp_path / "old.db"
     url = f"sqlite:///{path}"
-    Base.metadata.create_all(create_engine(url))
+    _create_0_1_tables(path)
     journal = open_journal(url, SecretBox(KEY))
     rotation = journal.start_rotation(
         instance="prod",
@@ -123,17 +139,16 @@ def test_another_applications_alembic_table_is_left_alone(tmp_path: Path) -> Non
     assert theirs == [("abc123",)]
 
 
-def test_a_read_only_journal_of_keyturn_0_1_can_still_be_read(tmp_path: Path) -> None:
-    """doctor, status and history by a user who may not write the 0.1 journal."""
+def test_a_read_only_journal_of_keyturn_0_1_says_who_must_upgrade_it(tmp_path: Path) -> None:
+    """doctor, status and history by a user who may not write the 0.1 journal: one clear line."""
     path = tmp_path / "old.db"
-    Base.metadata.create_all(create_engine(f"sqlite:///{path}"))
+    _create_0_1_tables(path)
     read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
-    journal = open_journal(read_only, SecretBox(KEY))
-    assert journal.rotations("prod") == []
-    journal.close()
+    with pytest.raises(ConfigError, match="as a user who may write the journal"):
+        open_journal(read_only, SecretBox(KEY))
 
 
-def test_revision_0001_creates_exactly_the_models() -> None:
+def test_the_migrations_create_exactly_the_models() -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,6 +25,7 @@ from keyturn.core.errors import ConfigError
 
 if TYPE_CHECKING:  # the rotation stack (SQLAlchemy, cryptography) loads only when used
     from keyturn.journal import Journal
+    from keyturn.journal.leases import Lease
     from keyturn.rotation.planning import RotateOptions
     from keyturn.rotation.protocol import Outcome
     from keyturn.rotation.service import Rotations
@@ -49,16 +50,17 @@ def _rotations(ctx: typer.Context, instance: str | None) -> Iterator[Rotations]:
 
 
 @contextlib.contextmanager
-def _journal(ctx: typer.Context, instance: str | None) -> Iterator[tuple[Journal, str]]:
-    """The journal, and the name of the instance whose rotations to show."""
+def _journal(ctx: typer.Context, instance: str | None) -> Iterator[tuple[Journal, str, str]]:
+    """The journal, and the name and identity (URL) of the instance whose rotations to show."""
     from keyturn.core.config import load_settings
     from keyturn.journal import open_journal
+    from keyturn.journal.leases import instance_identity
 
     options: GlobalOptions = ctx.obj
     settings = load_settings(instance, options.config)
     journal = open_journal()
     try:
-        yield journal, settings.connection.name
+        yield journal, settings.connection.name, instance_identity(settings.connection.url)
     finally:
         journal.close()
 
@@ -181,12 +183,32 @@ def status(ctx: typer.Context, instance: InstanceOption = None, json: JsonOption
     """List rotations in flight (interrupted or paused), with their last completed step."""
     from keyturn.formats.rotation_out import print_document, render_rotations, rotation_document
 
-    with _journal(ctx, instance) as (journal, name):
-        rotations = journal.in_flight(name)
+    with _journal(ctx, instance) as (journal, name, url):
+        rotations = journal.in_flight(name, url)
+        leases = {r.id: journal.lease(r) for r in rotations}
     if json:
-        print_document({"in_flight": [rotation_document(r) for r in rotations]})
+        print_document(
+            {
+                "in_flight": [
+                    {**rotation_document(r), **_lease_document(leases[r.id])} for r in rotations
+                ]
+            }
+        )
     else:
         render_rotations(rotations, Console(), "Rotations in flight")
+        for rotation in rotations:
+            lease = leases[rotation.id]
+            held = lease.describe() if lease else "nobody (released)"
+            Console().print(f"{rotation.short_id}: held by {held}", markup=False, highlight=False)
+
+
+def _lease_document(lease: Lease | None) -> dict[str, Any]:
+    """Who holds a rotation's lease, and whether it is alive or its owner crashed."""
+    if lease is None:
+        return {"lease": None}
+    return {
+        "lease": {"owner": lease.owner, "heartbeat_at": lease.heartbeat_at, "alive": lease.alive()}
+    }
 
 
 @app.command()
@@ -263,7 +285,7 @@ def history(
     """Show the audit trail: who rotated what, when, each step and its outcome."""
     from keyturn.formats.rotation_out import event_document, print_document, render_history
 
-    with _journal(ctx, instance) as (journal, name):
+    with _journal(ctx, instance) as (journal, name, _url):
         events = journal.history(name, credential)
     if json:
         print_document({"events": [event_document(e) for e in events]})

@@ -30,7 +30,7 @@ def due(
         entries = due_credentials(
             rotations.settings,
             rotations.client.list_credentials(),
-            rotations.journal.rotations(rotations.instance),
+            rotations.journal.rotations(rotations.instance, instance_url=rotations.instance_url),
             max_age=max_age,
         )
     if json:
@@ -66,7 +66,9 @@ def rotate_due(
             for entry in due_credentials(
                 rotations.settings,
                 rotations.client.list_credentials(),
-                rotations.journal.rotations(rotations.instance),
+                rotations.journal.rotations(
+                    rotations.instance, instance_url=rotations.instance_url
+                ),
                 max_age=max_age,
             )
             if entry.due

@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 4
     PROVIDER = 5
     ROTATION_FAILED = 6
+    BUSY = 7  # another process holds the credential's rotation (its owner is named)
     INTERNAL = 70
     INTERRUPTED = 130
 
@@ -129,7 +130,13 @@ class StoreError(KeyturnError):
 
 
 class RotationBusy(KeyturnError):
-    """Another rotation of the same credential is in flight."""
+    """Another rotation of the same credential is in flight, or another process holds it."""
+
+    exit_code = ExitCode.BUSY
+
+
+class RollbackRefused(KeyturnError):
+    """A rollback would put back a key that may already be revoked: only forward is safe."""
 
     exit_code = ExitCode.USAGE
 

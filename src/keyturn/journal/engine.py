@@ -1,20 +1,32 @@
-"""Where keyturn keeps its journal: a SQLite file (mode 0600) or PostgreSQL by URL."""
+"""Where keyturn keeps its journal: a SQLite file (mode 0600) or PostgreSQL by URL.
+
+The state folder's SQLite file is created (0600) on the first connection, not before: a command
+that stops earlier (a bad master key, say) leaves the state folder as it found it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
-from keyturn.core.crypto import create_private_file, ensure_private_dir, state_dir
+from keyturn.core.crypto import (
+    JOURNAL_FILE_NAME,
+    create_private_file,
+    ensure_private_dir,
+    state_dir,
+    state_folder_error,
+)
 from keyturn.core.errors import ConfigError, missing_extra
 from keyturn.core.redact import register_secret
 
-DB_FILE_NAME = "keyturn.db"
+DB_FILE_NAME = JOURNAL_FILE_NAME
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def database_url(folder: Path | None = None) -> str:
@@ -22,12 +34,11 @@ def database_url(folder: Path | None = None) -> str:
     explicit = os.environ.get("KEYTURN_DATABASE_URL", "").strip()
     if explicit:
         return explicit
-    path = ensure_private_dir(folder or state_dir()) / DB_FILE_NAME
-    create_private_file(path, b"")
-    return f"sqlite:///{path}"
+    return f"sqlite:///{(folder or state_dir()) / DB_FILE_NAME}"
 
 
 def make_engine(url: str | None = None) -> Engine:
+    in_state_folder = url is None and not os.environ.get("KEYTURN_DATABASE_URL", "").strip()
     url = url or database_url()
     if "@" in url:  # a password in the URL must never reach a log line
         register_secret(url.split("://", 1)[-1].split("@", 1)[0].partition(":")[2])
@@ -48,8 +59,46 @@ def make_engine(url: str | None = None) -> Engine:
             "or KEYTURN_STATE_DIR.",
         ) from None
     if engine.dialect.name == "sqlite":
+        database = engine.url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _refuse_what_is_not_sqlite(Path(database))
+        if in_state_folder:
+            event.listen(engine, "do_connect", _create_state_file(Path(database)))
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _refuse_what_is_not_sqlite(path: Path) -> None:
+    """A journal file that is not SQLite (damaged, or another file): one line, before SQLite
+    or Alembic touch it."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return  # nothing there yet (or not a file: the connection says so)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read the journal {path} ({exc.strerror or type(exc).__name__}).",
+            "Run keyturn as a user who may read it, or point KEYTURN_STATE_DIR elsewhere.",
+        ) from None
+    if header and header != SQLITE_HEADER:
+        raise ConfigError(
+            f"The journal {path} is not a SQLite database (damaged, or another file).",
+            "Restore it from a backup, or move it away to start a new journal there.",
+        )
+
+
+def _create_state_file(path: Path) -> Callable[..., None]:
+    """Before the first connection: the state folder (0700) and the empty journal file (0600)."""
+
+    def create(*_args: object) -> None:
+        ensure_private_dir(path.parent)
+        try:
+            create_private_file(path, b"")
+        except OSError as exc:
+            raise state_folder_error(path, exc) from None
+
+    return create
 
 
 def _sqlite_pragmas(connection: object, _record: object) -> None:

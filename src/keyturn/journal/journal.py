@@ -12,12 +12,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keyturn.core.crypto import SecretBox
 from keyturn.core.errors import RotationBusy
+from keyturn.journal.leases import PROCESS_OWNER, Lease
 from keyturn.journal.migrate import upgrade
 from keyturn.journal.models import (
     AuditEvent,
@@ -32,6 +33,28 @@ from keyturn.journal.models import (
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def lock_key(rotation: Rotation) -> str:
+    """What a rotation's lease and labels are keyed by: the instance's identity (its URL), or
+    its name for rotations keyturn 0.1 recorded."""
+    return rotation.instance_url or rotation.instance
+
+
+def _on_instance(instance: str | None, instance_url: str | None) -> ColumnElement[bool]:
+    """Rows of one instance: by its identity (whatever name it was reached by), or by name for
+    what keyturn 0.1 recorded; every row when neither is given."""
+    if instance_url:
+        legacy = Rotation.instance_url.is_(None) & (Rotation.instance == instance)
+        return (Rotation.instance_url == instance_url) | legacy
+    if instance:
+        return Rotation.instance == instance
+    return true()
+
+
+def _same(column: Any, value: Any) -> ColumnElement[bool]:
+    """`column = value`, where None matches NULL."""
+    return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
 
 
 def _os_user() -> str:
@@ -57,7 +80,12 @@ class Journal:
     # -- rotations -------------------------------------------------------------------------
 
     def start_rotation(self, **fields: Any) -> Rotation:
-        """Record a new rotation and take the credential's lock, in one transaction."""
+        """Record a new rotation and take the credential's lease, in one transaction.
+
+        The lease is keyed by `instance_url` (the instance's identity) when given, else by the
+        instance's name. A credential whose rotation is in flight is refused at once (no
+        queue), naming the lease's owner.
+        """
         rotation = Rotation(
             id=uuid.uuid4().hex,
             idempotency_token=uuid.uuid4().hex,
@@ -67,27 +95,82 @@ class Journal:
             **fields,
         )
         lock = CredentialLock(
-            instance=rotation.instance,
+            instance=lock_key(rotation),
             credential_id=rotation.credential_id,
             rotation_id=rotation.id,
+            owner=PROCESS_OWNER,
+            heartbeat_at=_now(),
         )
         self._session.add_all([rotation, lock])
         try:
             self._session.commit()
         except IntegrityError:
             self._session.rollback()
-            holder = self.lock_holder(rotation.instance, rotation.credential_id)
-            raise RotationBusy(
-                f"Credential {rotation.credential_name!r} ({rotation.credential_id}) is already "
-                f"being rotated (rotation {holder[:8] if holder else '?'}).",
-                "Finish it with `keyturn resume` or undo it with `keyturn rollback`; "
-                "see `keyturn status`.",
-            ) from None
+            raise self._busy(rotation) from None
         return rotation
 
-    def lock_holder(self, instance: str, credential_id: str) -> str | None:
-        lock = self._session.get(CredentialLock, (instance, credential_id))
-        return lock.rotation_id if lock else None
+    def _busy(self, rotation: Rotation) -> RotationBusy:
+        lock = self._session.get(CredentialLock, (lock_key(rotation), rotation.credential_id))
+        if lock is None:  # released meanwhile: still refuse, a person may try again
+            holder = "another rotation that just ended"
+            hint = "Run the command again."
+        else:
+            lease = Lease.of(lock)
+            holder = f"rotation {lease.rotation_id[:8]}, held by {lease.describe()}"
+            hint = (
+                "Wait for it to finish (`keyturn status` shows it)."
+                if lease.alive()
+                else f"Its owner stopped: `keyturn resume {lease.rotation_id[:8]}` finishes it, "
+                f"`keyturn rollback {rotation.credential_id}` undoes it."
+            )
+        return RotationBusy(
+            f"Credential {rotation.credential_name!r} ({rotation.credential_id}) is already "
+            f"being rotated ({holder}).",
+            hint,
+        )
+
+    def lease(self, rotation: Rotation) -> Lease | None:
+        """The lease a rotation holds (None: released, or never taken)."""
+        lock = self._session.scalars(
+            select(CredentialLock).where(CredentialLock.rotation_id == rotation.id)
+        ).first()
+        if lock is not None:
+            self._session.refresh(lock)
+        return Lease.of(lock) if lock is not None else None
+
+    def claim(self, rotation: Rotation) -> None:
+        """Take over a rotation's lease for resume or rollback: refused while another process
+        keeps it alive; a stale lease (its owner crashed) is taken, atomically."""
+        lease = self.lease(rotation)
+        if lease is None or lease.mine:
+            return
+        if lease.alive():
+            raise RotationBusy(
+                f"Rotation {rotation.short_id} of {rotation.credential_name!r} is running in "
+                f"another process: {lease.describe()}.",
+                "Wait for it to finish (`keyturn status` shows it); do not resume or roll back "
+                "a rotation that is alive.",
+            )
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                update(CredentialLock)
+                .where(CredentialLock.rotation_id == rotation.id)
+                .where(_same(CredentialLock.owner, lease.owner))
+                .where(_same(CredentialLock.heartbeat_at, lease.heartbeat_at))
+                .values(owner=PROCESS_OWNER, heartbeat_at=_now())
+            ).rowcount
+        if not taken:
+            raise RotationBusy(
+                f"Another process took over rotation {rotation.short_id} just now.",
+                "See `keyturn status`.",
+            )
+
+    def still_mine(self, rotation: Rotation) -> bool:
+        """Re-read the rotation and its lease from the database: False when another process
+        changed it (rolled it back, took its lease) while this one waited."""
+        self._session.refresh(rotation)
+        lease = self.lease(rotation)
+        return rotation.status == Status.IN_PROGRESS and lease is not None and lease.mine
 
     def save(self, rotation: Rotation) -> None:
         rotation.updated_at = _now()
@@ -95,11 +178,11 @@ class Journal:
         self._session.commit()
 
     def close_rotation(self, rotation: Rotation, status: Status, error: str | None = None) -> None:
-        """End a rotation and release its credential's lock."""
+        """End a rotation and release its credential's lease."""
         rotation.status = status
         rotation.error = error
         rotation.updated_at = _now()
-        lock = self._session.get(CredentialLock, (rotation.instance, rotation.credential_id))
+        lock = self._session.get(CredentialLock, (lock_key(rotation), rotation.credential_id))
         if lock is not None and lock.rotation_id == rotation.id:
             self._session.delete(lock)
         self._session.add(rotation)
@@ -115,18 +198,23 @@ class Journal:
         ).all()
         return matches[0] if len(matches) == 1 else None
 
-    def in_flight(self, instance: str | None = None) -> list[Rotation]:
+    def in_flight(
+        self, instance: str | None = None, instance_url: str | None = None
+    ) -> list[Rotation]:
+        """Rotations in flight on an instance: by its identity (any name it was reached by),
+        or by name for rotations keyturn 0.1 recorded."""
         query = select(Rotation).where(Rotation.status == Status.IN_PROGRESS)
-        if instance:
-            query = query.where(Rotation.instance == instance)
+        query = query.where(_on_instance(instance, instance_url))
         return list(self._session.scalars(query.order_by(Rotation.created_at)))
 
     def rotations(
-        self, instance: str | None = None, credential_id: str | None = None
+        self,
+        instance: str | None = None,
+        credential_id: str | None = None,
+        instance_url: str | None = None,
     ) -> list[Rotation]:
-        query = select(Rotation)
-        if instance:
-            query = query.where(Rotation.instance == instance)
+        """Rotations recorded for an instance (by identity, or by name), oldest first."""
+        query = select(Rotation).where(_on_instance(instance, instance_url))
         if credential_id:
             query = query.where(Rotation.credential_id == credential_id)
         return list(self._session.scalars(query.order_by(Rotation.created_at)))
@@ -140,14 +228,24 @@ class Journal:
 
     # -- labels ----------------------------------------------------------------------------
 
-    def label(self, instance: str, credential_id: str, label: Label) -> SecretVersion | None:
-        return self._session.scalars(
-            select(SecretVersion).where(
-                SecretVersion.instance == instance,
-                SecretVersion.credential_id == credential_id,
-                SecretVersion.label == label,
-            )
-        ).first()
+    def label(
+        self, instance: str, credential_id: str, label: Label, legacy_name: str | None = None
+    ) -> SecretVersion | None:
+        """A labelled secret of a credential on an instance (its identity); `legacy_name` also
+        finds what keyturn 0.1 recorded under the instance's name."""
+        for key in (instance, legacy_name):
+            if key is None:
+                continue
+            row = self._session.scalars(
+                select(SecretVersion).where(
+                    SecretVersion.instance == key,
+                    SecretVersion.credential_id == credential_id,
+                    SecretVersion.label == label,
+                )
+            ).first()
+            if row is not None:
+                return row
+        return None
 
     def set_label(
         self,
@@ -179,10 +277,11 @@ class Journal:
     def promote_labels(self, rotation: Rotation, credential_id: str) -> None:
         """pending -> current, current -> previous, in one transaction."""
         session = self._session
-        for label in (Label.PREVIOUS, Label.CURRENT, Label.PENDING):
-            row = self.label(rotation.instance, credential_id, label)
-            if row is not None:
-                session.delete(row)
+        for instance in {lock_key(rotation), rotation.instance}:  # and keyturn 0.1's rows
+            for label in (Label.PREVIOUS, Label.CURRENT, Label.PENDING):
+                row = self.label(instance, credential_id, label)
+                if row is not None:
+                    session.delete(row)
         session.flush()
         if rotation.previous_secret and rotation.previous_fingerprint:
             session.add(self._version(rotation, credential_id, Label.PREVIOUS, previous=True))
@@ -197,7 +296,7 @@ class Journal:
         key_id = rotation.previous_key_id if previous else rotation.pending_key_id
         assert secret is not None and fingerprint is not None
         return SecretVersion(
-            instance=rotation.instance,
+            instance=lock_key(rotation),
             credential_id=credential_id,
             label=label,
             secret=secret,

@@ -9,7 +9,6 @@ so a PostgreSQL schema shared with another Alembic-managed application is no pro
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,7 @@ from sqlalchemy.pool import NullPool
 from keyturn.core.errors import ConfigError
 from keyturn.core.redact import redact
 
-log = logging.getLogger(__name__)
-
-HEAD = "0001"  # the newest revision in migrations/versions; a test keeps the two in step
+HEAD = "0002"  # the newest revision in migrations/versions; a test keeps the two in step
 FIRST = "0001"  # the schema keyturn 0.1 created without Alembic
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "keyturn_alembic_version"
@@ -63,11 +60,13 @@ def upgrade(engine: Engine) -> None:
             "Upgrade keyturn, or point KEYTURN_DATABASE_URL / KEYTURN_STATE_DIR elsewhere.",
         ) from None
     except SQLAlchemyError as exc:
-        if not _usable_without_stamp(engine):
-            raise _cannot_prepare(exc) from None
-        log.warning(
-            "journal: cannot record its schema revision (%s); using it as is", type(exc).__name__
-        )
+        if _needs_upgrade_by_writer(engine):
+            raise ConfigError(
+                f"The journal needs a schema upgrade (to revision {HEAD}), and this user may not "
+                f"write it ({type(exc).__name__}).",
+                "Run any keyturn command once as a user who may write the journal.",
+            ) from None
+        raise _cannot_prepare(exc) from None
 
 
 def _cannot_prepare(exc: SQLAlchemyError) -> ConfigError:
@@ -78,12 +77,11 @@ def _cannot_prepare(exc: SQLAlchemyError) -> ConfigError:
     )
 
 
-def _usable_without_stamp(engine: Engine) -> bool:
-    """A keyturn 0.1 journal this user may not write (a read-only state folder, a PostgreSQL
-    role without CREATE): its tables are already what HEAD describes, so reading works."""
+def _needs_upgrade_by_writer(engine: Engine) -> bool:
+    """The journal has keyturn's tables at an older revision (or 0.1's, unstamped)."""
     try:
         with engine.connect() as connection:
-            return HEAD == FIRST and _written_by_keyturn_0_1(connection)
+            return "rotations" in inspect(connection).get_table_names()
     except SQLAlchemyError:
         return False
 

@@ -74,7 +74,10 @@ class Rotation(Base):
     __tablename__ = "rotations"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    instance: Mapped[str] = mapped_column(String(200))
+    instance: Mapped[str] = mapped_column(String(200))  # the name it was reached by (shown)
+    # The n8n instance's identity (its normalised URL): what locks and labels are keyed by, so
+    # two names for one n8n (an env variable and a keyturn.toml instance) are one instance.
+    instance_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     credential_id: Mapped[str] = mapped_column(String(64))
     credential_name: Mapped[str] = mapped_column(String(200))
     credential_type: Mapped[str] = mapped_column(String(200))
@@ -104,14 +107,21 @@ class Rotation(Base):
 
 
 class CredentialLock(Base):
-    """One row per credential being rotated: the primary key makes a second rotation fail."""
+    """One row per credential being rotated: the primary key makes a second rotation fail.
+
+    A lease: `owner` (host, pid, start) keeps `heartbeat_at` fresh while it works, so a live
+    rotation is told from a crashed one. `instance` is the n8n instance's identity (its URL);
+    keyturn 0.1 wrote the instance's name there.
+    """
 
     __tablename__ = "credential_locks"
 
-    instance: Mapped[str] = mapped_column(String(200), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(500), primary_key=True)
     credential_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     rotation_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    owner: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SecretVersion(Base):

@@ -18,6 +18,7 @@ from keyturn.core.errors import ConfigError, CredentialNotFound
 from keyturn.core.probe import AuthPlacement, parse_auth
 from keyturn.inventory.usage import FlagCode, Usage, build_usage_index
 from keyturn.journal import Journal, Label
+from keyturn.journal.leases import instance_identity
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import LocationName, parse_location
 from keyturn.locations.registry import build_store
@@ -33,6 +34,7 @@ from keyturn.notify import Notifier
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
 from keyturn.rotation.proofs import (
+    RETRY_FAILED,
     VerificationPlan,
     parse_modes,
     plan_verification,
@@ -173,6 +175,7 @@ class Planner:
         self.client = client
         self.journal = journal
         self.instance = settings.connection.name
+        self.instance_url = instance_identity(settings.connection.url)
 
     def plan(self, options: RotateOptions) -> tuple[RotationPlan, Strategy, SecretProvider | None]:
         """Check everything a rotation needs, changing nothing; the plan --dry-run shows."""
@@ -227,7 +230,8 @@ class Planner:
             ],
             rollback=rollback,
             revoke=revoke,
-            warnings=self._warnings(index.flags, credential, workflows),
+            warnings=self._warnings(index.flags, credential, workflows)
+            + _retry_warning(verification),
             allow_unverified=options.allow_unverified,
             extra_data=self._extra_data(credential, strategy, placement, options.set_fields),
             restart_command=self._restart_command(options.restart),
@@ -301,7 +305,7 @@ class Planner:
             )
         if given or not targets:
             return given
-        if self.journal.label(self.instance, credential.id, Label.CURRENT):
+        if self.journal.label(self.instance_url, credential.id, Label.CURRENT, self.instance):
             return None
         return self._current_from_stores(targets)
 
@@ -323,7 +327,7 @@ class Planner:
         """The provider's id of the key in use: given, known to the journal, or asked."""
         if options.current_key_id:
             return options.current_key_id
-        current = self.journal.label(self.instance, credential.id, Label.CURRENT)
+        current = self.journal.label(self.instance_url, credential.id, Label.CURRENT, self.instance)
         if current is not None and current.provider_key_id:
             return current.provider_key_id
         return provider.current_key_id() if provider else None
@@ -405,7 +409,7 @@ class Planner:
         provider: SecretProvider | None,
         key_id: str | None,
     ) -> tuple[str, str]:
-        current = self.journal.label(self.instance, credential.id, Label.CURRENT)
+        current = self.journal.label(self.instance_url, credential.id, Label.CURRENT, self.instance)
         if current_source:
             given = parse_location(current_source, "--current-secret")
             rollback = f"previous value from {given.describe()}"
@@ -448,3 +452,14 @@ class Planner:
 
 def _workflow_ids(usages: list[Usage]) -> list[str]:
     return sorted({usage.workflow_id for usage in usages if usage.workflow_id})
+
+
+def _retry_warning(verification: VerificationPlan) -> list[str]:
+    """`retry-failed` re-runs real executions: the plan says so before it happens."""
+    ids = verification.failed_execution_ids
+    if RETRY_FAILED not in verification.modes or not ids:
+        return []
+    return [
+        f"retry-failed re-runs {len(ids)} real execution(s) ({', '.join(ids)}): whatever they "
+        "do (e-mails, payments, writes) happens again."
+    ]

@@ -78,8 +78,15 @@ def plan_verification(
     watch_seconds: float,
     requested: list[str] | None,
 ) -> VerificationPlan:
-    """Every means available for this credential, or those requested (each must be available)."""
-    failed = failed_executions(client, workflow_ids, credential_id) if workflow_ids else []
+    """Every means available for this credential, or those requested (each must be available).
+
+    `retry-failed` re-runs real executions (they may send e-mails, charge cards): it is used
+    only when asked for by name, like a webhook, never chosen by default.
+    """
+    opted_in = requested is not None and RETRY_FAILED in requested
+    failed = (
+        failed_executions(client, workflow_ids, credential_id) if workflow_ids and opted_in else []
+    )
     known = credential_type(cred_type)
     available = {
         PROBE: can_probe,
@@ -97,7 +104,7 @@ def plan_verification(
             )
         modes = requested
     else:
-        modes = [mode for mode in ALL_MODES if available[mode]]
+        modes = [mode for mode in ALL_MODES if available[mode] and mode != RETRY_FAILED]
     return VerificationPlan(modes, webhooks, watch_seconds, failed if RETRY_FAILED in modes else [])
 
 
@@ -195,7 +202,9 @@ class Verifier:
         deadline = time.monotonic() + WEBHOOK_REGISTRATION_WAIT
         while True:
             try:
-                with new_client(timeout=self.webhook_timeout) as http:
+                with new_client(
+                    timeout=self.webhook_timeout, verify=self.client.connection.tls_verify
+                ) as http:
                     response = http.get(url)  # once: a proof must see the first answer
             except httpx.TransportError as exc:
                 return CheckResult(WEBHOOK, False, f"webhook {path}: {type(exc).__name__}")

@@ -30,12 +30,16 @@ from keyturn.core.errors import (
     KeyturnError,
     N8nError,
     ProviderError,
+    RollbackRefused,
+    RotationBusy,
     RotationFailed,
     RotationPaused,
     StoreError,
 )
+from keyturn.core.redact import redact
 from keyturn.detect.rules import OLD_SECRET
 from keyturn.journal import Journal, Label, Rotation, Status, Step
+from keyturn.journal.journal import lock_key
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import parse_location
 from keyturn.n8n.client import N8nClient
@@ -92,6 +96,11 @@ class RotationProtocol:
                 outcome.checks = self.test_secret(rotation)
         except KeyturnError as exc:
             self._roll_back_after(rotation, exc)
+        except Exception as exc:  # a bug or an odd failure (a restart command's timeout, an
+            # OSError): the credential may be half-changed, so it is rolled back all the same
+            log.debug("unexpected error during the rotation", exc_info=True)
+            detail = redact(f"{type(exc).__name__}: {exc}")
+            self._roll_back_after(rotation, KeyturnError(f"unexpected error ({detail})"))
         if rotation.step == Step.TESTED:
             self.finish_secret(rotation)
         return outcome
@@ -269,10 +278,14 @@ class RotationProtocol:
     # -- 4. finish -------------------------------------------------------------------------
 
     def finish_secret(self, rotation: Rotation) -> None:
+        """Revoke the old key, clean up, promote labels; each sub-step recorded as it happens
+        and done once, so a resume goes on where a crash stopped it, and a rollback knows the
+        old key is gone (it then refuses: the only way is forward)."""
         self._wait_grace(rotation)
+        self._stop_unless_still_mine(rotation)
         try:
-            self._revoke_old(rotation)
-            self.deps.strategy.finish(rotation)
+            self._finish_once(rotation, "revoked", lambda: self._revoke_old(rotation))
+            self._finish_once(rotation, "cleaned_up", lambda: self.deps.strategy.finish(rotation))
         except (ProviderError, N8nError) as exc:
             rotation.error = exc.message
             self.journal.save(rotation)
@@ -283,16 +296,50 @@ class RotationProtocol:
                 f"Run `keyturn resume {rotation.short_id}` when the cause is fixed.",
                 exit_code=exc.exit_code,
             ) from None
-        live_id = self.deps.strategy.live_credential_id(rotation)
-        if self.deps.strategy.name == REPLACE and live_id != rotation.credential_id:
-            self.journal.move_labels(rotation.instance, rotation.credential_id, live_id)
-        self.journal.promote_labels(rotation, live_id)
+        self._finish_once(rotation, "promoted", lambda: self._promote(rotation))
         self._report_stale_copies(rotation)
         rotation.step = Step.FINISHED
         rotation.error = None
         self.journal.close_rotation(rotation, Status.COMPLETED)
         self._record(rotation, "finish", "ok", f"current is now {rotation.pending_fingerprint}")
         self._crash_point(Step.FINISHED)
+
+    def _finish_once(self, rotation: Rotation, sub_step: str, action: Callable[[], None]) -> None:
+        """Run one finish sub-step unless the journal says it is done. Its start is written
+        ahead: once a revocation may have reached the provider, rollback refuses."""
+        done = list(rotation.plan.get("finish_done", []))
+        if sub_step in done:
+            return
+        rotation.plan = {**rotation.plan, "finish_started": [*self._started(rotation), sub_step]}
+        self.journal.save(rotation)
+        action()
+        rotation.plan = {**rotation.plan, "finish_done": [*done, sub_step]}
+        self.journal.save(rotation)
+        self._crash_point(f"finish-{sub_step}")
+
+    @staticmethod
+    def _started(rotation: Rotation) -> list[str]:
+        return list(rotation.plan.get("finish_started", []))
+
+    def _promote(self, rotation: Rotation) -> None:
+        live_id = self.deps.strategy.live_credential_id(rotation)
+        if self.deps.strategy.name == REPLACE and live_id != rotation.credential_id:
+            self.journal.move_labels(lock_key(rotation), rotation.credential_id, live_id)
+        self.journal.promote_labels(rotation, live_id)
+        for target in rotation.plan.get("written", []):
+            self._store(target).discard_backup()
+
+    def _stop_unless_still_mine(self, rotation: Rotation) -> None:
+        """After a grace period, before revoking anything: re-read the rotation; if another
+        process rolled it back or took it over meanwhile, stop here and touch nothing."""
+        if self.journal.still_mine(rotation):
+            return
+        raise RotationBusy(
+            f"Rotation {rotation.short_id} of {rotation.credential_name!r} was changed by "
+            f"another process while this one waited (now {rotation.status}); this one stops "
+            "without revoking anything.",
+            "See `keyturn status` and `keyturn history`.",
+        )
 
     def _report_stale_copies(self, rotation: Rotation) -> None:
         """Other files next to the written ones that still hold the old value (the scanner's
@@ -347,9 +394,22 @@ class RotationProtocol:
     # -- rollback --------------------------------------------------------------------------
 
     def rollback(self, rotation: Rotation, reason: str) -> None:
-        """Undo an unfinished rotation: old value back into n8n, pending revoked."""
+        """Undo an unfinished rotation: old value back into n8n, pending revoked.
+
+        Refused once the finish step has begun revoking the old key: the previous version
+        stays known and labelled, but it is never put back into n8n dead (AWSPREVIOUS).
+        """
         if rotation.status != Status.IN_PROGRESS:
             return
+        if self._started(rotation):
+            raise RollbackRefused(
+                f"Rotation {rotation.short_id} of {rotation.credential_name!r} cannot be rolled "
+                f"back: its finish step has begun ({', '.join(self._started(rotation))}), so "
+                f"the old key {rotation.previous_key_id or ''} may already be revoked; putting "
+                "it back would break every workflow that uses the credential.",
+                f"Roll forward instead: `keyturn resume {rotation.short_id}` (the new key works "
+                "and is in n8n).",
+            )
         if rotation.plan.get("set_attempted"):
             self._restore_stores(rotation)
             previous = self.journal.decrypt(rotation.previous_secret)

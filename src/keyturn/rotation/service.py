@@ -14,7 +14,8 @@ from keyturn.core.config import Settings
 from keyturn.core.errors import ConfigError, CredentialNotFound, KeyturnError
 from keyturn.core.probe import ProbeResult, parse_auth, probe_url
 from keyturn.core.redact import redact
-from keyturn.journal import Journal, Label, Rotation, Status, Step
+from keyturn.journal import Journal, Label, Rotation, SecretVersion, Status, Step
+from keyturn.journal.leases import instance_identity, kept_alive
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import parse_location
 from keyturn.locations.registry import read_secret
@@ -69,6 +70,7 @@ class Rotations:
         self.stdin = stdin
         self.on_step = on_step or (lambda step, detail: None)
         self.instance = settings.connection.name
+        self.instance_url = instance_identity(settings.connection.url)
         self.planner = Planner(settings, client, journal)
 
     def plan(self, options: RotateOptions) -> tuple[RotationPlan, Strategy, SecretProvider | None]:
@@ -87,7 +89,7 @@ class Rotations:
             raise ConfigError("--new-secret and --current-secret cannot both read stdin.", None)
         # Read a given value before anything is recorded: a bad source changes nothing.
         preloaded = self.read_value(plan.source) if source.kind != "provider" else None
-        current = self.journal.label(self.instance, plan.credential_id, Label.CURRENT)
+        current = self._label(plan.credential_id, Label.CURRENT)
         previous_value = (
             self.read_value(plan.current_secret, "--current-secret")
             if plan.current_secret
@@ -95,6 +97,7 @@ class Rotations:
         )
         rotation = self.journal.start_rotation(
             instance=self.instance,
+            instance_url=self.instance_url,
             credential_id=plan.credential_id,
             credential_name=plan.credential_name,
             credential_type=plan.credential_type,
@@ -124,9 +127,11 @@ class Rotations:
     def _run_notified(
         self, protocol: RotationProtocol, rotation: Rotation, notifier: Notifier
     ) -> Outcome:
-        """Run a rotation and tell the configured notification channels how it ended."""
+        """Run a rotation, its lease kept alive, and tell the notification channels how it
+        ended."""
         try:
-            outcome = protocol.run(rotation)
+            with kept_alive(self.journal.engine, rotation.id):
+                outcome = protocol.run(rotation)
         except KeyturnError as exc:
             kind: NotifyOutcome = "rollback" if rotation.status == Status.ROLLED_BACK else "failure"
             notifier.notify(kind, {**_event(rotation), "error": redact(exc.message)})
@@ -141,6 +146,8 @@ class Rotations:
     def resume(self, rotation_id: str | None) -> list[Outcome]:
         rotations = self._in_flight(rotation_id)
         notifier = self._notifier()
+        for rotation in rotations:
+            self.journal.claim(rotation)  # refused while another process keeps it alive
         outcomes = []
         for rotation in rotations:
             rotation.plan = {**rotation.plan, "resumed": True}
@@ -157,28 +164,36 @@ class Rotations:
         """Undo the in-flight rotation of a credential, or restore its previous value."""
         in_flight = [
             r
-            for r in self.journal.in_flight(self.instance)
+            for r in self.journal.in_flight(self.instance, self.instance_url)
             if credential_ref in (r.credential_id, r.credential_name, r.id, r.short_id)
         ]
         if in_flight:
             rotation = in_flight[0]
+            self.journal.claim(rotation)  # refused while another process keeps it alive
             provider = self._provider_of(rotation)
             strategy = strategy_by_name(self.client, self.journal, rotation.strategy)
-            self._protocol(rotation, strategy, provider).rollback(
-                rotation, "rolled back by request"
-            )
+            with kept_alive(self.journal.engine, rotation.id):
+                self._protocol(rotation, strategy, provider).rollback(
+                    rotation, "rolled back by request"
+                )
             return rotation
         return self._restore_previous(credential_ref, force)
 
     def describe_rollback(self, credential_ref: str) -> str:
         """What `rollback` would do, changing nothing (for --dry-run)."""
-        for rotation in self.journal.in_flight(self.instance):
+        for rotation in self.journal.in_flight(self.instance, self.instance_url):
             if credential_ref in (
                 rotation.credential_id,
                 rotation.credential_name,
                 rotation.id,
                 rotation.short_id,
             ):
+                if rotation.plan.get("finish_started"):
+                    return (
+                        f"Would refuse: rotation {rotation.short_id} of "
+                        f"{rotation.credential_name!r} has begun its finish step (the old key may "
+                        f"be revoked); `keyturn resume {rotation.short_id}` goes forward."
+                    )
                 undo = (
                     f"put {rotation.previous_fingerprint or 'the old value'} back into n8n"
                     if rotation.plan.get("set_attempted")
@@ -194,7 +209,7 @@ class Rotations:
                     f"(stopped after {rotation.step}): {undo}{revoke}."
                 )
         credential = find_credential(self.client, credential_ref)
-        previous = self.journal.label(self.instance, credential.id, Label.PREVIOUS)
+        previous = self._label(credential.id, Label.PREVIOUS)
         if previous is None:
             return f"Nothing to roll back: keyturn has no previous value of {credential.name!r}."
         return (
@@ -212,14 +227,14 @@ class Rotations:
 
     def _restore_previous(self, credential_ref: str, force: bool) -> Rotation:
         credential = find_credential(self.client, credential_ref)
-        previous = self.journal.label(self.instance, credential.id, Label.PREVIOUS)
-        current = self.journal.label(self.instance, credential.id, Label.CURRENT)
+        previous = self._label(credential.id, Label.PREVIOUS)
+        current = self._label(credential.id, Label.CURRENT)
         if previous is None or current is None:
             raise CredentialNotFound(
                 f"keyturn has no previous value of {credential.name!r} to restore.",
                 "Only a credential keyturn rotated has one (see `keyturn history`).",
             )
-        last = self.journal.rotations(self.instance, credential.id)[-1]
+        last = self.journal.rotations(self.instance, credential.id, self.instance_url)[-1]
         if last.previous_key_id and last.plan.get("provider") and not force:
             raise ConfigError(
                 f"The previous key of {credential.name!r} ({previous.fingerprint}) was revoked at "
@@ -233,6 +248,7 @@ class Rotations:
         strategy = strategy_by_name(self.client, self.journal, IN_PLACE)
         record = self.journal.start_rotation(
             instance=self.instance,
+            instance_url=self.instance_url,
             credential_id=credential.id,
             credential_name=credential.name,
             credential_type=credential.type,
@@ -256,6 +272,9 @@ class Rotations:
         )
         return record
 
+    def _label(self, credential_id: str, label: Label) -> SecretVersion | None:
+        return self.journal.label(self.instance_url, credential_id, label, self.instance)
+
     def _in_flight(self, rotation_id: str | None) -> list[Rotation]:
         if rotation_id:
             rotation = self.journal.get(rotation_id)
@@ -269,7 +288,7 @@ class Rotations:
                     f"Rotation {rotation.short_id} is {rotation.status}, not in flight.", None
                 )
             return [rotation]
-        return self.journal.in_flight(self.instance)
+        return self.journal.in_flight(self.instance, self.instance_url)
 
     def _provider_of(self, rotation: Rotation) -> SecretProvider | None:
         return build_provider(rotation.provider, self.settings.file) if rotation.provider else None

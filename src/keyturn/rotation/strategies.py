@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 IN_PLACE = "in_place"
 REPLACE = "replace"
+REPOINT_ATTEMPTS = 3
 
 
 class Strategy(Protocol):
@@ -90,11 +91,15 @@ class ReplaceAndRepoint:
                 self.journal.save(rotation)
 
     def _new_credential(self, rotation: Rotation, secret: str) -> str:
-        """Create the replacement once: a resume finds the one created before a crash."""
+        """Create the replacement once. Before creating it, the journal records which
+        credentials of that name and type exist, so a resume after a crash (created, id not yet
+        recorded) adopts the one new id; it never guesses by comparing clocks."""
         if rotation.new_credential_id:
             return rotation.new_credential_id
         adopted = self._created_before_crash(rotation)
         if adopted is None:
+            rotation.plan = {**rotation.plan, "namesakes_before": self._namesakes(rotation)}
+            self.journal.save(rotation)  # write-ahead: what existed before the create
             data = {
                 **rotation.plan.get("extra_data", {}),
                 **secret_data(rotation, secret, rotation.pending_key_id),
@@ -108,17 +113,29 @@ class ReplaceAndRepoint:
         self.journal.save(rotation)
         return adopted
 
+    def _namesakes(self, rotation: Rotation) -> list[str]:
+        """Ids of the other credentials with the rotated one's name and type."""
+        return sorted(
+            credential.id
+            for credential in self.client.list_credentials()
+            if credential.id != rotation.credential_id
+            and credential.name == rotation.credential_name
+            and credential.type == rotation.credential_type
+        )
+
     def _created_before_crash(self, rotation: Rotation) -> str | None:
-        for credential in self.client.list_credentials():
-            if (
-                credential.id != rotation.credential_id
-                and credential.name == rotation.credential_name
-                and credential.type == rotation.credential_type
-                and credential.created_at is not None
-                and credential.created_at >= rotation.created_at
-            ):
-                return credential.id
-        return None
+        """The replacement a crashed run created: the one namesake that was not there before."""
+        before = rotation.plan.get("namesakes_before")
+        if before is None:
+            return None  # nothing was created (or keyturn 0.1 ran it: it recorded nothing)
+        new = [c for c in self._namesakes(rotation) if c not in before]
+        if len(new) > 1:
+            raise StrategyError(
+                f"Several credentials named {rotation.credential_name!r} appeared since this "
+                f"rotation began ({', '.join(new)}); keyturn cannot tell which one it created.",
+                "Delete the ones nobody uses in n8n, then `keyturn resume` or `keyturn rollback`.",
+            )
+        return new[0] if new else None
 
     def _users_of(self, credential_id: str) -> list[str]:
         return [
@@ -133,9 +150,23 @@ class ReplaceAndRepoint:
         ]
 
     def _repoint(self, workflow_id: str, old_id: str, new_id: str, name: str) -> None:
-        raw = self.client.get_workflow_raw(workflow_id)
-        if repoint_nodes(raw, old_id, new_id, name):
+        """Point a workflow's nodes at `new_id`, with optimistic concurrency: the workflow is
+        read again just before it is written, and when its versionId moved (a person saved it
+        meanwhile) the change is made again on the newer version, so no edit is lost."""
+        for _ in range(REPOINT_ATTEMPTS):
+            raw = self.client.get_workflow_raw(workflow_id)
+            if not repoint_nodes(raw, old_id, new_id, name):
+                return
+            if self.client.get_workflow_raw(workflow_id).get("versionId") != raw.get("versionId"):
+                log.info("workflow %s changed while being repointed; again", workflow_id)
+                continue
             self.client.update_workflow(workflow_id, raw)
+            return
+        raise StrategyError(
+            f"Workflow {workflow_id} kept changing while keyturn repointed it "
+            f"({REPOINT_ATTEMPTS} attempts).",
+            "Ask whoever edits it to pause, then `keyturn resume` or `keyturn rollback`.",
+        )
 
     def restore(self, rotation: Rotation, previous: str | None) -> None:
         new_id = rotation.new_credential_id or self._created_before_crash(rotation)

@@ -10,6 +10,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from keyturn.core.errors import ExitCode
 from tests.conftest import OpenBao, Partner
 from tests.integration.test_rotate_live import rotate_args
@@ -58,9 +60,8 @@ def test_file_and_env_file_follow_the_rotation(
     assert secret_file.read_text() == new_key + "\n"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o640  # mode kept
     assert env_file.read_text() == ENV_TEXT.format(key=new_key)  # comments, order, quoting kept
-    backup = env_file.with_name(".env.keyturn.bak")
-    assert backup.read_text() == ENV_TEXT.format(key=partner.key)
-    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    # The backup (0600, the old key inside) lived until the rotation finished.
+    assert not env_file.with_name(".env.keyturn.bak").exists()
     assert str(stale) in result.stderr  # another .env still holds the old value
 
 
@@ -255,3 +256,91 @@ def test_scan_old_secret_from_vault_uses_keyturn_toml(
     found = {f["rule_id"] for f in findings if f["location"]["path"].endswith(".env.staging")}
     assert "KT009" in found, findings
     assert partner.key not in result.stdout + result.stderr
+
+
+def approle_config(
+    openbao: OpenBao, name: str, paths: list[str], config: Path, **role: Any
+) -> dict[str, str]:
+    """An AppRole allowed to read and write `paths`, written as [vault] in keyturn.toml; the
+    environment that carries its secret id."""
+    root = openbao.client()
+    if "approle/" not in root.sys.list_auth_methods():
+        root.sys.enable_auth_method("approle")
+    policy = "\n".join(
+        f'path "secret/data/{path}" {{ capabilities = ["read", "create", "update"] }}'
+        for path in paths
+    )
+    root.sys.create_or_update_policy(name=name, policy=policy)
+    root.auth.approle.create_or_update_approle(name, token_policies=[name], **role)
+    role_id = root.auth.approle.read_role_id(name)["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id(name)["data"]["secret_id"]
+    config.write_text(
+        config.read_text() + f'\n[vault]\naddr = "{openbao.url}"\napprole_role_id = "{role_id}"\n'
+        'approle_secret_id_env = "BAO_SECRET_ID"\n'
+    )
+    return {"BAO_SECRET_ID": secret_id}
+
+
+def test_vault_approle_logs_in_once_so_a_single_use_secret_id_lasts_through_a_rollback(
+    partner: Partner, openbao: OpenBao, run_cli: Any, tmp_path: Path
+) -> None:
+    """A secret id good for one login: keyturn logs in once per run and uses that token for
+    the source, the write-back target, and the rollback that puts the target back."""
+    root = openbao.client()
+    path = f"n8n/once-{partner.credential_id}"
+    root.secrets.kv.v2.create_or_update_secret(
+        path=path, mount_point="secret", secret={"api_key": partner.key}
+    )
+    root.secrets.kv.v2.create_or_update_secret(
+        path=f"{path}-next", mount_point="secret", secret={"api_key": "not-a-valid-key-0000"}
+    )
+    secret_id = approle_config(
+        openbao, f"once-{partner.credential_id.lower()}", [path, f"{path}-next"],
+        tmp_path / "keyturn.toml", secret_id_num_uses=1,
+    )  # fmt: skip
+    env = {k: v for k, v in partner.env.items() if not k.startswith("VAULT_")}
+    result = run_cli(
+        "rotate", partner.credential_id, "--new-secret", f"vault:secret/{path}-next#api_key",
+        "--current-secret", "env:OLD_KEY", "--write-back", f"vault:secret/{path}#api_key",
+        "--verify", "webhook", "--verify-webhook", partner.webhook_path, "--grace", "0s",
+        env={**env, **secret_id},
+    )  # fmt: skip
+    assert result.code == ExitCode.ROTATION_FAILED, result.stderr
+    assert "rolled back" in result.stderr
+    restored = kv(openbao, path)
+    assert restored["data"] == {"api_key": partner.key}
+    assert restored["metadata"]["version"] == 3  # written, then put back
+    assert partner.call_webhook() == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "reason"),
+    [
+        ({"token_ttl": "20s", "token_max_ttl": "20s"}, "expires in"),
+        ({"token_num_uses": 4}, "uses left"),
+    ],
+)
+def test_vault_token_that_would_run_out_mid_rotation_is_refused_before_anything_changes(
+    partner: Partner,
+    openbao: OpenBao,
+    run_cli: Any,
+    tmp_path: Path,
+    role: dict[str, Any],
+    reason: str,
+) -> None:
+    root = openbao.client()
+    path = f"n8n/short-{partner.credential_id}"
+    root.secrets.kv.v2.create_or_update_secret(
+        path=path, mount_point="secret", secret={"api_key": partner.key}
+    )
+    name = f"short-{partner.credential_id.lower()}"
+    secret_id = approle_config(openbao, name, [path], tmp_path / "keyturn.toml", **role)
+    env = {k: v for k, v in partner.env.items() if not k.startswith("VAULT_")}
+    result = run_cli(
+        *rotate_args(partner, "--write-back", f"vault:secret/{path}#api_key"),
+        env={**env, **secret_id},
+    )
+    assert result.code == ExitCode.PROVIDER, result.stderr
+    assert reason in result.stderr and len(result.stderr.strip().splitlines()) <= 2
+    assert partner.active_keys() == [partner.key_id]
+    assert kv(openbao, path)["metadata"]["version"] == 1

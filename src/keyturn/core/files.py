@@ -1,13 +1,20 @@
-"""Files that hold secrets: read one (Docker secrets style), write one atomically."""
+"""Files that hold secrets: read one (Docker secrets style), write one atomically, keep its
+owner, group and mode, and write through a symlink to the file it names."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from keyturn.core.errors import ConfigError, StoreError
+
+_EFFECTIVE = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
 
 
 def read_secret_file(path: Path, setting: str, *, allow_empty: bool = False) -> str:
@@ -31,35 +38,142 @@ def read_secret_file(path: Path, setting: str, *, allow_empty: bool = False) -> 
     return value
 
 
-def write_atomically(path: Path, content: str) -> None:
-    """Write `content` to `path` via a temporary file and a rename, keeping the file's mode."""
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o600
+def write_target(path: Path) -> Path:
+    """The file a write of `path` changes: `path`, or the file at the end of its symlinks (a
+    Docker or Kubernetes secret is a symlink; replacing the link would cut it loose)."""
+    if not path.is_symlink():
+        return path
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        return path.resolve(strict=False)
+    except (OSError, RuntimeError):  # a loop (RuntimeError before Python 3.13)
+        raise StoreError(f"{path} is a symlink loop.", "Point it at a file.") from None
+
+
+def write_atomically(path: Path, content: str) -> None:
+    """Write `content` to `path` (through its symlinks) via a temporary file in the same
+    folder and a rename: a reader sees the old or the new content, never half. The file's
+    mode, owner and group are kept (a new file is 0600)."""
+    target = write_target(path)
+    try:
+        before: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        before = None
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as exc:
         raise StoreError(
-            f"Cannot write next to {path}: {exc.strerror}.", "Check the folder's permissions."
+            f"Cannot write next to {target}: {exc.strerror}.", "Check the folder's permissions."
         ) from None
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(content)
             handle.flush()
+            _take_on(handle.fileno(), before)
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         raise StoreError(
-            f"Cannot write {path}: {exc.strerror}.", "Check its permissions."
+            f"Cannot write {target}: {exc.strerror}.", "Check its permissions and owner."
+        ) from None
+    _sync_folder(target.parent)
+
+
+def _take_on(descriptor: int, before: os.stat_result | None) -> None:
+    """Give the new file the old one's owner, group and mode (0600 when there was none)."""
+    if before is None:
+        os.fchmod(descriptor, 0o600)
+        return
+    now = os.fstat(descriptor)
+    if (now.st_uid, now.st_gid) != (before.st_uid, before.st_gid):
+        os.fchown(descriptor, before.st_uid, before.st_gid)
+    os.fchmod(descriptor, stat.S_IMODE(before.st_mode))
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every file system allows it)."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def create_private_file(path: Path, data: bytes) -> None:
+    """Create `path` readable by its owner alone from the first instant (0600 whatever the
+    umask; never through a symlink); FileExistsError when it is already there."""
+    descriptor = os.open(
+        path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+    )
+    try:
+        os.write(descriptor, data)
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+@contextlib.contextmanager
+def editing(path: Path, timeout: float = 30.0) -> Iterator[None]:
+    """Hold the lock of `path` (a `.NAME.keyturn.lock` file beside the file it names), so two
+    keyturn processes editing one file take turns and neither loses the other's change."""
+    target = write_target(path)
+    lock = FileLock(target.with_name(f".{target.name}.keyturn.lock"), timeout=timeout)
+    try:
+        with lock:
+            yield
+    except Timeout:
+        raise StoreError(
+            f"Another process has been editing {target} for {timeout:.0f}s.",
+            "Wait for it to finish (another keyturn run?), then run keyturn again.",
         ) from None
 
 
 def check_writable(path: Path) -> None:
-    folder = path.parent
+    """Fail now, with one line, if `write_atomically(path)` would fail or could not keep the
+    file's owner, group and links."""
+    target = write_target(path)
+    via = f"{path} is a symlink to {target}; " if target != path else ""
+    folder = target.parent
     if not folder.is_dir():
-        raise StoreError(f"The folder of {path} does not exist.", "Create it, or fix the path.")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise StoreError(
-            f"{path} is not writable by this user.",
+            f"{via}the folder of {target} does not exist.", "Create it, or fix the path."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK, **_EFFECTIVE):
+        raise StoreError(
+            f"{via}keyturn cannot create files in {folder} (a read-only mount?), so it cannot "
+            f"replace {target.name} atomically.",
+            "Write back to where the file comes from (Vault, the Kubernetes Secret), or make "
+            "that folder writable for this user.",
+        )
+    if not target.exists():
+        return
+    if not os.access(target, os.W_OK, **_EFFECTIVE):
+        raise StoreError(
+            f"{via}{target} is not writable by this user.",
             "Fix its permissions, or run keyturn as its owner.",
         )
+    _check_keepable(target, via)
+
+
+def _check_keepable(target: Path, via: str) -> None:
+    status = target.stat()
+    if status.st_nlink > 1:
+        raise StoreError(
+            f"{via}{target} has {status.st_nlink} hard links: replacing it would leave the "
+            "others with the old value.",
+            "Point keyturn at a file with a single link.",
+        )
+    if not _may_give_to(status.st_uid, status.st_gid):
+        raise StoreError(
+            f"{via}{target} belongs to uid {status.st_uid} gid {status.st_gid}, and keyturn "
+            f"(uid {os.geteuid()}) could not keep that owner on the replaced file.",
+            "Run keyturn as that user, or as root.",
+        )
+
+
+def _may_give_to(uid: int, gid: int) -> bool:
+    """Whether this process may chown a file it creates to `uid`:`gid`."""
+    if os.geteuid() == 0:
+        return True
+    return uid == os.geteuid() and (gid == os.getegid() or gid in os.getgroups())

@@ -36,3 +36,8 @@ class SecretStore(SecretLocation, Protocol):
     def write(self, secret: str) -> None:
         """Replace the stored value; atomic, so a reader never sees half a value."""
         ...
+
+    def discard_backup(self) -> None:
+        """Remove any copy of the previous value the store kept for a rollback (a .env's
+        `.keyturn.bak`); called once the rotation has finished. Removing none is fine."""
+        ...

@@ -4,17 +4,22 @@ variable of a .env file, an environment variable, standard input, and the genera
 from __future__ import annotations
 
 import os
-import re
 import secrets
-import shutil
 import string
 import sys
 from pathlib import Path
 from typing import TextIO
 
-from keyturn.core.dotenv import is_variable_name, quote_like, unquote, variable_pattern
+from keyturn.core.dotenv import dotenv_values_of, is_variable_name, last_assignment, quote_like
 from keyturn.core.errors import StoreError
-from keyturn.core.files import check_writable, read_secret_file, write_atomically
+from keyturn.core.files import (
+    check_writable,
+    create_private_file,
+    editing,
+    read_secret_file,
+    write_atomically,
+    write_target,
+)
 from keyturn.core.redact import register_secret
 
 
@@ -47,33 +52,39 @@ class FileStore:
         newline = "\n" if self.path.exists() and self.path.read_text().endswith("\n") else ""
         write_atomically(self.path, secret + newline)
 
+    def discard_backup(self) -> None:
+        """Nothing to remove: the file is replaced without a copy."""
+
 
 class EnvFileStore:
-    """One variable of a .env file, updated in place: comments, order and quoting are kept,
-    and the file is backed up (mode 0600) before the first change."""
+    """One variable of a .env file, read as python-dotenv reads it (the last assignment wins)
+    and updated in place under a lock: comments, order and quoting are kept, and the file is
+    backed up (created 0600) before the first change, until the rotation finishes."""
 
     def __init__(self, path: Path, variable: str) -> None:
         if not is_variable_name(variable):
             raise StoreError(f"{variable!r} is not a .env variable name.", "Use env-file:PATH#VAR.")
         self.path = path
         self.variable = variable
-        self._pattern = variable_pattern(variable)
 
     def describe(self) -> str:
         return f"env-file:{self.path}#{self.variable}"
+
+    @property
+    def backup(self) -> Path:
+        """The copy of the file from before the rotation, beside the file (a symlink's target)."""
+        target = write_target(self.path)
+        return target.with_name(target.name + ".keyturn.bak")
 
     def preflight(self) -> None:
         check_writable(self.path)
         if not self.path.is_file():
             raise StoreError(f"{self.path} does not exist.", "Fix the env-file path.")
-        if self._match(self._text()) is None:
+        if last_assignment(self._text(), self.variable) is None:
             raise StoreError(
                 f"{self.path} has no variable {self.variable}.",
                 "Add it (with the current value) or fix the name.",
             )
-
-    def _match(self, text: str) -> re.Match[str] | None:
-        return self._pattern.search(text)
 
     def _text(self) -> str:
         """The file as written (CRLF line ends kept, so a rewrite keeps them too)."""
@@ -92,25 +103,63 @@ class EnvFileStore:
             ) from None
 
     def read_current(self) -> str | None:
-        match = self._match(self._text())
-        if match is None:
+        found = last_assignment(self._text(), self.variable)
+        if found is None:
             return None
-        value = unquote(match.group("value"))
-        register_secret(value)
-        return value or None
+        register_secret(found.value)
+        return found.value or None
 
     def write(self, secret: str) -> None:
-        text = self._text()
-        match = self._match(text)
-        if match is None:
+        with editing(self.path):
+            text = self._text()
+            updated = self._with_value(text, secret)
+            self._back_up(text)
+            write_atomically(self.path, updated)
+
+    def _with_value(self, text: str, secret: str) -> str:
+        """`text` with the variable's last assignment set to `secret`; checked by reading it
+        back as python-dotenv does (nothing else may change)."""
+        found = last_assignment(text, self.variable)
+        if found is None:
             raise StoreError(f"{self.path} no longer has a variable {self.variable}.", None)
-        backup = self.path.with_name(self.path.name + ".keyturn.bak")
-        if not backup.exists():
-            shutil.copyfile(self.path, backup)
-            os.chmod(backup, 0o600)
-        quoted = quote_like(match.group("value"), secret)
-        updated = text[: match.start("value")] + quoted + text[match.end("value") :]
-        write_atomically(self.path, updated)
+        quoted = quote_like(found.written, secret)
+        if quoted is None:
+            raise StoreError(
+                f"The new value of {self.variable} holds a `$` and characters that need double "
+                f"quotes; docker compose and python-dotenv read no quoting of it alike.",
+                "Issue a value without `$` (or without quotes, backslashes and line breaks), "
+                "or write it back to a file: location.",
+            )
+        updated = text[: found.start] + quoted + text[found.end :]
+        if dotenv_values_of(updated) != {**dotenv_values_of(text), self.variable: secret}:
+            raise StoreError(
+                f"keyturn cannot rewrite {self.variable} in {self.path} so that it reads back "
+                "unchanged; the file was left as it was.",
+                "Simplify that line (one KEY=VALUE), then run keyturn again.",
+            )
+        return updated
+
+    def _back_up(self, text: str) -> None:
+        """Keep the file from before the first change (a rollback's write keeps it as it is)."""
+        try:
+            create_private_file(self.backup, text.encode("utf-8"))
+        except FileExistsError:
+            return
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot back up {self.path} to {self.backup}: {exc.strerror}.",
+                "Check the folder's permissions.",
+            ) from None
+
+    def discard_backup(self) -> None:
+        """Remove the backup once the rotation has finished: it holds the old secret."""
+        try:
+            self.backup.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot remove {self.backup}: {exc.strerror}.",
+                "Delete it by hand: it holds the previous secret.",
+            ) from None
 
 
 class EnvVarLocation:

@@ -4,11 +4,16 @@ rotated value back (a new version, so Vault keeps the history).
 Paths are named as `vault kv get` names them: `secret/n8n/partner#api_key` is the field
 `api_key` of the secret `n8n/partner` in the KV v2 engine mounted at `secret`.
 Authentication follows Vault's own environment (VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE,
-~/.vault-token), keyturn.toml's `[vault]` (token_file, AppRole role/secret ids).
+~/.vault-token), keyturn.toml's `[vault]` (token_file, AppRole role/secret ids). keyturn logs
+in once per run and every `vault:` location shares that token (a limited-use AppRole secret id
+must not run out in the middle of a rollback); a store's preflight checks that the token will
+last the rotation (renewing it when it can) before anything changes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,8 @@ from keyturn.core.config import read_section
 from keyturn.core.errors import StoreError
 from keyturn.core.files import read_secret_file
 from keyturn.core.redact import register_secret
+
+log = logging.getLogger(__name__)
 
 
 class VaultSettings(BaseModel):
@@ -38,6 +45,9 @@ class VaultSettings(BaseModel):
     approle_mount: str = "approle"
     verify_tls: bool | str = True
     timeout: int = 10
+    # What the token must have left when a rotation starts (a renewable token is renewed).
+    min_token_ttl: int = 900  # seconds
+    min_token_uses: int = 50  # for a token with limited uses; a rotation makes a few per store
 
 
 def parse_vault_target(text: str) -> tuple[str, str, str]:
@@ -81,6 +91,71 @@ def vault_client(settings: VaultSettings | None = None) -> hvac.Client:
     if client.token:
         register_secret(client.token)
     return client
+
+
+# One logged-in client per configuration, for the whole run.
+_sessions: dict[str, hvac.Client] = {}
+
+
+def shared_vault_client(settings: VaultSettings) -> hvac.Client:
+    """The client of this run for `settings`: logged in on first use, then reused."""
+    key = _session_key(settings)
+    client = _sessions.get(key)
+    if client is None:
+        client = _sessions[key] = vault_client(settings)
+    return client
+
+
+def _session_key(settings: VaultSettings) -> str:
+    environment = [
+        os.environ.get(name, "") for name in ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE")
+    ]
+    text = "\0".join([settings.model_dump_json(), *environment])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_token_lasts(client: hvac.Client, settings: VaultSettings) -> None:
+    """Fail now unless the token has the time and the uses a rotation needs (renew it when it
+    is short of time and renewable): running out in the middle would stop a rollback."""
+    data = _look_up_token(client)
+    if data is None:
+        return
+    ttl = int(data.get("ttl") or 0)  # 0: never expires (a root token)
+    if 0 < ttl < settings.min_token_ttl and data.get("renewable"):
+        try:
+            client.auth.token.renew_self(increment=f"{settings.min_token_ttl}s")
+        except (vault_errors.VaultError, requests.RequestException) as exc:
+            raise _explain(exc, client.url, "renewing the token") from None
+        data = _look_up_token(client) or {}
+        ttl = int(data.get("ttl") or 0)
+    if 0 < ttl < settings.min_token_ttl:
+        raise StoreError(
+            f"The Vault token expires in {ttl}s, too soon for a rotation "
+            f"(min_token_ttl = {settings.min_token_ttl}s).",
+            "Give the token (or the AppRole's token_ttl and token_max_ttl) a longer life, or "
+            "lower min_token_ttl under [vault].",
+        )
+    uses = int(data.get("num_uses") or 0)  # 0: unlimited
+    if 0 < uses < settings.min_token_uses:
+        raise StoreError(
+            f"The Vault token has {uses} uses left; a rotation and its rollback may need "
+            f"more (min_token_uses = {settings.min_token_uses}).",
+            "Use a token with unlimited uses (the AppRole's token_num_uses = 0), or more.",
+        )
+
+
+def _look_up_token(client: hvac.Client) -> dict[str, Any] | None:
+    """The token's TTL and uses; None when its policy may not look itself up (Vault's
+    `default` policy allows it)."""
+    try:
+        response = client.auth.token.lookup_self()
+    except vault_errors.Forbidden:
+        log.warning("the Vault token may not look itself up: its TTL and uses are not checked")
+        return None
+    except (vault_errors.VaultError, requests.RequestException) as exc:
+        raise _explain(exc, client.url, "looking up its own token") from None
+    data: dict[str, Any] = response.get("data") or {}
+    return data
 
 
 def _approle_secret_id(settings: VaultSettings) -> str:
@@ -136,10 +211,13 @@ def _explain(exc: Exception, addr: str, what: str) -> StoreError:
 class VaultStore:
     """One field of one KV v2 secret."""
 
-    def __init__(self, target: str, client: hvac.Client) -> None:
+    def __init__(
+        self, target: str, client: hvac.Client, settings: VaultSettings | None = None
+    ) -> None:
         self.target = target
         self.mount, self.path, self.field = parse_vault_target(target)
         self.client = client
+        self.settings = settings or VaultSettings()
 
     def describe(self) -> str:
         return f"vault:{self.target}"
@@ -174,6 +252,7 @@ class VaultStore:
                 f"{', '.join(sorted(allowed)) or 'none'}).",
                 "Grant update on this path in the token's policy.",
             )
+        check_token_lasts(self.client, self.settings)
 
     def read_current(self) -> str | None:
         found = self._read()
@@ -196,8 +275,13 @@ class VaultStore:
         except (vault_errors.VaultError, requests.RequestException) as exc:
             raise _explain(exc, self.client.url, f"writing {self.target}") from None
 
+    def discard_backup(self) -> None:
+        """Nothing to remove: Vault's version history is the record (and KV v2 keeps it)."""
+
 
 def open_vault_store(target: str, settings: dict[str, Any] | None) -> VaultStore:
-    """A `vault:` location; `settings` is keyturn.toml's `[vault]` table (or None)."""
+    """A `vault:` location; `settings` is keyturn.toml's `[vault]` table (or None). Every
+    location of one run shares one login."""
     parse_vault_target(target)  # a malformed name fails before any login
-    return VaultStore(target, vault_client(read_section(VaultSettings, settings or {}, "vault")))
+    parsed = read_section(VaultSettings, settings or {}, "vault")
+    return VaultStore(target, shared_vault_client(parsed), parsed)

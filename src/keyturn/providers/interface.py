@@ -6,6 +6,7 @@ in this folder that implements `SecretProvider`, plus its entry in `providers/re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -34,8 +35,15 @@ class IssueContext:
     idempotency_token: str
     credential_id: str
     credential_name: str
-    started_at: datetime | None = None  # when the rotation started (keys made since are ours)
+    started_at: datetime | None = None  # when the rotation started (keyturn's clock)
     current_key_id: str | None = None  # the provider's id of the key in use now
+    # The provider's key ids before this rotation's first issue, as recorded in the journal
+    # (None on the first attempt): a resumed issue tells a key a crashed attempt created
+    # from a key someone else uses by these ids, never by comparing two clocks.
+    keys_before: frozenset[str] | None = None
+    # Saves those ids in the journal (write-ahead); a provider calls it before it creates
+    # anything, and only when `keys_before` is None.
+    record_keys_before: Callable[[frozenset[str]], None] | None = None
 
 
 class SecretProvider(Protocol):

@@ -164,6 +164,8 @@ class RotationProtocol:
                     credential_name=rotation.credential_name,
                     started_at=aware(rotation.created_at),
                     current_key_id=rotation.previous_key_id,
+                    keys_before=self._keys_before(rotation),
+                    record_keys_before=lambda ids: self._record_keys_before(rotation, ids),
                 )
             )
             self._crash_point("issued")
@@ -176,6 +178,17 @@ class RotationProtocol:
         if self.deps.read_secret is None:
             raise RotationFailed(f"keyturn cannot read {source.describe()} here.", None)
         return self.deps.read_secret(source.describe()), None, source.describe()
+
+    @staticmethod
+    def _keys_before(rotation: Rotation) -> frozenset[str] | None:
+        recorded = rotation.plan.get("provider_keys_before")
+        return None if recorded is None else frozenset(recorded)
+
+    def _record_keys_before(self, rotation: Rotation, ids: frozenset[str]) -> None:
+        """The provider's keys before it issues one: after a crash, the key it issued is the
+        one not in this list (found by id, never by comparing clocks)."""
+        rotation.plan = {**rotation.plan, "provider_keys_before": sorted(ids)}
+        self.journal.save(rotation)  # write-ahead, before the provider creates a key
 
     # -- 2. set ----------------------------------------------------------------------------
 
@@ -326,6 +339,10 @@ class RotationProtocol:
         if self.deps.strategy.name == REPLACE and live_id != rotation.credential_id:
             self.journal.move_labels(lock_key(rotation), rotation.credential_id, live_id)
         self.journal.promote_labels(rotation, live_id)
+        self._discard_backups(rotation)
+
+    def _discard_backups(self, rotation: Rotation) -> None:
+        """A .env's pre-rotation backup holds the old secret: gone once the rotation ends."""
         for target in rotation.plan.get("written", []):
             self._store(target).discard_backup()
 
@@ -425,6 +442,7 @@ class RotationProtocol:
             provider.revoke(rotation.pending_key_id)
             self._record(rotation, "rollback", "revoked", f"pending key {rotation.pending_key_id}")
         self.journal.close_rotation(rotation, Status.ROLLED_BACK, reason)
+        self._discard_backups(rotation)
         self._record(rotation, "rollback", "rolled_back", reason)
 
     # -- helpers ---------------------------------------------------------------------------

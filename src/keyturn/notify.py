@@ -18,13 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from keyturn.core.config import read_section
 from keyturn.core.files import read_secret_file
-from keyturn.core.http import RetryPolicy, new_client, send_with_retries
+from keyturn.core.http import RetryPolicy, new_client, send_with_retries, tls_context, tls_failure
 from keyturn.core.redact import redact, register_secret
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["success", "failure", "rollback"]
 ALL_OUTCOMES: tuple[Outcome, ...] = ("success", "failure", "rollback")
+CA_SETTING = "notifications.ca_bundle"
 
 
 class NotificationSettings(BaseModel):
@@ -41,6 +42,10 @@ class NotificationSettings(BaseModel):
     )
     on: list[Outcome] = Field(default_factory=lambda: list(ALL_OUTCOMES))
     timeout: float = 5.0
+    verify_tls: bool = True
+    ca_bundle: Path | None = Field(
+        default=None, description="PEM file of the CA certificates to trust (a private CA)."
+    )
 
 
 class Notifier:
@@ -52,7 +57,10 @@ class Notifier:
         """A notifier for keyturn.toml's `[notifications]` table (None: notify nobody)."""
         if table is None:
             return cls(None)
-        return cls(read_section(NotificationSettings, table, "notifications"))
+        settings = read_section(NotificationSettings, table, "notifications")
+        if settings.ca_bundle is not None:  # a bad bundle is an error now, not a lost message later
+            tls_context(str(settings.ca_bundle), CA_SETTING)
+        return cls(settings)
 
     def notify(self, outcome: Outcome, event: dict[str, Any]) -> None:
         settings = self.settings
@@ -66,7 +74,8 @@ class Notifier:
         }
         slack = self._secret_url(settings.slack_webhook_url_env, settings.slack_webhook_url_file)
         if slack:
-            self._post(slack, {"text": redact(_slack_text(outcome, event))}, {})
+            text = {"text": redact(_slack_text(outcome, event))}
+            self._post(slack, text, {}, "the Slack webhook URL (it embeds a token)")
         generic = settings.webhook_url or self._secret_url(settings.webhook_url_env, None)
         if generic:
             headers = {}
@@ -74,7 +83,8 @@ class Notifier:
             if token:
                 register_secret(token)
                 headers["Authorization"] = f"Bearer {token}"
-            self._post(generic, document, headers)
+            carries = f"the notification token (${settings.webhook_token_env})" if token else None
+            self._post(generic, document, headers, carries)
 
     @staticmethod
     def _secret_url(env: str | None, file: Path | None) -> str | None:
@@ -85,10 +95,18 @@ class Notifier:
             register_secret(value)  # webhook URLs embed their token
         return value or None
 
-    def _post(self, url: str, payload: dict[str, Any], headers: dict[str, str]) -> None:
-        timeout = self.settings.timeout if self.settings else 5.0
+    def _post(
+        self, url: str, payload: dict[str, Any], headers: dict[str, str], carries: str | None
+    ) -> None:
+        settings = self.settings or NotificationSettings()
+        verify = str(settings.ca_bundle) if settings.ca_bundle else settings.verify_tls
         # Two attempts; a notification sent twice is better than one lost.
-        with new_client(timeout=timeout) as http:
+        with new_client(
+            timeout=settings.timeout,
+            verify=verify,
+            carries=carries,
+            ca_setting=CA_SETTING,
+        ) as http:
             outcome = send_with_retries(
                 lambda: http.post(url, json=payload, headers=headers),
                 RetryPolicy(attempts=2, initial=0.2, maximum=1.0, retry_after_cap=2.0),
@@ -96,7 +114,8 @@ class Notifier:
                 what="notification",
             )
         if isinstance(outcome, httpx.TransportError):
-            log.warning("notification not delivered: %s", type(outcome).__name__)
+            tls = f" (TLS verification failed: set {CA_SETTING})" if tls_failure(outcome) else ""
+            log.warning("notification not delivered: %s%s", type(outcome).__name__, tls)
         elif outcome.status_code >= 400:
             log.warning("notification refused (%s)", outcome.status_code)
 

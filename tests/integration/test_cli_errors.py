@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from keyturn.core.errors import ExitCode
 from keyturn.sandbox.n8n_server import LocalN8n, free_port
+from tests.helpers import wait_until
 
 
 def _one_line_error(stderr: str) -> str:
@@ -111,3 +117,37 @@ def test_api_key_is_not_a_command_line_option(run_cli: Any) -> None:
     result = run_cli("inventory", "--api-key", "secret-on-argv")
     assert result.code == ExitCode.USAGE
     assert "No such option" in result.stderr
+
+
+def test_invalid_environment_variable_is_named(run_cli: Any) -> None:
+    env = {"KEYTURN_N8N_URL": "http://127.0.0.1:9", "KEYTURN_N8N_API_KEY": "k" * 20}
+    result = run_cli("inventory", env={**env, "KEYTURN_N8N_TIMEOUT": "soon"})
+    assert result.code == ExitCode.USAGE
+    assert "KEYTURN_N8N_TIMEOUT" in _one_line_error(result.stderr)
+
+
+def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    """Ctrl-C while keyturn waits on n8n: exit 130, no traceback."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("KEYTURN_")},
+            "KEYTURN_N8N_URL": f"http://127.0.0.1:{silent.getsockname()[1]}",
+            "KEYTURN_N8N_API_KEY": "k" * 20,
+            "HOME": str(tmp_path),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "keyturn", "inventory"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        silent.settimeout(60)
+        connection, _ = silent.accept()  # keyturn is now waiting for n8n's answer
+        with connection:
+            wait_until(lambda: connection.recv(65536, socket.MSG_PEEK), timeout=30)
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=30)
+    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    assert set(stderr.strip().splitlines()) <= {"keyturn: interrupted"}, stderr

@@ -37,8 +37,13 @@ def second_route(partner: Partner, tmp_path: Path, journal_url: str | None) -> d
     env.update({"PROD_KEY": partner.n8n.api_key, "KEYTURN_CONFIG": str(config)})
     env["KEYTURN_INSTANCE"] = "prod"
     if journal_url:
-        env["KEYTURN_DATABASE_URL"] = journal_url
+        env.update(postgres_journal(journal_url))
     return env
+
+
+def postgres_journal(url: str) -> dict[str, str]:
+    """A PostgreSQL journal, and consent to make its master key on first use."""
+    return {"KEYTURN_DATABASE_URL": url, "KEYTURN_NEW_MASTER_KEY": "1"}
 
 
 def start_cli(tmp_path: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
@@ -66,7 +71,7 @@ def journal_url(request: pytest.FixtureRequest) -> str | None:
 def test_two_rotations_of_one_credential_started_together(
     partner: Partner, tmp_path: Path, journal_url: str | None
 ) -> None:
-    route_a = {**partner.env, **({"KEYTURN_DATABASE_URL": journal_url} if journal_url else {})}
+    route_a = {**partner.env, **(postgres_journal(journal_url) if journal_url else {})}
     route_b = second_route(partner, tmp_path, journal_url)
     args = with_grace(rotate_args(partner), "3s")
     processes = [start_cli(tmp_path, args, route_a), start_cli(tmp_path, args, route_b)]

@@ -12,7 +12,7 @@ from tests.integration.test_rotate_live import rotate_args
 
 
 def test_rotation_journaled_in_postgres(partner: Partner, run_cli: Any, postgres_url: str) -> None:
-    env = {**partner.env, "KEYTURN_DATABASE_URL": postgres_url}
+    env = {**partner.env, "KEYTURN_DATABASE_URL": postgres_url, "KEYTURN_NEW_MASTER_KEY": "1"}
     result = run_cli(*rotate_args(partner), env=env)
     assert result.code == 0, result.stderr
     rotation_id = json.loads(result.stdout)["id"]

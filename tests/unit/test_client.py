@@ -107,7 +107,8 @@ def test_tls_failure_says_so() -> None:
     respx.get(f"{API}/credentials").mock(side_effect=error)
     with pytest.raises(N8nUnreachable) as info:
         make_client(max_attempts=1).list_credentials()
-    assert "TLS verification failed" in str(info.value) and "verify_tls" in str(info.value)
+    message = str(info.value)
+    assert "TLS verification failed" in message and "KEYTURN_N8N_CA_BUNDLE" in message
 
 
 @respx.mock

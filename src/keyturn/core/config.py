@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keyturn.core.errors import ConfigError
@@ -40,6 +48,11 @@ class InstanceConfig(BaseModel):
     verify_tls: bool | str = Field(
         default=True, description="false to skip TLS checks, or the path of a CA bundle."
     )
+    ca_bundle: Path | None = Field(
+        default=None,
+        description="PEM file of the CA certificates that n8n's certificate is checked against "
+        "(a private CA); it replaces the default CAs.",
+    )
     max_attempts: int = Field(default=3, ge=1, le=10)
     strategy: Literal["auto", "in_place", "replace"] = Field(
         default="auto",
@@ -56,6 +69,12 @@ class InstanceConfig(BaseModel):
     @classmethod
     def _check_url(cls, value: str) -> str:
         return normalize_url(value)
+
+    @model_validator(mode="after")
+    def _check_tls(self) -> InstanceConfig:
+        if self.ca_bundle is not None and self.verify_tls is False:
+            raise ValueError("ca_bundle and verify_tls = false contradict each other: drop one")
+        return self
 
 
 class RotationProfile(BaseModel):
@@ -127,6 +146,7 @@ class EnvSettings(BaseSettings):
     n8n_api_key_file: Path | None = None
     n8n_timeout: float = 30.0
     n8n_verify_tls: bool = True
+    n8n_ca_bundle: Path | None = None
     n8n_max_attempts: int = 3
     n8n_strategy: Literal["auto", "in_place", "replace"] = "auto"
     n8n_restart_command: str | None = None
@@ -148,11 +168,28 @@ class N8nConnection:
     max_attempts: int = 3
     strategy: str = "auto"
     restart_command: str | None = None
+    ca_bundle: str | None = None
 
     @property
     def url_setting(self) -> str:
         """The setting a user edits to change this instance's URL."""
         return "KEYTURN_N8N_URL" if self.name == "env" else f"instances.{self.name}.url"
+
+    @property
+    def tls_verify(self) -> bool | str:
+        """What n8n's certificate is checked against: the CA bundle, else `verify_tls`.
+
+        Every call to this instance (its API, webhooks, the readiness poll) uses it.
+        """
+        return self.ca_bundle or self.verify_tls
+
+    @property
+    def ca_bundle_setting(self) -> str:
+        """The setting a user edits to trust a private CA for this instance."""
+        if self.name == "env":
+            return "KEYTURN_N8N_CA_BUNDLE"
+        legacy = self.ca_bundle is None and isinstance(self.verify_tls, str)  # verify_tls = PATH
+        return f"instances.{self.name}.{'verify_tls' if legacy else 'ca_bundle'}"
 
 
 def normalize_url(value: str) -> str:
@@ -168,9 +205,11 @@ def load_env_settings() -> EnvSettings:
     try:
         return EnvSettings()
     except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "KEYTURN_" + "_".join(str(part) for part in error["loc"]).upper()
         raise ConfigError(
-            f"An environment variable is invalid: {_first_problem(exc)}.",
-            "Fix or unset that KEYTURN_* variable.",
+            f"The environment variable {name} is invalid: {error['msg']}.",
+            f"Fix or unset {name}.",
         ) from None
 
 
@@ -275,6 +314,11 @@ def _connection_from_env(env: EnvSettings) -> N8nConnection:
         url = normalize_url(env.n8n_url)
     except ValueError as exc:
         raise ConfigError(f"KEYTURN_N8N_URL is invalid: {exc}.", "Fix KEYTURN_N8N_URL.") from None
+    if env.n8n_ca_bundle is not None and not env.n8n_verify_tls:
+        raise ConfigError(
+            "KEYTURN_N8N_CA_BUNDLE and KEYTURN_N8N_VERIFY_TLS=false contradict each other.",
+            "Keep KEYTURN_N8N_CA_BUNDLE and unset KEYTURN_N8N_VERIFY_TLS.",
+        )
     if env.n8n_api_key is not None and env.n8n_api_key.get_secret_value().strip():
         key, source = env.n8n_api_key.get_secret_value().strip(), "KEYTURN_N8N_API_KEY"
     elif env.n8n_api_key_file is not None:
@@ -297,6 +341,7 @@ def _connection_from_env(env: EnvSettings) -> N8nConnection:
         max_attempts=env.n8n_max_attempts,
         strategy=env.n8n_strategy,
         restart_command=env.n8n_restart_command,
+        ca_bundle=str(env.n8n_ca_bundle) if env.n8n_ca_bundle else None,
     )
 
 
@@ -321,6 +366,7 @@ def _connection_from_file(name: str, config: FileConfig, path: Path | None) -> N
         max_attempts=settings.max_attempts,
         strategy=settings.strategy,
         restart_command=settings.restart_command,
+        ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None,
     )
 
 

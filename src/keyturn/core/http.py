@@ -8,21 +8,33 @@ exponential backoff with jitter on 429, 500, 502, 503, 504 and connection errors
 `Retry-After` (seconds or an HTTP date, capped), for a bounded number of attempts. A request
 that is not idempotent is retried only when the server surely did not act on it: a 429, or a
 connection that was never made; so a retry never creates twice.
+
+Transport: `verify` is True (certifi's public CAs, or `SSL_CERT_FILE` / `SSL_CERT_DIR` when
+set), False, or the path of a CA bundle (a PEM file, or a folder of hashed certificates) that
+replaces the default CAs. Proxies come from the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
+`ALL_PROXY`, `NO_PROXY`: httpx's `trust_env`, kept on). A client that carries a secret
+(`carries`) logs one warning per destination when that secret would travel over plain http://
+to anything but loopback.
 """
 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import logging
 import random
+import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
 
 from keyturn import __version__
+from keyturn.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +72,85 @@ def new_client(
     timeout: float = 30.0,
     verify: bool | str = True,
     transport: httpx.BaseTransport | None = None,
+    carries: str | None = None,
+    ca_setting: str = "the CA bundle setting",
 ) -> httpx.Client:
-    """An httpx client with keyturn's User-Agent; `transport` lets tests swap the network."""
+    """An httpx client with keyturn's User-Agent; `transport` lets tests swap the network.
+
+    `verify`: True, False or a CA bundle's path (`ca_setting` names where it was set, for the
+    error when the file cannot be used). `carries` names what the client's requests carry
+    (the n8n API key, an admin token) for the plain-http warning.
+    """
+    hooks = {"request": [_plain_http_warning(carries)]} if carries else {}
     return httpx.Client(
         base_url=base_url,
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         timeout=timeout,
-        verify=verify,
+        verify=tls_context(verify, ca_setting),
         transport=transport,
+        trust_env=True,  # proxies (HTTPS_PROXY, NO_PROXY...) and SSL_CERT_FILE from the env
+        event_hooks=hooks,
     )
+
+
+def tls_context(verify: bool | str, ca_setting: str) -> ssl.SSLContext | bool:
+    """What httpx's `verify` gets: True and False as they are, a CA bundle as an SSL context."""
+    if isinstance(verify, bool):
+        return verify
+    try:
+        if Path(verify).is_dir():
+            return ssl.create_default_context(capath=verify)
+        return ssl.create_default_context(cafile=verify)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "unreadable"
+        raise ConfigError(
+            f"The CA bundle {verify} ({ca_setting}) cannot be used: {reason}.",
+            f"Point {ca_setting} at a PEM file holding the CA certificates to trust.",
+        ) from None
+
+
+def tls_failure(exc: BaseException) -> bool:
+    """Whether a transport error is a failed TLS verification (an unknown CA, a wrong name)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(cause):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost: the only hosts a secret may reach over plain http."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def _plain_http_warning(what: str) -> Callable[[httpx.Request], None]:
+    def warn(request: httpx.Request) -> None:
+        url = request.url
+        if url.scheme != "http" or is_loopback(url.host):
+            return
+        origin = f"http://{url.netloc.decode('ascii', 'replace')}"
+        with _warned_lock:
+            if (what, origin) in _warned:
+                return
+            _warned.add((what, origin))
+        log.warning(
+            "%s is sent over plain http to %s: anyone on the network path can read it; "
+            "use https://",
+            what,
+            origin,
+        )
+
+    return warn
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:

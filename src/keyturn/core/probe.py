@@ -9,7 +9,7 @@ from typing import Literal
 import httpx
 
 from keyturn.core.errors import ConfigError
-from keyturn.core.http import RetryPolicy, new_client, send_with_retries
+from keyturn.core.http import RetryPolicy, new_client, send_with_retries, tls_failure
 from keyturn.core.redact import redact
 
 AuthKind = Literal["header", "query", "bearer", "basic"]
@@ -67,11 +67,22 @@ def probe_url(
     timeout: float = 10.0,
     attempts: int = 3,
     transport: httpx.BaseTransport | None = None,
+    verify: bool | str = True,
+    ca_setting: str = "the CA bundle setting",
 ) -> ProbeResult:
-    """GET `url` with the secret applied; retries 429/5xx with backoff; 2xx means it works."""
+    """GET `url` with the secret applied; retries 429/5xx with backoff; 2xx means it works.
+
+    `verify` is True, False or a CA bundle's path; `ca_setting` names where a user sets it.
+    """
     headers, params = placement.apply(secret)
 
-    with new_client(timeout=timeout, transport=transport) as http:
+    with new_client(
+        timeout=timeout,
+        transport=transport,
+        verify=verify,
+        carries="the secret being probed",
+        ca_setting=ca_setting,
+    ) as http:
         outcome = send_with_retries(
             lambda: http.get(url, headers=headers, params=params),
             RetryPolicy(attempts, 0.3, 5.0),
@@ -80,6 +91,8 @@ def probe_url(
         )
     if isinstance(outcome, httpx.TransportError):
         failure = f"{type(outcome).__name__}: {outcome}"
+        if tls_failure(outcome):
+            failure += f"; if its certificate comes from a private CA, set {ca_setting}"
         return ProbeResult(False, redact(f"probe of {url} failed: {failure}"))
     ok = 200 <= outcome.status_code < 300
     verdict = "accepted" if ok else "refused"

@@ -9,7 +9,6 @@ Every refusal becomes a typed error whose message says what to do.
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,7 +24,13 @@ from keyturn.core.errors import (
     N8nUnreachable,
     N8nUnsupported,
 )
-from keyturn.core.http import RETRYABLE_STATUSES, RetryPolicy, new_client, send_with_retries
+from keyturn.core.http import (
+    RETRYABLE_STATUSES,
+    RetryPolicy,
+    new_client,
+    send_with_retries,
+    tls_failure,
+)
 from keyturn.n8n.models import Credential, CredentialTestResult, Execution, Workflow
 from keyturn.n8n.scopes import required_scope
 
@@ -58,8 +63,10 @@ class N8nClient:
                 "Accept": "application/json",
             },
             timeout=connection.timeout,
-            verify=connection.verify_tls,
+            verify=connection.tls_verify,
             transport=transport,
+            carries="the n8n API key",
+            ca_setting=connection.ca_bundle_setting,
         )
 
     def close(self) -> None:
@@ -321,15 +328,12 @@ class N8nClient:
     def _unreachable(self, exc: httpx.TransportError) -> N8nUnreachable:
         url = self.connection.url
         text = str(exc) or type(exc).__name__
-        cause: BaseException | None = exc
-        while cause is not None:
-            if isinstance(cause, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(cause):
-                return N8nUnreachable(
-                    f"TLS verification failed for n8n at {url}: {text}.",
-                    "Set verify_tls to your CA bundle's path in keyturn.toml "
-                    "(or KEYTURN_N8N_VERIFY_TLS=false on a trusted network).",
-                )
-            cause = cause.__cause__ or cause.__context__
+        if tls_failure(exc):
+            return N8nUnreachable(
+                f"TLS verification failed for n8n at {url}: {text}.",
+                f"If n8n's certificate comes from a private CA, set "
+                f"{self.connection.ca_bundle_setting} to that CA's certificate (a PEM file).",
+            )
         if isinstance(exc, httpx.TimeoutException):
             return N8nUnreachable(
                 f"n8n at {url} did not answer within {self.connection.timeout:g}s.",

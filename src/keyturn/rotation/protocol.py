@@ -199,7 +199,11 @@ class RotationProtocol:
         self._write_back(rotation)
         restart_command = rotation.plan.get("restart_command")
         if restart_command:
-            restart_n8n(restart_command, self.client.connection.url)
+            restart_n8n(
+                restart_command,
+                self.client.connection.url,
+                verify=self.client.connection.tls_verify,
+            )
             self._record(rotation, "set", "restarted", "n8n restarted for $env secrets; ready")
         rotation.set_at = datetime.now(UTC)
         self._record(

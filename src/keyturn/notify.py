@@ -126,10 +126,17 @@ def _slack_text(outcome: Outcome, event: dict[str, Any]) -> str:
         "failure": ":x:",
         "rollback": ":leftwards_arrow_with_hook:",
     }
-    name = event.get("credential_name", "?")
-    text = f"{icon[outcome]} keyturn {outcome}: credential *{name}* ({event.get('credential_id')})"
+    name = _slack_escape(str(event.get("credential_name", "?")))
+    credential_id = _slack_escape(str(event.get("credential_id")))
+    text = f"{icon[outcome]} keyturn {outcome}: credential *{name}* ({credential_id})"
     if event.get("pending_fingerprint"):
         text += f", now {event['pending_fingerprint']}"
     if event.get("error"):
-        text += f"\n{event['error']}"
+        text += f"\n{_slack_escape(str(event['error']))}"
     return text
+
+
+def _slack_escape(text: str) -> str:
+    """Names and errors come from n8n's editors: as Slack mrkdwn, `<!channel>` would ping a
+    channel and `<https://x|click>` would make a link. Slack's own escaping makes them text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

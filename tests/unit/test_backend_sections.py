@@ -117,3 +117,15 @@ def test_a_missing_optional_package_names_its_extra(
     assert info.value.exit_code == ExitCode.USAGE
     assert f"pip install '{extra}'" in str(info.value)
     assert repr(package) in info.value.message
+
+
+def test_slack_text_escapes_names_from_n8n() -> None:
+    from keyturn.notify import _slack_text
+
+    text = _slack_text(
+        "failure",
+        {"credential_name": "<!channel> <https://evil.example|click> & co", "credential_id": "c1",
+         "error": "node <@U123> failed"},
+    )  # fmt: skip
+    assert "<" not in text and ">" not in text
+    assert "&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; co" in text

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.text import Text
 
 from keyturn.cli import (
     DryRunOption,
@@ -66,7 +65,9 @@ def _journal(ctx: typer.Context, instance: str | None) -> Iterator[tuple[Journal
 
 
 def _print_step(step: str, detail: str) -> None:
-    stderr.print(Text.assemble((f"{step:>8} ", "bold cyan"), detail), highlight=False)
+    from keyturn.formats.rotation_out import render_step
+
+    render_step(step, detail, stderr)
 
 
 @app.command()
@@ -181,7 +182,12 @@ def _print_rotation(outcome: Outcome, *, json: bool) -> None:
 @app.command()
 def status(ctx: typer.Context, instance: InstanceOption = None, json: JsonOption = False) -> None:
     """List rotations in flight (interrupted or paused), with their last completed step."""
-    from keyturn.formats.rotation_out import print_document, render_rotations, rotation_document
+    from keyturn.formats.rotation_out import (
+        print_document,
+        render_notes,
+        render_rotations,
+        rotation_document,
+    )
 
     with _journal(ctx, instance) as (journal, name, url):
         rotations = journal.in_flight(name, url)
@@ -199,7 +205,7 @@ def status(ctx: typer.Context, instance: InstanceOption = None, json: JsonOption
         for rotation in rotations:
             lease = leases[rotation.id]
             held = lease.describe() if lease else "nobody (released)"
-            Console().print(f"{rotation.short_id}: held by {held}", markup=False, highlight=False)
+            render_notes([f"{rotation.short_id}: held by {held}"], "", Console())
 
 
 def _lease_document(lease: Lease | None) -> dict[str, Any]:
@@ -225,12 +231,17 @@ def resume(
     json: JsonOption = False,
 ) -> None:
     """Finish rotations interrupted by a crash, from their last completed step."""
-    from keyturn.formats.rotation_out import print_document, render_outcome, rotation_document
+    from keyturn.formats.rotation_out import (
+        print_document,
+        render_notes,
+        render_outcome,
+        rotation_document,
+    )
 
     with _rotations(ctx, instance) as rotations:
         if dry_run:
-            for line in rotations.describe_resume(rotation_id) or ["No rotation in flight."]:
-                Console().print(line + " (dry run)")
+            lines = rotations.describe_resume(rotation_id) or ["No rotation in flight."]
+            render_notes(lines, " (dry run)", Console())
             return
         outcomes = rotations.resume(rotation_id)
     if json:
@@ -256,20 +267,22 @@ def rollback(
     json: JsonOption = False,
 ) -> None:
     """Undo a rotation in flight, or put a credential's previous value back into n8n."""
-    from keyturn.formats.rotation_out import print_document, rotation_document
+    from keyturn.formats.rotation_out import (
+        print_document,
+        render_notes,
+        render_rolled_back,
+        rotation_document,
+    )
 
     with _rotations(ctx, instance) as rotations:
         if dry_run:
-            Console().print(rotations.describe_rollback(credential) + " (dry run)")
+            render_notes([rotations.describe_rollback(credential)], " (dry run)", Console())
             return
         rotation = rotations.rollback(credential, force=force)
     if json:
         print_document(rotation_document(rotation))
     else:
-        Console().print(
-            f"Rolled back {rotation.credential_name!r} ({rotation.credential_id}): "
-            f"{rotation.status}."
-        )
+        render_rolled_back(rotation, Console())
 
 
 @app.command()

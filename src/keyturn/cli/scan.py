@@ -120,10 +120,11 @@ def _scan_with_progress(
 
 
 def _record_baseline(baseline: Path, result: ScanResult) -> None:
+    from keyturn.formats.safe_text import plain
     from keyturn.scan.baseline import write_baseline
 
     write_baseline(baseline, result)
-    stderr.print(f"Baseline {baseline}: {len(result.findings)} findings recorded.")
+    stderr.print(plain(f"Baseline {baseline}: {len(result.findings)} findings recorded."))
 
 
 def _read_old_secrets(ctx: typer.Context, sources: list[str]) -> list[str]:

@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from keyturn.cli import DryRunOption, InstanceOption, JsonOption, _opt, app, stderr
-from keyturn.core.durations import format_duration
 from keyturn.core.errors import ExitCode, KeyturnError
+from keyturn.core.redact import redact
 
 
 @app.command()
@@ -23,7 +22,7 @@ def due(
 ) -> None:  # fmt: skip
     """List credentials older than their rotation policy allows (exit 1 when any is due)."""
     from keyturn.cli.rotation import _rotations
-    from keyturn.formats.rotation_out import print_document
+    from keyturn.formats.rotation_out import print_document, render_due
     from keyturn.rotation.schedule import due_credentials
 
     with _rotations(ctx, instance) as rotations:
@@ -36,7 +35,7 @@ def due(
     if json:
         print_document({"credentials": [_document(entry) for entry in entries]})
     else:
-        _render(entries, Console())
+        render_due(entries, Console())
     if any(entry.due for entry in entries):
         raise typer.Exit(int(ExitCode.FINDINGS))
 
@@ -55,7 +54,8 @@ def rotate_due(
     One failure does not stop the others; the exit code is non-zero if any failed.
     """
     from keyturn.cli.rotation import _rotations
-    from keyturn.formats.rotation_out import print_document
+    from keyturn.formats.rotation_out import print_document, render_rotate_due
+    from keyturn.formats.safe_text import plain
     from keyturn.rotation.planning import RotateOptions
     from keyturn.rotation.schedule import due_credentials
 
@@ -85,19 +85,15 @@ def rotate_due(
                         {"credential_id": entry.credential_id, "status": outcome.rotation.status}
                     )
             except KeyturnError as exc:
-                stderr.print(
-                    f"{entry.credential_name} ({entry.credential_id}): {exc}", highlight=False
-                )
+                line = f"{entry.credential_name} ({entry.credential_id}): {exc}"
+                stderr.print(plain(redact(line)))
                 results.append(
                     {"credential_id": entry.credential_id, "status": "failed", "error": exc.message}
                 )
     if json:
         print_document({"rotations": results})
     else:
-        for result in results:
-            Console().print(f"{result['credential_id']}: {result['status']}", highlight=False)
-        if not results:
-            Console().print("Nothing is due.")
+        render_rotate_due(results, Console())
     if any(result["status"] == "failed" for result in results):
         raise typer.Exit(int(ExitCode.ROTATION_FAILED))
 
@@ -114,24 +110,3 @@ def _document(entry: Any) -> dict[str, Any]:
         "due": entry.due,
         "command": f"keyturn rotate {entry.credential_id}" if entry.due else None,
     }
-
-
-def _render(entries: list[Any], console: Console) -> None:
-    if not entries:
-        console.print('No credential has a rotation policy (max_age under [rotation."..."]).')
-        return
-    table = Table(title="Rotation schedule", title_justify="left")
-    for column in ("Credential", "ID", "Last rotated", "Age", "Max age", "Due"):
-        table.add_column(column)
-    for entry in entries:
-        table.add_row(
-            entry.credential_name,
-            entry.credential_id,
-            f"{entry.last_rotated:%Y-%m-%d %H:%M}"
-            + (" (keyturn)" if entry.rotated_by_keyturn else ""),
-            format_duration(entry.age.total_seconds()) if entry.age else "?",
-            format_duration(entry.max_age.total_seconds()),
-            "DUE" if entry.due else "",
-            style="bold red" if entry.due else None,
-        )
-    console.print(table)

@@ -1,4 +1,7 @@
-"""The doctor report: one block per credential (conclusion, evidence, command), or JSON."""
+"""The doctor report: one block per credential (conclusion, evidence, command), or JSON.
+
+Names, error messages and evidence quote n8n's data: printed as plain text (safe_text.py).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from keyturn.doctor import Diagnosis, DoctorReport, FailedRun
+from keyturn.formats.safe_text import plain
 
 _CAUSE_TEXT = {
     "auth_refused": "authentication refused",
@@ -32,9 +36,9 @@ def render_report(report: DoctorReport, console: Console) -> None:
         return
     counts = ", ".join(f"{n} {_CAUSE_TEXT.get(c, c)}" for c, n in sorted(report.by_cause.items()))
     console.print(
-        Text(
+        plain(
             f"{report.failed} failed executions since {report.since:%Y-%m-%d %H:%M} UTC: {counts}",
-            style="bold",
+            "bold",
         )
     )
     for diagnosis in report.diagnoses:
@@ -42,15 +46,14 @@ def render_report(report: DoctorReport, console: Console) -> None:
     if report.other_failures:
         console.print(Text("\nNot a credential problem", style="bold"))
         for run in report.other_failures[:20]:
-            console.print(
-                f"  execution {run.execution_id} ({_cause(run)}): {run.message}", highlight=False
-            )
+            console.print(plain(f"  execution {run.execution_id} ({_cause(run)}): {run.message}"))
     for outcome in report.retried:
         console.print(
-            f"retried execution {outcome.execution_id} -> {outcome.new_execution_id or '-'}: "
-            f"{outcome.status}",
-            style="green" if outcome.status == "success" else "red",
-            highlight=False,
+            plain(
+                f"retried execution {outcome.execution_id} -> {outcome.new_execution_id or '-'}: "
+                f"{outcome.status}",
+                "green" if outcome.status == "success" else "red",
+            )
         )
 
 
@@ -65,17 +68,17 @@ def _render_diagnosis(diagnosis: Diagnosis, console: Console) -> None:
     console.print(
         Text.assemble(
             ("credential ", "dim"),
-            (name, "bold cyan"),
-            ident,
+            plain(name, "bold cyan"),
+            plain(ident),
             "  ",
             (_CAUSE_TEXT[diagnosis.cause.value], "bold red"),
         )
     )
-    console.print(f"  {diagnosis.conclusion}", highlight=False)
+    console.print(plain(f"  {diagnosis.conclusion}"))
     for line in diagnosis.evidence:
-        console.print(f"  - {line}", style="dim", highlight=False)
+        console.print(plain(f"  - {line}", "dim"))
     if diagnosis.command:
-        console.print(Text.assemble("  run: ", (diagnosis.command, "bold")))
+        console.print(Text.assemble("  run: ", plain(diagnosis.command, "bold")))
 
 
 def _cause(run: FailedRun) -> str:

@@ -1,4 +1,7 @@
-"""The inventory as rich tables: credentials with their users, then the flags."""
+"""The inventory as rich tables: credentials with their users, then the flags.
+
+Every name, type, message and URL is n8n's data: printed as plain text (formats/safe_text.py).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from keyturn.formats.safe_text import plain, plain_lines
 from keyturn.inventory.report import CredentialOut, FlagOut, InventoryReport
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
@@ -19,9 +23,11 @@ def render_inventory(report: InventoryReport, console: Console) -> None:
     summary = report.summary
     counts = ", ".join(f"{count} {code}" for code, count in sorted(summary.flags.items()))
     console.print(
-        f"{summary.credentials} credentials, {summary.workflows} workflows, {summary.nodes} nodes"
-        f" on {report.instance.url}; flags: {counts or 'none'}"
-        f" ({report.stats.api_requests} API requests, {report.stats.seconds:.1f}s)"
+        plain(
+            f"{summary.credentials} credentials, {summary.workflows} workflows, "
+            f"{summary.nodes} nodes on {report.instance.url}; flags: {counts or 'none'}"
+            f" ({report.stats.api_requests} API requests, {report.stats.seconds:.1f}s)"
+        )
     )
 
 
@@ -35,26 +41,26 @@ def _credentials_table(report: InventoryReport) -> Table:
     table.add_column("Flags")
     for credential in report.credentials:
         table.add_row(
-            credential.name,
-            credential.id,
-            credential.type,
+            plain(credential.name),
+            plain(credential.id),
+            plain(credential.type),
             f"{credential.age_days}d" if credential.age_days is not None else "?",
             _users(credential),
-            Text(", ".join(credential.flags), style="yellow") if credential.flags else "",
+            plain(", ".join(credential.flags), "yellow"),
         )
     return table
 
 
-def _users(credential: CredentialOut) -> str:
+def _users(credential: CredentialOut) -> Text:
     if not credential.usages:
-        return "-"
+        return Text("-")
     lines = []
     for usage in credential.usages[:_MAX_LISTED_USERS]:
         state = "archived" if usage.archived else ("active" if usage.active else "inactive")
         lines.append(f"{usage.workflow_name} > {usage.node_name} ({state})")
     if len(credential.usages) > _MAX_LISTED_USERS:
         lines.append(f"… and {len(credential.usages) - _MAX_LISTED_USERS} more (see --json)")
-    return "\n".join(lines)
+    return plain_lines(lines)
 
 
 def _print_flags(report: InventoryReport, console: Console) -> None:
@@ -62,11 +68,11 @@ def _print_flags(report: InventoryReport, console: Console) -> None:
     order = {"error": 0, "warning": 1, "info": 2}
     for flag in sorted(report.flags, key=lambda f: (order.get(f.severity, 3), f.code)):
         line = Text.assemble(
-            (f"{flag.severity:<8}", _SEVERITY_STYLE.get(flag.severity, "")),
-            (f"{flag.code:<19}", "bold"),
-            (_where(report, flag), "cyan"),
+            plain(f"{flag.severity:<8}", _SEVERITY_STYLE.get(flag.severity, "")),
+            plain(f"{flag.code:<19}", "bold"),
+            plain(_where(report, flag), "cyan"),
             ": ",
-            flag.message,
+            plain(flag.message),
         )
         console.print(line, highlight=False)
 

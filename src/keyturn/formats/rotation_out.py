@@ -1,4 +1,8 @@
-"""Rotation plans, outcomes, status and history: rich tables, or JSON documents."""
+"""Rotation plans, outcomes, status, history and schedule: rich tables, or JSON documents.
+
+Credential names, errors and details come from n8n, providers and the journal: every one is
+printed as plain text (formats/safe_text.py), never as Rich markup.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,15 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from keyturn.core.durations import format_duration
 from keyturn.core.redact import redact
+from keyturn.formats.safe_text import plain
 from keyturn.journal import AuditEvent, Rotation
 from keyturn.rotation.planning import RotationPlan
 from keyturn.rotation.protocol import Outcome
+from keyturn.rotation.schedule import DueCredential
 
 
 def print_document(document: dict[str, Any]) -> None:
@@ -20,11 +28,11 @@ def print_document(document: dict[str, Any]) -> None:
 
 
 def render_plan(plan: RotationPlan, console: Console, title: str = "Rotation plan") -> None:
-    table = Table(title=title, title_justify="left", show_header=False)
+    table = Table(title=plain(title), title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for label, value in plan.lines():
-        table.add_row(label, value, style="yellow" if label == "warning" else None)
+        table.add_row(label, plain(value), style="yellow" if label == "warning" else None)
     console.print(table)
 
 
@@ -54,30 +62,52 @@ def rotation_document(rotation: Rotation) -> dict[str, Any]:
 def render_outcome(outcome: Outcome, console: Console) -> None:
     rotation = outcome.rotation
     console.print(
-        f"Rotated {rotation.credential_name!r} ({rotation.credential_id}): {rotation.status}, "
-        f"now {rotation.pending_fingerprint} (was {rotation.previous_fingerprint or 'unknown'})"
+        plain(
+            f"Rotated '{rotation.credential_name}' ({rotation.credential_id}): {rotation.status}, "
+            f"now {rotation.pending_fingerprint} (was {rotation.previous_fingerprint or 'unknown'})"
+        )
     )
     for check in outcome.checks:
         mark = "ok  " if check.ok else "FAIL"
-        console.print(f"  {mark} {check.means}: {check.detail}", highlight=False)
+        console.print(plain(f"  {mark} {check.means}: {check.detail}"))
+
+
+def render_rolled_back(rotation: Rotation, console: Console) -> None:
+    console.print(
+        plain(
+            f"Rolled back '{rotation.credential_name}' ({rotation.credential_id}): "
+            f"{rotation.status}."
+        )
+    )
+
+
+def render_step(step: str, detail: str, console: Console) -> None:
+    """One step of a rotation as it happens (on stderr)."""
+    console.print(Text.assemble(plain(f"{step:>8} ", "bold cyan"), plain(detail)))
+
+
+def render_notes(lines: list[str], suffix: str, console: Console) -> None:
+    """Sentences that quote the journal or n8n (what resume or rollback would do)."""
+    for line in lines:
+        console.print(plain(line + suffix))
 
 
 def render_rotations(rotations: list[Rotation], console: Console, title: str) -> None:
     if not rotations:
-        console.print(f"{title}: none")
+        console.print(plain(f"{title}: none"))
         return
-    table = Table(title=title, title_justify="left")
+    table = Table(title=plain(title), title_justify="left")
     for column in ("Rotation", "Credential", "Step", "Status", "Strategy", "Started", "Error"):
         table.add_column(column, overflow="fold")
     for rotation in rotations:
         table.add_row(
-            rotation.short_id,
-            f"{rotation.credential_name} ({rotation.credential_id})",
-            rotation.step,
-            rotation.status,
-            rotation.strategy,
+            plain(rotation.short_id),
+            plain(f"{rotation.credential_name} ({rotation.credential_id})"),
+            plain(rotation.step),
+            plain(rotation.status),
+            plain(rotation.strategy),
             rotation.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            rotation.error or "",
+            plain(rotation.error or ""),
         )
     console.print(table)
 
@@ -106,11 +136,41 @@ def render_history(events: list[AuditEvent], console: Console) -> None:
     for event in events:
         table.add_row(
             event.at.strftime("%Y-%m-%d %H:%M:%S"),
-            event.os_user,
-            event.credential_name,
-            (event.rotation_id or "")[:8],
-            event.step,
-            event.outcome,
-            event.detail,
+            plain(event.os_user),
+            plain(event.credential_name),
+            plain((event.rotation_id or "")[:8]),
+            plain(event.step),
+            plain(event.outcome),
+            plain(event.detail),
         )
     console.print(table)
+
+
+def render_due(entries: list[DueCredential], console: Console) -> None:
+    """`keyturn due`: each credential with a policy, its age, and whether it is due."""
+    if not entries:
+        console.print('No credential has a rotation policy (max_age under [rotation."..."]).')
+        return
+    table = Table(title="Rotation schedule", title_justify="left")
+    for column in ("Credential", "ID", "Last rotated", "Age", "Max age", "Due"):
+        table.add_column(column)
+    for entry in entries:
+        last = f"{entry.last_rotated:%Y-%m-%d %H:%M}" if entry.last_rotated else "?"
+        table.add_row(
+            plain(entry.credential_name),
+            plain(entry.credential_id),
+            last + (" (keyturn)" if entry.rotated_by_keyturn else ""),
+            format_duration(entry.age.total_seconds()) if entry.age else "?",
+            format_duration(entry.max_age.total_seconds()),
+            "DUE" if entry.due else "",
+            style="bold red" if entry.due else None,
+        )
+    console.print(table)
+
+
+def render_rotate_due(results: list[dict[str, Any]], console: Console) -> None:
+    """`keyturn rotate-due`: one line per credential it tried."""
+    for result in results:
+        console.print(plain(f"{result['credential_id']}: {result['status']}"))
+    if not results:
+        console.print("Nothing is due.")

@@ -15,6 +15,7 @@ from rich.text import Text
 from keyturn import __version__
 from keyturn.detect.findings import Finding, ScanResult
 from keyturn.detect.rules import ALL_RULES, Severity
+from keyturn.formats.safe_text import plain
 
 SCHEMA_ID = "keyturn.scan/v1"
 SARIF_SCHEMA = (
@@ -33,20 +34,22 @@ def _where(finding: Finding) -> str:
 
 
 def render_table(result: ScanResult, console: Console) -> None:
-    """One entry per finding: severity, rule, where; then what and a redacted preview."""
+    """One entry per finding: severity, rule, where; then what and a redacted preview.
+
+    Paths, workflow and node names and previews are the scanned files' data: plain text.
+    """
     for finding in result.findings:
         console.print(
             Text.assemble(
                 (f"{finding.rule.severity.label:<7}", _STYLE[finding.rule.severity]),
                 (f"{finding.rule.id} {finding.rule.name}  ", "bold"),
-                (_where(finding), "cyan"),
-            ),
-            highlight=False,
+                plain(_where(finding), "cyan"),
+            )
         )
-        console.print(f"        {finding.detail}: {finding.preview}", highlight=False)
+        console.print(plain(f"        {finding.detail}: {finding.preview}"))
     for skipped in result.skipped:
-        console.print(f"skipped {skipped.path}: {skipped.reason}", style="dim", highlight=False)
-    console.print(summary_line(result), highlight=False)
+        console.print(plain(f"skipped {skipped.path}: {skipped.reason}", "dim"))
+    console.print(plain(summary_line(result)))
 
 
 def summary_line(result: ScanResult) -> str:
@@ -187,7 +190,7 @@ def _sarif_result(finding: Finding, index: int) -> dict[str, Any]:
         "level": _SARIF_LEVEL[finding.rule.severity],
         "message": {"text": finding.message},
         "locations": [location],
-        "partialFingerprints": {"keyturn/v1": finding.fingerprint},
+        "partialFingerprints": {"keyturn/v2": finding.fingerprint},  # v2: the place only
     }
 
 

@@ -17,29 +17,47 @@ Configured in keyturn.toml (docs/providers/http.md):
     url = "https://api.partner.example/v1/ping"
     auth = "header:X-API-Key"
 
-Requests follow keyturn's one retry policy (core/http.py); every call, issue included, counts
-as idempotent: issue carries the rotation's idempotency token, so a retry never issues twice.
+Placeholders are data: in a URL each value is percent-encoded (one path segment or one query
+value, never a `/`, `?`, `#` or dot segment); in `json` and `headers` it is a plain string.
+Requests follow keyturn's one retry policy (core/http.py). Revoke is idempotent (a 404 counts as
+done). Issue is retried on a 5xx or a lost answer only when it carries `{idempotency_token}`
+(in its url, headers or json): without it, a retry could issue a second key, so it is retried
+only when the provider surely did nothing (a 429, a connection never made).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from keyturn.core.errors import ConfigError, ProviderError
 from keyturn.core.files import read_secret_file
-from keyturn.core.http import RETRYABLE_STATUSES, RetryPolicy, new_client, send_with_retries
+from keyturn.core.http import (
+    RETRYABLE_STATUSES,
+    Outcome,
+    RetryPolicy,
+    new_client,
+    send_with_retries,
+    should_retry,
+    tls_failure,
+)
 from keyturn.core.probe import AuthPlacement, ProbeResult, parse_auth, probe_url
 from keyturn.core.redact import redact, register_secret
 from keyturn.providers.interface import Capability, IssueContext, IssuedSecret
 
 log = logging.getLogger(__name__)
 _Section = TypeVar("_Section")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_IDEMPOTENCY_TOKEN = "{idempotency_token}"
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")  # what an HTTP/1.1 header value may hold
 
 
 class RequestConfig(BaseModel):
@@ -78,6 +96,10 @@ class HttpProviderConfig(BaseModel):
     timeout: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=4, ge=1, le=10)
     backoff_initial: float = Field(default=0.5, ge=0)
+    verify_tls: bool | str = Field(default=True, description="false, or a CA bundle's path.")
+    ca_bundle: Path | None = Field(
+        default=None, description="PEM file of the CA certificates to trust (a private CA)."
+    )
     issue: IssueConfig | None = None
     revoke: RevokeConfig | None = None
     probe: ProbeConfig | None = None
@@ -99,6 +121,15 @@ class HttpProvider:
         )
 
     @property
+    def _verify(self) -> bool | str:
+        return str(self.config.ca_bundle) if self.config.ca_bundle else self.config.verify_tls
+
+    @property
+    def _ca_setting(self) -> str:
+        legacy = self.config.ca_bundle is None and isinstance(self.config.verify_tls, str)
+        return f"providers.{self.name}.{'verify_tls' if legacy else 'ca_bundle'}"
+
+    @property
     def probe_placement(self) -> AuthPlacement | None:
         return self._probe_auth
 
@@ -118,7 +149,7 @@ class HttpProvider:
             "credential_id": context.credential_id,
             "credential_name": context.credential_name,
         }
-        body = self._call("issue", section, values)
+        body = self._call("issue", section, values, idempotent=_carries_token(section))
         secret = _dig(body, section.secret_path)
         if not isinstance(secret, str) or not secret:
             raise ProviderError(
@@ -147,6 +178,8 @@ class HttpProvider:
             timeout=self.config.timeout,
             attempts=self.config.max_attempts,
             transport=self._transport,
+            verify=self._verify,
+            ca_setting=self._ca_setting,
         )
 
     def _section(self, section: _Section | None, what: str) -> _Section:
@@ -190,33 +223,48 @@ class HttpProvider:
         section: RequestConfig,
         values: dict[str, str],
         ok_statuses: frozenset[int] = frozenset(),
+        *,
+        idempotent: bool = True,
     ) -> Any:
-        url = _fill(section.url, values)
+        """Send one request (retried as `idempotent` allows); its JSON answer, or {}."""
+        where = f"providers.{self.name}.{what}"
+        url = self._fill_url(section.url, values, what)
         body = _fill(section.json_body, values) if section.json_body is not None else None
-        headers = {**self._admin_headers(), **section.headers}
+        headers = {**self._admin_headers(), **self._fill_headers(section.headers, values, where)}
 
         policy = RetryPolicy(
             self.config.max_attempts, self.config.backoff_initial, 10.0, retry_after_cap=30.0
         )
-        with new_client(timeout=self.config.timeout, transport=self._transport) as http:
+        with new_client(
+            timeout=self.config.timeout,
+            transport=self._transport,
+            verify=self._verify,
+            carries=f"the admin token and keys of provider {self.name!r}",
+            ca_setting=self._ca_setting,
+        ) as http:
             outcome = send_with_retries(
                 lambda: http.request(section.method, url, json=body, headers=headers),
                 policy,
-                idempotent=True,
+                idempotent=idempotent,
                 what=f"provider {self.name} {what}",
             )
+        if not idempotent and _unsafe_to_retry(outcome):
+            raise _not_retried(self.name, what, outcome)
         if isinstance(outcome, httpx.TransportError):
             raise ProviderError(
                 redact(
                     f"Provider {self.name!r} could not be reached for {what} "
                     f"({type(outcome).__name__}: {outcome})."
                 ),
-                f"Check providers.{self.name}.{what}.url and that the service is up.",
+                f"If its certificate comes from a private CA, set {self._ca_setting} to that CA's "
+                "certificate (a PEM file)."
+                if tls_failure(outcome)
+                else f"Check providers.{self.name}.{what}.url and that the service is up.",
             )
         if outcome.status_code >= 400 and outcome.status_code not in ok_statuses:
             attempts = (
                 f" after {self.config.max_attempts} attempts"
-                if outcome.status_code in RETRYABLE_STATUSES
+                if should_retry(outcome, idempotent=idempotent)
                 else ""
             )
             raise ProviderError(
@@ -231,13 +279,96 @@ class HttpProvider:
         except ValueError:
             return {}
 
+    def _fill_url(self, template: str, values: dict[str, str], what: str) -> str:
+        """The URL with each placeholder percent-encoded: one path segment, or one query value.
+
+        A value that would be a dot segment (`.`, `..`) or an empty segment of the path is
+        refused: percent-encoding does not stop a server from resolving it.
+        """
+        query_at = min((i for i in (template.find("?"), template.find("#")) if i >= 0), default=-1)
+
+        def encode(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in values:
+                return match.group()
+            value = values[name]
+            in_path = query_at < 0 or match.start() < query_at
+            if in_path and value in ("", ".", ".."):
+                raise ProviderError(
+                    f"Provider {self.name!r} cannot {what}: {{{name}}} is {value!r}, which cannot "
+                    f"be a segment of the URL path (providers.{self.name}.{what}.url); nothing "
+                    "was sent.",
+                    "Check that value where it comes from (the n8n credential's name, or the "
+                    "key id the provider answered).",
+                )
+            return quote(value, safe="")
+
+        return _PLACEHOLDER.sub(encode, template)
+
+    def _fill_headers(
+        self, headers: dict[str, str], values: dict[str, str], where: str
+    ) -> dict[str, str]:
+        filled = {name: _fill(value, values) for name, value in headers.items()}
+        for name, value in filled.items():
+            if not _HEADER_VALUE.fullmatch(value):
+                raise ProviderError(
+                    f"{where}.headers.{name} would hold a character an HTTP header cannot carry "
+                    "(a control or non-ASCII character, from a placeholder); nothing was sent.",
+                    "Put that placeholder in the json body instead, where any text is fine.",
+                )
+        return filled
+
+
+def _unsafe_to_retry(outcome: Outcome) -> bool:
+    """A failure a retry might fix, but the provider may have acted on the request already."""
+    if isinstance(outcome, httpx.Response) and outcome.status_code not in RETRYABLE_STATUSES:
+        return False
+    return not should_retry(outcome, idempotent=False)
+
+
+def _not_retried(provider: str, what: str, outcome: Outcome) -> ProviderError:
+    """The error for a request that carries no idempotency token and may have issued a key."""
+    if isinstance(outcome, httpx.Response):
+        seen = f"answered {outcome.status_code}: {outcome.text[:200]}"
+    else:
+        seen = f"did not answer ({type(outcome).__name__}: {outcome})"
+    return ProviderError(
+        redact(
+            f"Provider {provider!r} {seen}. The {what} request was not retried: it carries no "
+            f"{_IDEMPOTENCY_TOKEN}, so the provider may have issued a key, and a retry "
+            "could issue a second one."
+        ),
+        f"Check at the provider for a key issued just now and revoke it; nothing was changed "
+        f"in n8n. If its API takes an idempotency key, put {_IDEMPOTENCY_TOKEN} in "
+        f"providers.{provider}.{what} (json, headers or url) and keyturn will retry safely.",
+    )
+
+
+def _carries_token(section: RequestConfig) -> bool:
+    """Whether the request names the rotation's idempotency token (so a retry is safe)."""
+    texts = [section.url, *section.headers.values(), *_strings(section.json_body)]
+    return any(_IDEMPOTENCY_TOKEN in text for text in texts)
+
+
+def _strings(template: Any) -> Iterator[str]:
+    if isinstance(template, str):
+        yield template
+    elif isinstance(template, dict):
+        for item in template.values():
+            yield from _strings(item)
+    elif isinstance(template, list):
+        for item in template:
+            yield from _strings(item)
+
 
 def _fill(template: Any, values: dict[str, str]) -> Any:
-    """Replace {placeholders} in strings of a JSON-like template."""
+    """Replace {placeholders} in the strings of a JSON-like template, in one pass, as plain text.
+
+    One pass: a value that reads like a placeholder (a credential named `{idempotency_token}`)
+    stays as it is. httpx JSON-encodes the body, so no value can break out of its string.
+    """
     if isinstance(template, str):
-        for name, value in values.items():
-            template = template.replace("{" + name + "}", value)
-        return template
+        return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group()), template)
     if isinstance(template, dict):
         return {key: _fill(item, values) for key, item in template.items()}
     if isinstance(template, list):

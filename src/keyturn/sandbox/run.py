@@ -25,7 +25,8 @@ from keyturn.core.crypto import SecretBox, create_private_file
 from keyturn.doctor import diagnose
 from keyturn.formats.doctor_out import render_report
 from keyturn.formats.inventory_table import render_inventory
-from keyturn.formats.rotation_out import render_history, render_outcome
+from keyturn.formats.rotation_out import render_history, render_outcome, render_step
+from keyturn.formats.safe_text import plain
 from keyturn.inventory.report import take_inventory
 from keyturn.journal import open_journal
 from keyturn.n8n.client import N8nClient
@@ -50,7 +51,7 @@ def run_sandbox(out: Console, err: Console, *, keep: bool, folder: Path | None) 
     try:
         with err.status("Starting n8n (10 to 40 s)..."):
             n8n.start()
-        err.print(f"n8n is ready on {n8n.url}; demo provider on {provider.url}")
+        err.print(plain(f"n8n is ready on {n8n.url}; demo provider on {provider.url}"))
         connection = N8nConnection(
             name="sandbox", url=n8n.url, api_key=SecretStr(n8n.api_key), key_source="sandbox"
         )
@@ -126,7 +127,7 @@ def _rotate_under_load(
 
 def _step_printer(err: Console) -> Callable[[str, str], None]:
     def show(step: str, detail: str) -> None:
-        err.print(f"{step:>8} {detail}", highlight=False)
+        render_step(step, detail, err)
 
     return show
 
@@ -134,14 +135,16 @@ def _step_printer(err: Console) -> Callable[[str, str], None]:
 def _serve_until_interrupted(n8n: LocalN8n, workdir: Path, err: Console) -> None:
     key_file = workdir / "n8n-api-key"
     create_private_file(key_file, n8n.api_key.encode())
-    err.print(
-        "\nThe sandbox keeps running. In another shell:\n"
-        f"  export KEYTURN_N8N_URL={n8n.url}\n"
-        f"  export KEYTURN_N8N_API_KEY_FILE={key_file}\n"
-        "  keyturn inventory\n"
-        f"n8n's editor: {n8n.url}\n"
-        "Press Ctrl-C to stop."
-    )
+    err.print()
+    for line in (
+        "The sandbox keeps running. In another shell:",
+        f"  export KEYTURN_N8N_URL={n8n.url}",
+        f"  export KEYTURN_N8N_API_KEY_FILE={key_file}",  # a --folder path may hold `[`
+        "  keyturn inventory",
+        f"n8n's editor: {n8n.url}",
+        "Press Ctrl-C to stop.",
+    ):
+        err.print(plain(line))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -247,6 +248,105 @@ def test_baseline_round_trip(tmp_path: Path) -> None:
     changed = scan(path)
     apply_baseline(changed, load_baseline(baseline))
     assert len(changed.findings) == 1  # a new secret is reported again
+
+
+def legacy_fingerprint(finding: Any, value: str) -> str:
+    """What keyturn 0.x wrote for a finding: SHA-256 of its place and of its value's SHA-256
+    (anyone with the file could test guesses of a weak secret offline)."""
+    value_hash = hashlib.sha256(value.encode()).hexdigest()
+    place = finding.location.pointer or f"{finding.location.line}:{finding.field}"
+    material = f"{finding.rule.id}|{finding.location.path}|{place}|{value_hash}"
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def unkeyed_fingerprints(finding: Any, value: str) -> set[str]:
+    value_hash = hashlib.sha256(value.encode()).hexdigest()
+    return {legacy_fingerprint(finding, value), value_hash, value_hash[:32]}
+
+
+def old_format_baseline(path: Path, findings: list[Any], value: str) -> None:
+    legacy = [legacy_fingerprint(finding, value) for finding in findings]
+    assert legacy
+    path.write_text(json.dumps({"schema": "keyturn.scan-baseline/v1", "fingerprints": legacy}))
+
+
+def workflow_file(tmp_path: Path, secret: str = SECRET) -> Path:
+    path = tmp_path / "wf.json"
+    path.write_text(json.dumps(workflow(http(headerParameters=headers(("X-Auth", secret))))))
+    return path
+
+
+def test_a_baseline_holds_no_unkeyed_hash_of_a_secret(tmp_path: Path) -> None:
+    weak = "hunter2hunter2"  # guessable: a baseline must not let anyone test guesses offline
+    path = workflow_file(tmp_path, weak)
+    (tmp_path / ".env").write_text(f"API_TOKEN={weak}\n")
+    result = scan(tmp_path)
+    assert len(result.findings) == 2
+    baseline = tmp_path / "baseline.json"
+    write_baseline(baseline, result)
+    text = baseline.read_text()
+    document = json.loads(text)
+    assert document["schema"] == "keyturn.scan-baseline/v2"
+    assert len(base64.b64decode(document["salt"])) == 32
+    for finding in result.findings:
+        for unkeyed in unkeyed_fingerprints(finding, weak):
+            assert unkeyed not in text
+    # The salt is per repository: the same finding elsewhere has another fingerprint.
+    other = tmp_path / "other" / "baseline.json"
+    other.parent.mkdir()
+    write_baseline(other, result)
+    assert set(json.loads(other.read_text())["fingerprints"]).isdisjoint(document["fingerprints"])
+    assert path.exists()
+
+
+def test_output_fingerprints_say_nothing_about_the_value(tmp_path: Path) -> None:
+    path = workflow_file(tmp_path)
+    first = scan(path)
+    workflow_file(tmp_path, SECRET + "other")
+    second = scan(path)
+    for result, value in ((first, SECRET), (second, SECRET + "other")):
+        (finding,) = result.findings
+        document = json.dumps([json_document(result), sarif_document(result)])
+        for unkeyed in unkeyed_fingerprints(finding, value):
+            assert unkeyed not in document
+    # Stable across runs and machines (SARIF tracks alerts by it), and the same whatever the
+    # value: a published report cannot confirm a guess.
+    assert (
+        first.findings[0].fingerprint
+        == second.findings[0].fingerprint
+        == scan(path).findings[0].fingerprint
+    )
+
+
+def test_an_old_format_baseline_still_suppresses_its_findings(tmp_path: Path) -> None:
+    path = workflow_file(tmp_path)
+    baseline = tmp_path / "baseline.json"
+    old_format_baseline(baseline, scan(path).findings, SECRET)
+    again = scan(path)
+    apply_baseline(again, load_baseline(baseline))
+    assert again.findings == [] and again.baselined == 1
+    workflow_file(tmp_path, SECRET + "new")
+    changed = scan(path)
+    apply_baseline(changed, load_baseline(baseline))
+    assert len(changed.findings) == 1  # a new secret is reported
+
+
+def test_updating_an_old_format_baseline_rewrites_it_keyed(tmp_path: Path) -> None:
+    path = workflow_file(tmp_path)
+    baseline = tmp_path / "baseline.json"
+    old_format_baseline(baseline, scan(path).findings, SECRET)
+    result = scan(path)
+    write_baseline(baseline, result)  # what --update-baseline does
+    document = json.loads(baseline.read_text())
+    assert document["schema"] == "keyturn.scan-baseline/v2"
+    for unkeyed in unkeyed_fingerprints(result.findings[0], SECRET):
+        assert unkeyed not in baseline.read_text()
+    again = scan(path)
+    apply_baseline(again, load_baseline(baseline))
+    assert again.findings == [] and again.baselined == 1
+    # A second update keeps the repository's salt: the file changes only with the findings.
+    write_baseline(baseline, scan(path))
+    assert json.loads(baseline.read_text()) == document
 
 
 @settings(max_examples=150)

@@ -72,7 +72,14 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="-v for info, -vv for debug logs.")
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="-v for info, -vv for keyturn's debug logs, -vvv also for the libraries' "
+            "(botocore, httpx, hvac...). Secrets are redacted at every level.",
+        ),
     ] = 0,
     config: Annotated[
         Path | None,
@@ -91,7 +98,7 @@ def root(
     level: str | int = os.environ.get("KEYTURN_LOG_LEVEL", "WARNING")
     if verbose:
         level = logging.INFO if verbose == 1 else logging.DEBUG
-    configure_logging(level)
+    configure_logging(level, third_party=verbose >= 3)
     ctx.obj = GlobalOptions(config=config)
 
 
@@ -146,7 +153,9 @@ def main() -> None:
 
 
 def _print_error(exc: KeyturnError) -> None:
-    text = redact(str(exc))
+    from keyturn.formats.safe_text import visible  # names in errors come from n8n's editors
+
+    text = visible(redact(str(exc)))
     if os.environ.get("NO_COLOR") or not sys.stderr.isatty():
         print(f"keyturn: error: {text}", file=sys.stderr)
     else:

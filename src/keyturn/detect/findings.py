@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 
 from keyturn.detect.rules import Rule
@@ -25,7 +27,9 @@ class Finding:
     field: str
     detail: str
     preview: str
-    fingerprint: str
+    fingerprint: str  # where the finding is, never what: safe in a published report
+    # SHA-256 of the value, in memory only: a baseline keys it with its salt (keyed_fingerprint)
+    value_digest: bytes = dataclasses.field(default=b"", repr=False)
 
     @classmethod
     def from_hit(cls, hit: Hit, location: Location) -> Finding:
@@ -35,7 +39,8 @@ class Finding:
             field=hit.field,
             detail=hit.detail,
             preview=preview(hit.value),
-            fingerprint=fingerprint(hit.rule.id, location, hit.field, hit.value),
+            fingerprint=place_fingerprint(hit.rule.id, location, hit.field),
+            value_digest=hashlib.sha256(hit.value.encode()).digest(),
         )
 
     @property
@@ -43,13 +48,32 @@ class Finding:
         where = f" in node {self.location.node!r}" if self.location.node else ""
         return f"{self.rule.description} ({self.detail}{where}: {self.preview})"
 
+    @property
+    def _place(self) -> str:
+        return f"{self.rule.id}|{self.location.path}|{_place(self.location, self.field)}"
 
-def fingerprint(rule_id: str, location: Location, field_name: str, value: str) -> str:
-    """Stable across runs and machines; changes when the secret or its place changes."""
-    value_hash = hashlib.sha256(value.encode()).hexdigest()
-    place = location.pointer or f"{location.line}:{field_name}"
-    material = f"{rule_id}|{location.path}|{place}|{value_hash}"
+    def keyed_fingerprint(self, key: bytes) -> str:
+        """The place and the value, as HMAC-SHA256 under a baseline's random salt: changes when
+        the secret changes, and matches no table computed in advance nor another repository's."""
+        material = f"{self._place}|".encode() + self.value_digest
+        return hmac.new(key, material, hashlib.sha256).hexdigest()[:32]
+
+    def unkeyed_fingerprint(self) -> str:
+        """What baselines of format v1 recorded (SHA-256 of the place and of the value's
+        SHA-256), only to match them: never written out again."""
+        material = f"{self._place}|{self.value_digest.hex()}"
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def place_fingerprint(rule_id: str, location: Location, field_name: str) -> str:
+    """Stable across runs and machines (SARIF tracks an alert by it); derived from the rule and
+    the place only, so a published report cannot confirm a guess of the secret."""
+    material = f"{rule_id}|{location.path}|{_place(location, field_name)}"
     return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def _place(location: Location, field_name: str) -> str:
+    return location.pointer or f"{location.line}:{field_name}"
 
 
 @dataclass(frozen=True)

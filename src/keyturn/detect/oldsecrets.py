@@ -8,10 +8,8 @@ import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import quote, quote_plus
 
-import orjson
-
+from keyturn.core.encodings import base64_cores, encoded_forms
 from keyturn.detect.rules import OLD_SECRET
 from keyturn.detect.values import Hit
 
@@ -25,42 +23,20 @@ class _Variant:
     secret: str
 
 
-def _base64_cores(secret: bytes) -> Iterator[bytes]:
-    """Substrings that base64 of any text containing `secret` must contain (3 alignments)."""
-    for shift in range(3):
-        encoded = base64.b64encode(b"\0" * shift + secret)
-        start = (shift * 4 + 2) // 3 + (1 if shift else 0)
-        core = encoded[start : len(encoded) - 4]
-        if len(core) >= 8:
-            yield core
-            yield core.replace(b"+", b"-").replace(b"/", b"_")
-
-
 class OldSecrets:
-    """The values given with --old-secret, and every encoded form keyturn looks for."""
+    """The values given with --old-secret, and every encoded form keyturn looks for (the list
+    that redaction hides, core/encodings.py)."""
 
     def __init__(self, secrets: list[str]) -> None:
         self.secrets = [secret for secret in secrets if secret]
         self._variants: list[_Variant] = []
         for secret in self.secrets:
-            raw = secret.encode()
-            forms: dict[bytes, str] = {}
-            for needle, how in (
-                (raw, "as is"),
-                (orjson.dumps(secret)[1:-1], "JSON-escaped"),
-                (quote(secret, safe="").encode(), "URL-encoded"),
-                (quote_plus(secret, safe="").encode(), "URL-encoded"),
-                (raw.hex().encode(), "hex"),
-                (raw.hex().upper().encode(), "hex"),
-                (base64.b64encode(raw), "base64"),
-                (base64.urlsafe_b64encode(raw), "base64"),
-                *(
-                    (core, "base64 (inside a longer value, e.g. Basic auth)")
-                    for core in _base64_cores(raw)
-                ),
-            ):
-                forms.setdefault(needle, how)
-            self._variants.extend(_Variant(needle, how, secret) for needle, how in forms.items())
+            forms = encoded_forms(secret)
+            for core in base64_cores(secret.encode()):
+                forms.setdefault(core, "base64 (inside a longer value, e.g. Basic auth)")
+            self._variants.extend(
+                _Variant(needle, how, secret) for needle, how in _shortest(forms).items()
+            )
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -97,3 +73,13 @@ class OldSecrets:
                     seen.add(start)
                     yield start, Hit(OLD_SECRET, secret, "", "old secret, in Basic auth")
                     break
+
+
+def _shortest(forms: dict[bytes, str]) -> dict[bytes, str]:
+    """The forms without those that contain another of the same kind (padded base64 holds the
+    unpadded): one search finds both."""
+    return {
+        needle: how
+        for needle, how in forms.items()
+        if not any(other != needle and other in needle and forms[other] == how for other in forms)
+    }

@@ -94,7 +94,7 @@ class ProviderState:
     def check(self, presented: str | None) -> bool:
         with self.lock:
             valid = presented is not None and any(
-                not key.revoked and hmac.compare_digest(key.value, presented)
+                not key.revoked and hmac.compare_digest(key.value.encode(), presented.encode())
                 for key in self.keys.values()
             )
             if valid:

@@ -203,6 +203,7 @@ def _credential_findings(
                 flag.message,
                 flag.credential_id or "",
                 finding.fingerprint,
+                finding.value_digest,
             )
         )
     return findings

@@ -116,16 +116,29 @@ def kubernetes_volume(folder: Path, files: dict[str, str]) -> Path:
     return version
 
 
-def test_kubernetes_style_data_folder_is_written_through(tmp_path: Path) -> None:
+def test_kubernetes_projected_volume_is_refused_before_anything_changes(tmp_path: Path) -> None:
+    """The kubelet puts a projected Secret's content back: a write there would be undone."""
     mount = tmp_path / "secrets"
     version = kubernetes_volume(mount, {"api_key": "old-value", "other": "x"})
     store = FileStore(mount / "api_key")
-    store.preflight()
-    store.write("new-value")
-    assert (mount / "api_key").is_symlink() and (mount / "..data").is_symlink()
-    assert (version / "api_key").read_text() == "new-value"
-    assert (mount / "api_key").read_text() == "new-value"
-    assert (mount / "other").read_text() == "x"
+    with pytest.raises(StoreError, match="Kubernetes projected volume"):
+        store.preflight()
+    assert (version / "api_key").read_text() == "old-value"
+
+
+@needs_root
+def test_a_symlink_planted_by_another_user_is_not_followed(tmp_path: Path) -> None:
+    """Another user who may write the folder points the write-back at a file of root's."""
+    victim = tmp_path / "victim"
+    victim.write_text("root's file\n")
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o1777)
+    link = shared / "api_key"
+    link.symlink_to(victim)
+    os.lchown(link, 4242, 4242)
+    with pytest.raises(StoreError, match="does not follow it"):
+        FileStore(link).preflight()
+    assert victim.read_text() == "root's file\n"
 
 
 def test_env_file_behind_a_symlink_is_written_through(tmp_path: Path) -> None:

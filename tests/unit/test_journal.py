@@ -17,9 +17,9 @@ def journal(path: Path, key: bytes | None = None) -> Journal:
     return open_journal(f"sqlite:///{path}", SecretBox(key or Fernet.generate_key()))
 
 
-def start(j: Journal, credential_id: str = "c1") -> object:
+def start(j: Journal, credential_id: str = "c1", **identity: str) -> object:
     return j.start_rotation(
-        instance="prod",
+        **{"instance": "prod", **identity},
         credential_id=credential_id,
         credential_name="Partner",
         credential_type="httpHeaderAuth",
@@ -76,3 +76,18 @@ def test_bad_master_key() -> None:
 def test_bad_database_url() -> None:
     with pytest.raises(ConfigError, match="KEYTURN_DATABASE_URL"):
         make_engine("nosuchdb://x")
+
+
+def test_two_names_for_one_instance_share_one_lock(tmp_path: Path) -> None:
+    j = journal(tmp_path / "j.db")
+    start(j, instance="env", instance_url="http://127.0.0.1:5678")
+    with pytest.raises(RotationBusy, match=r"already being rotated \(rotation \w+, held by .* pid"):
+        start(j, instance="prod", instance_url="http://127.0.0.1:5678")
+
+
+def test_a_rotation_left_in_flight_by_keyturn_0_1_blocks_a_new_one(tmp_path: Path) -> None:
+    """0.1 keyed its lock by the instance's name: the new identity-keyed lock would not see it."""
+    j = journal(tmp_path / "j.db")
+    start(j)  # as 0.1 recorded it: no instance_url
+    with pytest.raises(RotationBusy, match="recorded by an older keyturn"):
+        start(j, instance_url="http://127.0.0.1:5678")

@@ -211,3 +211,28 @@ def test_libraries_stay_at_warning_unless_asked(
     assert ("keyturn debug line" in err) == keyturn_debug
     assert ("library debug line" in err) == library_debug
     assert ("library warning line" in err) == library_warning
+
+
+def test_json_documents_stay_valid_when_a_short_secret_looks_like_a_value() -> None:
+    from keyturn.core.redact import redact_document
+
+    register_secret("1234")
+    register_secret("true")
+    document = {"count": 1234, "ok": True, "note": "key 1234 and true", "1234": [1234, "true"]}
+    cleaned = redact_document(document)
+    assert json.loads(json.dumps(cleaned))["count"] == 1234 and cleaned["ok"] is True
+    assert "1234" not in json.dumps(cleaned["note"]) and "true" not in cleaned["note"]
+    assert "1234" not in cleaned and cleaned["[redacted]"] == [1234, "[redacted]"]
+
+
+def test_json_inside_json_and_other_unicode_forms_are_redacted() -> None:
+    import unicodedata
+
+    secret = "aB3+/=&%ü xyz9Q-json"
+    register_secret(secret)
+    for sample in (
+        json.dumps(json.dumps(secret)),
+        json.dumps(json.dumps({"key": secret})),
+        unicodedata.normalize("NFD", secret),
+    ):
+        assert "xyz9Q" not in redact(f"log: {sample} end"), sample

@@ -20,7 +20,7 @@ from keyturn.cli import (
     stderr,
 )
 from keyturn.core.errors import ConfigError, ExitCode
-from keyturn.core.redact import redact
+from keyturn.core.redact import redact_document
 
 if TYPE_CHECKING:
     from keyturn.detect.findings import ScanResult
@@ -160,7 +160,7 @@ def _emit_scan_report(result: ScanResult, fmt: str, output: Path | None) -> None
             stderr.print(summary_line(result), highlight=False)
         return
     document = sarif_document(result) if fmt == "sarif" else json_document(result)
-    text = redact(dumps(document))
+    text = dumps(redact_document(document))
     if output:
         output.write_text(text, encoding="utf-8")
         stderr.print(summary_line(result), highlight=False)

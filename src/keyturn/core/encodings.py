@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from urllib.parse import quote, quote_plus
 
@@ -22,7 +23,17 @@ _PERCENT_HEX = re.compile(r"%[0-9A-F]{2}")
 
 
 def encoded_forms(secret: str) -> dict[bytes, str]:
-    """{the secret's bytes in one encoding: what that encoding is called}, every whole form."""
+    """{the secret's bytes in one encoding: what that encoding is called}, every whole form,
+    for the secret as given and in its other Unicode normal form (NFC / NFD)."""
+    forms: dict[bytes, str] = {}
+    normal = (unicodedata.normalize(form, secret) for form in ("NFC", "NFD"))
+    for variant in dict.fromkeys((secret, *normal)):
+        for needle, how in _forms_of(variant).items():
+            forms.setdefault(needle, how)
+    return forms
+
+
+def _forms_of(secret: str) -> dict[bytes, str]:
     raw = secret.encode()
     forms: dict[bytes, str] = {}
     for needle, how in (
@@ -51,11 +62,18 @@ def base64_cores(raw: bytes) -> Iterator[bytes]:
 
 
 def _json_forms(secret: str) -> Iterator[bytes]:
-    yield orjson.dumps(secret)[1:-1]  # UTF-8 kept
+    once = list(_json_escapes(secret))
+    yield from (form.encode() for form in once)
+    for form in once:  # JSON inside JSON: a logged request body, a Kubernetes secret manifest
+        yield from (twice.encode() for twice in _json_escapes(form))
+
+
+def _json_escapes(secret: str) -> Iterator[str]:
+    yield orjson.dumps(secret)[1:-1].decode()  # UTF-8 kept
     ascii_only = json.dumps(secret)[1:-1]  # \u00fc, as Python's json and many loggers write
-    yield ascii_only.encode()
-    yield re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), ascii_only).encode()
-    yield ascii_only.replace("/", "\\/").encode()  # PHP and some Java encoders escape `/`
+    yield ascii_only
+    yield re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), ascii_only)
+    yield ascii_only.replace("/", "\\/")  # PHP and some Java encoders escape `/`
 
 
 def _url_forms(secret: str) -> Iterator[bytes]:

@@ -40,13 +40,45 @@ def read_secret_file(path: Path, setting: str, *, allow_empty: bool = False) -> 
 
 def write_target(path: Path) -> Path:
     """The file a write of `path` changes: `path`, or the file at the end of its symlinks (a
-    Docker or Kubernetes secret is a symlink; replacing the link would cut it loose)."""
+    Docker secret or a config file linked from elsewhere; replacing the link would cut it loose).
+
+    A link is followed only when its owner is root, this user or the target's owner (the
+    kernel's protected_symlinks rule): another user who may write the folder cannot point it at
+    a file of ours. A Kubernetes projected volume (`..data`) is refused: the kubelet puts its
+    own content back, so a write there would be silently undone.
+    """
     if not path.is_symlink():
         return path
     try:
-        return path.resolve(strict=False)
+        target = path.resolve(strict=False)
     except (OSError, RuntimeError):  # a loop (RuntimeError before Python 3.13)
         raise StoreError(f"{path} is a symlink loop.", "Point it at a file.") from None
+    if any(part.startswith("..") and part not in ("..",) for part in target.parts):
+        raise StoreError(
+            f"{path} is in a Kubernetes projected volume ({target}): the kubelet would put the "
+            "old value back.",
+            "Write back to the Kubernetes Secret itself (or to Vault), not to its mount.",
+        )
+    _check_link_owners(path, target)
+    return target
+
+
+def _check_link_owners(path: Path, target: Path) -> None:
+    target_owner = target.stat().st_uid if target.exists() else os.geteuid()
+    trusted = {0, os.geteuid(), target_owner}
+    link: Path | None = path
+    for _ in range(40):  # the kernel's own limit on a chain of links
+        if link is None or not link.is_symlink():
+            return
+        owner = link.lstat().st_uid
+        if owner not in trusted:
+            raise StoreError(
+                f"{link} is a symlink owned by uid {owner}, who owns neither it nor {target}: "
+                "keyturn does not follow it.",
+                "Point the write-back at the file itself.",
+            )
+        nxt = Path(os.readlink(link))
+        link = nxt if nxt.is_absolute() else link.parent / nxt
 
 
 def write_atomically(path: Path, content: str) -> None:

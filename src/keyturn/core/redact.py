@@ -19,6 +19,7 @@ import re
 import sys
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
 
@@ -120,6 +121,19 @@ def redact(text: str) -> str:
         previous = end
     parts.append(text[previous:])
     return "".join(parts)
+
+
+def redact_document(document: Any) -> Any:
+    """A JSON-like document with every string (keys too) redacted, numbers and booleans left as
+    they are: redacting the serialised text could turn a short secret that looks like `1234`
+    or `true` into a marker that breaks the JSON."""
+    if isinstance(document, str):
+        return redact(document)
+    if isinstance(document, dict):
+        return {redact(str(key)): redact_document(value) for key, value in document.items()}
+    if isinstance(document, list | tuple):
+        return [redact_document(item) for item in document]
+    return document
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

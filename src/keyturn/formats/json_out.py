@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 from pydantic import BaseModel
 
-from keyturn.core.redact import redact
+from keyturn.core.redact import redact_document
 
 
 def print_json(document: BaseModel) -> None:
-    text = document.model_dump_json(by_alias=True, indent=2)
-    sys.stdout.write(redact(text) + "\n")
+    plain = document.model_dump(by_alias=True, mode="json")
+    sys.stdout.write(json.dumps(redact_document(plain), indent=2, ensure_ascii=False) + "\n")

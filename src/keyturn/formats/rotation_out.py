@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from keyturn.core.durations import format_duration
-from keyturn.core.redact import redact
+from keyturn.core.redact import redact_document
 from keyturn.formats.safe_text import plain
 from keyturn.journal import AuditEvent, Rotation
 from keyturn.rotation.planning import RotationPlan
@@ -24,7 +24,8 @@ from keyturn.rotation.schedule import DueCredential
 
 
 def print_document(document: dict[str, Any]) -> None:
-    sys.stdout.write(redact(json.dumps(document, indent=2, default=str)) + "\n")
+    plain = json.loads(json.dumps(document, default=str))  # datetimes etc. as strings first
+    sys.stdout.write(json.dumps(redact_document(plain), indent=2) + "\n")
 
 
 def render_plan(plan: RotationPlan, console: Console, title: str = "Rotation plan") -> None:

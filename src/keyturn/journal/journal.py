@@ -12,13 +12,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, select, true, update
+from sqlalchemy import ColumnElement, Engine, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keyturn.core.crypto import SecretBox
 from keyturn.core.errors import RotationBusy
-from keyturn.journal.leases import PROCESS_OWNER, Lease
+from keyturn.journal.leases import PROCESS_OWNER, Lease, clock
 from keyturn.journal.migrate import upgrade
 from keyturn.journal.models import (
     AuditEvent,
@@ -94,12 +94,13 @@ class Journal:
             repointed=[],
             **fields,
         )
+        self._refuse_beside_a_0_1_rotation(rotation)
         lock = CredentialLock(
             instance=lock_key(rotation),
             credential_id=rotation.credential_id,
             rotation_id=rotation.id,
             owner=PROCESS_OWNER,
-            heartbeat_at=_now(),
+            heartbeat_at=clock(self.engine),
         )
         self._session.add_all([rotation, lock])
         try:
@@ -109,13 +110,34 @@ class Journal:
             raise self._busy(rotation) from None
         return rotation
 
+    def _refuse_beside_a_0_1_rotation(self, rotation: Rotation) -> None:
+        """keyturn 0.1 keyed its locks by the instance's name: a rotation it left in flight
+        holds no lock on the identity, so it is looked for by name."""
+        if rotation.instance_url is None:
+            return  # keyed by name itself: the lock's primary key refuses a second one
+        legacy = self._session.scalars(
+            select(Rotation).where(
+                Rotation.status == Status.IN_PROGRESS,
+                Rotation.credential_id == rotation.credential_id,
+                Rotation.instance_url.is_(None),
+                Rotation.instance == rotation.instance,
+            )
+        ).first()
+        if legacy is not None:
+            raise RotationBusy(
+                f"Credential {rotation.credential_name!r} ({rotation.credential_id}) has a "
+                f"rotation in flight recorded by an older keyturn ({legacy.short_id}).",
+                f"Finish it with `keyturn resume {legacy.short_id}` or undo it with "
+                f"`keyturn rollback {rotation.credential_id}` first.",
+            )
+
     def _busy(self, rotation: Rotation) -> RotationBusy:
         lock = self._session.get(CredentialLock, (lock_key(rotation), rotation.credential_id))
         if lock is None:  # released meanwhile: still refuse, a person may try again
             holder = "another rotation that just ended"
             hint = "Run the command again."
         else:
-            lease = Lease.of(lock)
+            lease = Lease.of(lock, self._db_now())
             holder = f"rotation {lease.rotation_id[:8]}, held by {lease.describe()}"
             hint = (
                 "Wait for it to finish (`keyturn status` shows it)."
@@ -134,15 +156,24 @@ class Journal:
         lock = self._session.scalars(
             select(CredentialLock).where(CredentialLock.rotation_id == rotation.id)
         ).first()
-        if lock is not None:
-            self._session.refresh(lock)
-        return Lease.of(lock) if lock is not None else None
+        if lock is None:
+            return None
+        self._session.refresh(lock)
+        return Lease.of(lock, self._db_now())
+
+    def _db_now(self) -> datetime:
+        """The journal database's time (leases are judged by it, not by this host's clock)."""
+        if self.engine.dialect.name != "postgresql":
+            return _now()
+        moment = self._session.scalar(select(func.now()))
+        return moment if isinstance(moment, datetime) else _now()
 
     def claim(self, rotation: Rotation) -> None:
         """Take over a rotation's lease for resume or rollback: refused while another process
         keeps it alive; a stale lease (its owner crashed) is taken, atomically."""
         lease = self.lease(rotation)
         if lease is None or lease.mine:
+            self._session.refresh(rotation)
             return
         if lease.alive():
             raise RotationBusy(
@@ -157,13 +188,14 @@ class Journal:
                 .where(CredentialLock.rotation_id == rotation.id)
                 .where(_same(CredentialLock.owner, lease.owner))
                 .where(_same(CredentialLock.heartbeat_at, lease.heartbeat_at))
-                .values(owner=PROCESS_OWNER, heartbeat_at=_now())
+                .values(owner=PROCESS_OWNER, heartbeat_at=clock(self.engine))
             ).rowcount
         if not taken:
             raise RotationBusy(
                 f"Another process took over rotation {rotation.short_id} just now.",
                 "See `keyturn status`.",
             )
+        self._session.refresh(rotation)  # what the previous owner wrote, not an older copy
 
     def still_mine(self, rotation: Rotation) -> bool:
         """Re-read the rotation and its lease from the database: False when another process

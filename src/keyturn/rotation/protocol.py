@@ -91,9 +91,12 @@ class RotationProtocol:
             if rotation.step == Step.STARTED:
                 self.create_secret(rotation)
             if rotation.step == Step.CREATED:
+                self._stop_unless_still_mine(rotation)  # before n8n is changed
                 self.set_secret(rotation)
             if rotation.step == Step.SET:
                 outcome.checks = self.test_secret(rotation)
+        except RotationBusy:
+            raise  # another process has this rotation now: not ours to roll back
         except KeyturnError as exc:
             self._roll_back_after(rotation, exc)
         except Exception as exc:  # a bug or an odd failure (a restart command's timeout, an
@@ -135,7 +138,12 @@ class RotationProtocol:
             rotation.pending_key_id = key_id
             self.journal.save(rotation)  # write-ahead: saved before anything outside changes
             self.journal.set_label(
-                rotation.instance, rotation.credential_id, Label.PENDING, value, key_id, rotation.id
+                lock_key(rotation),
+                rotation.credential_id,
+                Label.PENDING,
+                value,
+                key_id,
+                rotation.id,
             )
             self._record(
                 rotation, "create", "ok", f"pending {rotation.pending_fingerprint} from {origin}"
@@ -299,7 +307,6 @@ class RotationProtocol:
         and done once, so a resume goes on where a crash stopped it, and a rollback knows the
         old key is gone (it then refuses: the only way is forward)."""
         self._wait_grace(rotation)
-        self._stop_unless_still_mine(rotation)
         try:
             self._finish_once(rotation, "revoked", lambda: self._revoke_old(rotation))
             self._finish_once(rotation, "cleaned_up", lambda: self.deps.strategy.finish(rotation))
@@ -329,6 +336,9 @@ class RotationProtocol:
             return
         rotation.plan = {**rotation.plan, "finish_started": [*self._started(rotation), sub_step]}
         self.journal.save(rotation)
+        # Checked after the start is on record: a process that takes the lease from here on
+        # sees it and refuses to roll back; one that took it before, this check catches.
+        self._stop_unless_still_mine(rotation)
         action()
         rotation.plan = {**rotation.plan, "finish_done": [*done, sub_step]}
         self.journal.save(rotation)
@@ -346,9 +356,14 @@ class RotationProtocol:
         self._discard_backups(rotation)
 
     def _discard_backups(self, rotation: Rotation) -> None:
-        """A .env's pre-rotation backup holds the old secret: gone once the rotation ends."""
+        """A .env's pre-rotation backup holds the old secret: gone once the rotation ends. A
+        backup that cannot be removed is reported; the rotation's outcome stands."""
         for target in rotation.plan.get("written", []):
-            self._store(target).discard_backup()
+            try:
+                self._store(target).discard_backup()
+            except (StoreError, OSError) as exc:
+                detail = exc.message if isinstance(exc, StoreError) else type(exc).__name__
+                self._record(rotation, "finish", "warning", f"backup of {target} kept: {detail}")
 
     def _stop_unless_still_mine(self, rotation: Rotation) -> None:
         """After a grace period, before revoking anything: re-read the rotation; if another

@@ -146,10 +146,11 @@ class Rotations:
     def resume(self, rotation_id: str | None) -> list[Outcome]:
         rotations = self._in_flight(rotation_id)
         notifier = self._notifier()
-        for rotation in rotations:
-            self.journal.claim(rotation)  # refused while another process keeps it alive
         outcomes = []
         for rotation in rotations:
+            self.journal.claim(rotation)  # refused while another process keeps it alive
+            if rotation.status != Status.IN_PROGRESS:
+                continue  # ended by its previous owner meanwhile
             rotation.plan = {**rotation.plan, "resumed": True}
             self.journal.save(rotation)
             self.journal.audit(rotation, "resume", "ok", f"from step {rotation.step}")
@@ -170,6 +171,8 @@ class Rotations:
         if in_flight:
             rotation = in_flight[0]
             self.journal.claim(rotation)  # refused while another process keeps it alive
+            if rotation.status != Status.IN_PROGRESS:
+                return rotation  # ended by its previous owner meanwhile
             provider = self._provider_of(rotation)
             strategy = strategy_by_name(self.client, self.journal, rotation.strategy)
             with kept_alive(self.journal.engine, rotation.id):

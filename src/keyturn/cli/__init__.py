@@ -1,7 +1,8 @@
 """keyturn's command line: parse, build the pieces, call one core function, render.
 
 Exit codes (docs/exit-codes.md): 0 ok, 1 findings, 2 usage or configuration error, 3 n8n
-unreachable or refused, 4 not found or ambiguous, 5 provider error, 6 rotation failed.
+unreachable or refused, 4 not found or ambiguous, 5 provider error, 6 rotation failed,
+7 the credential is being rotated by another process.
 Each command lives in its own module and imports what it needs when it runs, so that
 `keyturn --help` and `keyturn scan` start fast.
 """

@@ -123,15 +123,13 @@ def test_url_placeholders_are_percent_encoded_and_json_stays_plain() -> None:
         return_value=httpx.Response(201, json={"data": {"key": "s", "id": "k"}})
     )
     issue = {
-        "url": f"{BASE}/keys/{{credential_name}}?label={{credential_name}}&id={{credential_id}}",
+        "url": f"{BASE}/keys/{{credential_id}}?label={{credential_name}}&id={{credential_id}}",
         "json": {"label": "n8n {credential_name}", "idem": "{idempotency_token}"},
         "secret_path": "data.key",
     }
     provider(issue=issue).issue(_hostile_context())
     request = route.calls[0].request
-    assert request.url.raw_path.decode() == (
-        f"/keys/{HOSTILE_ENCODED}?label={HOSTILE_ENCODED}&id=c1"
-    )
+    assert request.url.raw_path.decode() == f"/keys/c1?label={HOSTILE_ENCODED}&id=c1"
     assert json.loads(request.content) == {"label": f"n8n {HOSTILE_NAME}", "idem": "tok-1"}
 
 
@@ -139,8 +137,8 @@ def test_url_placeholders_are_percent_encoded_and_json_stays_plain() -> None:
     ("key_id", "raw_path"),
     [
         ("x?delete=all", "/keys/x%3Fdelete%3Dall"),
-        ("../admin", "/keys/..%2Fadmin"),
         ("a#b c", "/keys/a%23b%20c"),
+        ("ab/cd==", "/keys/ab%2Fcd%3D%3D"),  # a base64 id: one segment, not refused
         ("ключ", "/keys/%D0%BA%D0%BB%D1%8E%D1%87"),
     ],
 )
@@ -153,7 +151,7 @@ def test_revoke_key_id_is_one_path_segment(key_id: str, raw_path: str) -> None:
     assert route.calls[0].request.url.raw_path.decode() == raw_path
 
 
-@pytest.mark.parametrize("key_id", ["", ".", ".."])
+@pytest.mark.parametrize("key_id", ["", ".", "..", "../admin", "a/../b", "a\\..", "a//b"])
 @respx.mock
 def test_a_dot_segment_or_empty_path_value_is_refused_before_any_request(key_id: str) -> None:
     route = respx.route(host="provider.test").mock(return_value=httpx.Response(200))
@@ -245,7 +243,8 @@ def test_revoke_is_retried_on_5xx() -> None:
 def test_a_hostile_credential_name_is_one_path_segment_at_the_real_provider(
     provider: DemoProvider, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Unencoded, `../faults` turned POST /admin/keys/{name} into POST /admin/faults."""
+    """Unencoded, `../faults` turned POST /admin/keys/{name} into POST /admin/faults; encoded as
+    `..%2Ffaults` a server that decodes %2F could still walk the path: refused."""
     config = HttpProviderConfig.model_validate(
         {
             "admin_token_env": "TEST_ADMIN_TOKEN",
@@ -260,9 +259,13 @@ def test_a_hostile_credential_name_is_one_path_segment_at_the_real_provider(
     )
     monkeypatch.setenv("TEST_ADMIN_TOKEN", provider.admin_token)
     caplog.set_level(logging.DEBUG, logger="keyturn.sandbox.demo_provider")
-    with pytest.raises(ProviderError, match="404"):
+    with pytest.raises(ProviderError, match="nothing was sent"):
         HttpProvider("demo", config).issue(_hostile_context("../faults"))
     assert provider.state.faults == []
     assert provider.state.issued == 0
     seen = [r.getMessage() for r in caplog.records if r.name == "keyturn.sandbox.demo_provider"]
-    assert any('"POST /admin/keys/..%2Ffaults HTTP/1.1" 404' in line for line in seen), seen
+    assert not any("POST /admin" in line for line in seen), seen  # no request at all
+    with pytest.raises(ProviderError, match="404"):  # a name with odd characters: one segment
+        HttpProvider("demo", config).issue(_hostile_context("a b?c#d"))
+    seen = [r.getMessage() for r in caplog.records if r.name == "keyturn.sandbox.demo_provider"]
+    assert any('"POST /admin/keys/a%20b%3Fc%23d HTTP/1.1" 404' in line for line in seen), seen

@@ -282,8 +282,9 @@ class HttpProvider:
     def _fill_url(self, template: str, values: dict[str, str], what: str) -> str:
         """The URL with each placeholder percent-encoded: one path segment, or one query value.
 
-        A value that would be a dot segment (`.`, `..`) or an empty segment of the path is
-        refused: percent-encoding does not stop a server from resolving it.
+        A value that is, or would be once a server decodes `%2F`, a dot segment (`.`, `..`) or
+        an empty segment of the path is refused: percent-encoding does not stop every server
+        from resolving it.
         """
         query_at = min((i for i in (template.find("?"), template.find("#")) if i >= 0), default=-1)
 
@@ -293,7 +294,7 @@ class HttpProvider:
                 return match.group()
             value = values[name]
             in_path = query_at < 0 or match.start() < query_at
-            if in_path and value in ("", ".", ".."):
+            if in_path and _walks_the_path(value):
                 raise ProviderError(
                     f"Provider {self.name!r} cannot {what}: {{{name}}} is {value!r}, which cannot "
                     f"be a segment of the URL path (providers.{self.name}.{what}.url); nothing "
@@ -317,6 +318,11 @@ class HttpProvider:
                     "Put that placeholder in the json body instead, where any text is fine.",
                 )
         return filled
+
+
+def _walks_the_path(value: str) -> bool:
+    """`..`, `.`, an empty segment, alone or between slashes (`../faults`, `a//b`)."""
+    return any(part in ("", ".", "..") for part in re.split(r"[/\\]", value))
 
 
 def _unsafe_to_retry(outcome: Outcome) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from keyturn.core.errors import ConfigError
+from keyturn.core.files import create_private_file, sync_folder
 from keyturn.core.redact import register_secret
 
 FINGERPRINT_PREFIX = "fp:"
@@ -93,19 +94,6 @@ def state_folder_error(path: Path, exc: OSError) -> ConfigError:
         f"keyturn cannot write {path} ({exc.strerror or type(exc).__name__}).",
         "Point KEYTURN_STATE_DIR at a folder this user may write, or fix its permissions.",
     )
-
-
-def create_private_file(path: Path, content: bytes) -> None:
-    """Create `path` with mode 0600 from the start (no window where others could read it).
-
-    Leaves an existing file alone: another keyturn process may have created it first.
-    """
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)
 
 
 # -- where the journal lives, as far as the master key must know ---------------------------------
@@ -222,20 +210,11 @@ def _create_key_file(path: Path) -> None:
         except FileExistsError:
             pass  # another keyturn made it first: use that one
         except OSError:  # a file system without hard links
-            create_private_file(path, temporary.read_bytes())
-        _sync_folder(path.parent)
+            with contextlib.suppress(FileExistsError):
+                create_private_file(path, temporary.read_bytes())
+        sync_folder(path.parent)
     except OSError as exc:
         raise state_folder_error(path, exc) from None
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink()
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the new key's name durable: a journal must never outlive its key after a crash."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)

@@ -108,7 +108,7 @@ def write_atomically(path: Path, content: str) -> None:
         raise StoreError(
             f"Cannot write {target}: {exc.strerror}.", "Check its permissions and owner."
         ) from None
-    _sync_folder(target.parent)
+    sync_folder(target.parent)
 
 
 def _take_on(descriptor: int, before: os.stat_result | None) -> None:
@@ -122,8 +122,9 @@ def _take_on(descriptor: int, before: os.stat_result | None) -> None:
     os.fchmod(descriptor, stat.S_IMODE(before.st_mode))
 
 
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (best effort: not every file system allows it)."""
+def sync_folder(folder: Path) -> None:
+    """Make a new name in `folder` durable (a rename, a new key): best effort, not every file
+    system allows it."""
     with contextlib.suppress(OSError):
         descriptor = os.open(folder, os.O_RDONLY)
         try:

@@ -17,12 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from keyturn.core.crypto import (
     JOURNAL_FILE_NAME,
-    create_private_file,
     ensure_private_dir,
     state_dir,
     state_folder_error,
 )
 from keyturn.core.errors import ConfigError, missing_extra
+from keyturn.core.files import create_private_file
 from keyturn.core.redact import register_secret
 
 DB_FILE_NAME = JOURNAL_FILE_NAME
@@ -94,7 +94,8 @@ def _create_state_file(path: Path) -> Callable[..., None]:
     def create(*_args: object) -> None:
         ensure_private_dir(path.parent)
         try:
-            create_private_file(path, b"")
+            with contextlib.suppress(FileExistsError):  # another keyturn made it first
+                create_private_file(path, b"")
         except OSError as exc:
             raise state_folder_error(path, exc) from None
 

@@ -21,7 +21,8 @@ from pydantic import SecretStr
 from rich.console import Console
 
 from keyturn.core.config import FileConfig, N8nConnection, Settings
-from keyturn.core.crypto import SecretBox, create_private_file
+from keyturn.core.crypto import SecretBox
+from keyturn.core.files import create_private_file
 from keyturn.doctor import diagnose
 from keyturn.formats.doctor_out import render_report
 from keyturn.formats.inventory_table import render_inventory
@@ -85,8 +86,8 @@ def _rotate_under_load(
     secrets_dir = workdir / "secrets"
     secrets_dir.mkdir(mode=0o700, exist_ok=True)
     token_file, old_key_file = secrets_dir / "provider-admin-token", secrets_dir / "partner-old"
-    create_private_file(token_file, provider.admin_token.encode())
-    create_private_file(old_key_file, seed.keys[DEMO_CREDENTIAL].encode())
+    _write_private(token_file, provider.admin_token.encode())
+    _write_private(old_key_file, seed.keys[DEMO_CREDENTIAL].encode())
     settings = Settings(
         client.connection,
         FileConfig.model_validate(
@@ -134,7 +135,7 @@ def _step_printer(err: Console) -> Callable[[str, str], None]:
 
 def _serve_until_interrupted(n8n: LocalN8n, workdir: Path, err: Console) -> None:
     key_file = workdir / "n8n-api-key"
-    create_private_file(key_file, n8n.api_key.encode())
+    _write_private(key_file, n8n.api_key.encode())
     err.print()
     for line in (
         "The sandbox keeps running. In another shell:",
@@ -150,3 +151,9 @@ def _serve_until_interrupted(n8n: LocalN8n, workdir: Path, err: Console) -> None
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     os.remove(key_file)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A file of this sandbox run (0600); one left by an earlier run in the same folder goes."""
+    path.unlink(missing_ok=True)
+    create_private_file(path, data)

@@ -17,7 +17,7 @@ from keyturn.core.durations import format_duration, parse_duration
 from keyturn.core.errors import ConfigError, CredentialNotFound
 from keyturn.core.probe import AuthPlacement, parse_auth
 from keyturn.inventory.usage import FlagCode, Usage, build_usage_index
-from keyturn.journal import Journal, Label
+from keyturn.journal import Journal, Label, SecretVersion
 from keyturn.journal.leases import instance_identity
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import LocationName, parse_location
@@ -177,6 +177,10 @@ class Planner:
         self.instance = settings.connection.name
         self.instance_url = instance_identity(settings.connection.url)
 
+    def label(self, credential_id: str, label: Label) -> SecretVersion | None:
+        """A labelled secret of a credential on this instance (keyturn 0.1's rows by name)."""
+        return self.journal.label(self.instance_url, credential_id, label, self.instance)
+
     def plan(self, options: RotateOptions) -> tuple[RotationPlan, Strategy, SecretProvider | None]:
         """Check everything a rotation needs, changing nothing; the plan --dry-run shows."""
         credential = find_credential(self.client, options.credential)
@@ -305,7 +309,7 @@ class Planner:
             )
         if given or not targets:
             return given
-        if self.journal.label(self.instance_url, credential.id, Label.CURRENT, self.instance):
+        if self.label(credential.id, Label.CURRENT):
             return None
         return self._current_from_stores(targets)
 
@@ -327,7 +331,7 @@ class Planner:
         """The provider's id of the key in use: given, known to the journal, or asked."""
         if options.current_key_id:
             return options.current_key_id
-        current = self.journal.label(self.instance_url, credential.id, Label.CURRENT, self.instance)
+        current = self.label(credential.id, Label.CURRENT)
         if current is not None and current.provider_key_id:
             return current.provider_key_id
         return provider.current_key_id() if provider else None
@@ -409,7 +413,7 @@ class Planner:
         provider: SecretProvider | None,
         key_id: str | None,
     ) -> tuple[str, str]:
-        current = self.journal.label(self.instance_url, credential.id, Label.CURRENT, self.instance)
+        current = self.label(credential.id, Label.CURRENT)
         if current_source:
             given = parse_location(current_source, "--current-secret")
             rollback = f"previous value from {given.describe()}"

@@ -14,8 +14,8 @@ from keyturn.core.config import Settings
 from keyturn.core.errors import ConfigError, CredentialNotFound, KeyturnError
 from keyturn.core.probe import ProbeResult, parse_auth, probe_url
 from keyturn.core.redact import redact
-from keyturn.journal import Journal, Label, Rotation, SecretVersion, Status, Step
-from keyturn.journal.leases import instance_identity, kept_alive
+from keyturn.journal import Journal, Label, Rotation, Status, Step
+from keyturn.journal.leases import kept_alive
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import parse_location
 from keyturn.locations.registry import read_secret
@@ -70,8 +70,8 @@ class Rotations:
         self.stdin = stdin
         self.on_step = on_step or (lambda step, detail: None)
         self.instance = settings.connection.name
-        self.instance_url = instance_identity(settings.connection.url)
         self.planner = Planner(settings, client, journal)
+        self.instance_url = self.planner.instance_url
 
     def plan(self, options: RotateOptions) -> tuple[RotationPlan, Strategy, SecretProvider | None]:
         return self.planner.plan(options)
@@ -89,7 +89,7 @@ class Rotations:
             raise ConfigError("--new-secret and --current-secret cannot both read stdin.", None)
         # Read a given value before anything is recorded: a bad source changes nothing.
         preloaded = self.read_value(plan.source) if source.kind != "provider" else None
-        current = self._label(plan.credential_id, Label.CURRENT)
+        current = self.planner.label(plan.credential_id, Label.CURRENT)
         previous_value = (
             self.read_value(plan.current_secret, "--current-secret")
             if plan.current_secret
@@ -212,7 +212,7 @@ class Rotations:
                     f"(stopped after {rotation.step}): {undo}{revoke}."
                 )
         credential = find_credential(self.client, credential_ref)
-        previous = self._label(credential.id, Label.PREVIOUS)
+        previous = self.planner.label(credential.id, Label.PREVIOUS)
         if previous is None:
             return f"Nothing to roll back: keyturn has no previous value of {credential.name!r}."
         return (
@@ -230,8 +230,8 @@ class Rotations:
 
     def _restore_previous(self, credential_ref: str, force: bool) -> Rotation:
         credential = find_credential(self.client, credential_ref)
-        previous = self._label(credential.id, Label.PREVIOUS)
-        current = self._label(credential.id, Label.CURRENT)
+        previous = self.planner.label(credential.id, Label.PREVIOUS)
+        current = self.planner.label(credential.id, Label.CURRENT)
         if previous is None or current is None:
             raise CredentialNotFound(
                 f"keyturn has no previous value of {credential.name!r} to restore.",
@@ -274,9 +274,6 @@ class Rotations:
             record, "rollback", "restored", f"{previous.fingerprint} is current again"
         )
         return record
-
-    def _label(self, credential_id: str, label: Label) -> SecretVersion | None:
-        return self.journal.label(self.instance_url, credential_id, label, self.instance)
 
     def _in_flight(self, rotation_id: str | None) -> list[Rotation]:
         if rotation_id:

@@ -5,7 +5,9 @@ Writes, into src/keyturn/data/:
 - n8n_scopes.json: the API key scope each public API v1 operation needs, read from
   `x-required-scope` in n8n's own OpenAPI spec;
 - n8n_credential_types.json: each credential type's fields, which of them are secret
-  (`typeOptions.password`) and whether n8n can test it (`POST /credentials/{id}/test`).
+  (`typeOptions.password`) and whether n8n can test it (`POST /credentials/{id}/test`);
+- n8n_trigger_nodes.json: the node types that register webhooks (their description declares
+  `webhooks`), and the other triggers (polling, queues, schedules), from n8n's own node lists.
 """
 
 from __future__ import annotations
@@ -55,6 +57,25 @@ def credential_types(cache: Path) -> dict[str, object]:
     return dict(sorted(types.items()))
 
 
+NODE_LISTS = {
+    "n8n-nodes-base": "n8n-nodes-base/dist/types/nodes.json",
+    "@n8n/n8n-nodes-langchain": "@n8n/n8n-nodes-langchain/dist/types/nodes.json",
+}
+
+
+def trigger_nodes(cache: Path) -> dict[str, list[str]]:
+    webhook: set[str] = set()
+    other: set[str] = set()
+    for package, relative in NODE_LISTS.items():
+        for node in json.loads((cache / "node_modules" / relative).read_text()):
+            name = node["name"] if "." in node["name"] else f"{package}.{node['name']}"
+            if node.get("webhooks"):
+                webhook.add(name)
+            elif "trigger" in node.get("group", []):
+                other.add(name)
+    return {"webhook": sorted(webhook), "other_triggers": sorted(other)}
+
+
 def main() -> None:
     cache = n8n_cache()
     package = cache / "node_modules" / "n8n"
@@ -66,6 +87,9 @@ def main() -> None:
     types = {"n8n_version": version, "types": credential_types(cache)}
     (DATA / "n8n_credential_types.json").write_text(json.dumps(types, separators=(",", ":")) + "\n")
     print(f"n8n {version}: {len(types['types'])} credential types")
+    triggers = {"n8n_version": version, **trigger_nodes(cache)}
+    (DATA / "n8n_trigger_nodes.json").write_text(json.dumps(triggers, indent=1) + "\n")
+    print(f"n8n {version}: {len(triggers['webhook'])} node types that register webhooks")
 
 
 if __name__ == "__main__":

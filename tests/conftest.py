@@ -17,12 +17,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from keyturn.core.config import N8nConnection
+from keyturn.core.config import N8nConnection, N8nLogin
 from keyturn.core.errors import N8nApiError, N8nNotFound
 from keyturn.n8n.client import N8nClient
 from keyturn.sandbox.demo_provider import DemoProvider
-from keyturn.sandbox.install import cache_dir
-from keyturn.sandbox.n8n_server import LocalN8n, free_port
+from keyturn.sandbox.install import MATRIX_VERSIONS, cache_dir
+from keyturn.sandbox.n8n_server import OWNER_EMAIL, OWNER_PASSWORD, LocalN8n, free_port
 from keyturn.sandbox.workflows import DemoProviderClient, webhook_workflow
 from tests.helpers import wait_until
 
@@ -31,14 +31,19 @@ from tests.helpers import wait_until
 # is the fast subset that starts no server. A new server fixture belongs in this set.
 SERVER_FIXTURES = frozenset(
     {"n8n_server", "n8n", "partner", "provider", "provider_admin"}  # n8n, the demo provider
+    | {"n8n_version", "versioned"}  # the other n8n versions (tests/integration/test_versions.py)
     | {"postgres_url", "openbao", "moto_server"}  # PostgreSQL, OpenBao, moto
 )
+MATRIX_FIXTURE = "n8n_version"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.n8n)
+    # The other n8n versions run last: their installs (started in the background by
+    # `make test`) overlap the rest of the suite. Stable, so each version starts once.
+    items.sort(key=lambda item: MATRIX_FIXTURE in getattr(item, "fixturenames", ()))
 
 
 @dataclass
@@ -57,6 +62,13 @@ class N8nHandle:
     def env(self) -> dict[str, str]:
         return {"KEYTURN_N8N_URL": self.url, "KEYTURN_N8N_API_KEY": self.api_key}
 
+    def login_env(self, folder: Path) -> dict[str, str]:
+        """The environment of a keyturn user: the owner's e-mail and a password file."""
+        password_file = folder / "n8n-password"
+        password_file.write_text(OWNER_PASSWORD + "\n")
+        password_file.chmod(0o600)
+        return {"KEYTURN_N8N_EMAIL": OWNER_EMAIL, "KEYTURN_N8N_PASSWORD_FILE": str(password_file)}
+
 
 @pytest.fixture(scope="session")
 def n8n_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalN8n]:
@@ -69,12 +81,19 @@ def n8n_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalN8n]:
     server.stop()
 
 
-def connection_for(server: LocalN8n, api_key: str | None = None) -> N8nConnection:
+def connection_for(
+    server: LocalN8n, api_key: str | None = None, *, login: bool = False
+) -> N8nConnection:
+    """A connection with the server's API key; with `login`, also as its owner (the keyturn
+    user of these tests)."""
     return N8nConnection(
         name="test",
         url=server.url,
         api_key=SecretStr(api_key or server.api_key),
         key_source="the test's API key",
+        login=N8nLogin(OWNER_EMAIL, SecretStr(OWNER_PASSWORD), "the test's login")
+        if login
+        else None,
     )
 
 
@@ -108,6 +127,31 @@ def n8n(n8n_server: LocalN8n) -> Iterator[N8nHandle]:
     with N8nClient(connection_for(n8n_server)) as client:
         wipe(client)
         yield N8nHandle(n8n_server, client)
+
+
+@pytest.fixture(scope="module", params=MATRIX_VERSIONS)
+def n8n_version(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalN8n]:
+    """Each other n8n of the matrix, once per module; installed on first use (or waited for,
+    when `make test` started its install in the background)."""
+    version: str = request.param
+    server = LocalN8n(user_folder=tmp_path_factory.mktemp(f"n8n-{version}"), version=version)
+    try:
+        server.start()
+    except Exception as exc:
+        pytest.fail(f"could not start n8n {version}: {exc}\n--- log ---\n{server.log_tail(60)}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def versioned(n8n_version: LocalN8n) -> Iterator[N8nHandle]:
+    """That n8n, emptied for this test; its client also logs in as the owner (n8n 1.x lists
+    credentials only that way)."""
+    with N8nClient(connection_for(n8n_version, login=True)) as client:
+        wipe(client)
+        yield N8nHandle(n8n_version, client)
 
 
 @pytest.fixture

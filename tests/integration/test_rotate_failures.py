@@ -260,7 +260,7 @@ def test_dry_runs_of_resume_and_rollback_change_nothing(partner: Partner, run_cl
 
 @pytest.mark.parametrize("step", ["created", "credential-created", "set", "tested"])
 def test_replace_strategy_survives_sigkill(partner: Partner, run_cli: Any, step: str) -> None:
-    args = rotate_args(partner, "--strategy", "replace")
+    args = rotate_args(partner, "--strategy", "replace", "--accept-webhook-gap")
     crashed = run_cli(*args, env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": step})
     assert crashed.code == -signal.SIGKILL
     resumed = run_cli("resume", "--json", env=partner.env)
@@ -275,7 +275,7 @@ def test_replace_strategy_survives_sigkill(partner: Partner, run_cli: Any, step:
 def test_replace_strategy_rollback_after_crash_repoints_back(
     partner: Partner, run_cli: Any
 ) -> None:
-    args = rotate_args(partner, "--strategy", "replace")
+    args = rotate_args(partner, "--strategy", "replace", "--accept-webhook-gap")
     crashed = run_cli(*args, env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": "set"})
     assert crashed.code == -signal.SIGKILL
     assert len(partner.n8n.client.list_credentials()) == 2  # the replacement exists
@@ -309,7 +309,7 @@ def test_rollback_refuses_once_the_old_key_may_be_revoked(
 ) -> None:
     """A crash (or n8n going down) after the old key's revocation: rolling back would put a dead
     key into n8n and revoke the working one. keyturn refuses and says how to go forward."""
-    args = rotate_args(partner, "--strategy", strategy)
+    args = rotate_args(partner, "--strategy", strategy, "--accept-webhook-gap")
     crashed = run_cli(*args, env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": "finish-revoked"})
     assert crashed.code == -signal.SIGKILL
     assert partner.key_states()[partner.key_id] is True  # the old key is revoked

@@ -42,7 +42,9 @@ def test_rotation_happy_path(
     strategy: str,
 ) -> None:
     partner = make_partner(n8n, provider, tmp_path, cred_type)
-    result = run_cli(*rotate_args(partner, "--strategy", strategy), env=partner.env)
+    result = run_cli(
+        *rotate_args(partner, "--strategy", strategy, "--accept-webhook-gap"), env=partner.env
+    )
     assert result.code == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["status"] == "completed"

@@ -103,13 +103,17 @@ def rotate(
     current_key_id: Annotated[str | None, _opt("--current-key-id", "ID",
         "The provider's id of the key now in use, to revoke it at finish.")] = None,
     strategy: Annotated[str | None, _opt("--strategy", "STRATEGY",
-        "in_place or replace (default: probe the instance).")] = None,
+        "in_place (public API), session (as the keyturn user) or replace (default: the best "
+        "the instance offers).")] = None,
     set_fields: Annotated[list[str] | None, _opt("--set", "FIELD=VALUE",
         "A non-secret field of the credential, for replace.")] = None,
     allow_unverified: Annotated[bool, _flag("--allow-unverified", "Rotate even with no proof "
         "available.")] = False,
     allow_no_rollback: Annotated[bool, _flag("--allow-no-rollback", "Rotate even though the "
         "current value is unknown, so a failure cannot be rolled back.")] = False,
+    accept_webhook_gap: Annotated[bool, _flag("--accept-webhook-gap", "Let replace-and-repoint "
+        "save active webhook workflows (n8n re-registers their webhooks; calls in that moment "
+        "answer 404).")] = False,
     write_back: Annotated[list[str] | None, _opt("--write-back", "TARGET",
         "Also write the new value here, and put the old one back on rollback: file:PATH, "
         "env-file:PATH#VAR or vault:MOUNT/PATH#FIELD.")] = None,
@@ -126,8 +130,8 @@ def rotate(
     """
     from keyturn.rotation.planning import RotateOptions
 
-    if strategy not in (None, "in_place", "replace"):
-        raise ConfigError("--strategy takes in_place or replace.", None)
+    if strategy not in (None, "in_place", "session", "replace"):
+        raise ConfigError("--strategy takes in_place, session or replace.", None)
     options = RotateOptions(
         credential=credential,
         new_secret=new_secret,
@@ -145,6 +149,7 @@ def rotate(
         set_fields=set_fields or [],
         allow_unverified=allow_unverified,
         allow_no_rollback=allow_no_rollback,
+        accept_webhook_gap=accept_webhook_gap,
         restart=restart,
         write_back=write_back or [],
     )

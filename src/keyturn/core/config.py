@@ -54,10 +54,19 @@ class InstanceConfig(BaseModel):
         "(a private CA); it replaces the default CAs.",
     )
     max_attempts: int = Field(default=3, ge=1, le=10)
-    strategy: Literal["auto", "in_place", "replace"] = Field(
+    email: str | None = Field(
+        default=None,
+        description="E-mail of a dedicated n8n user for keyturn: with password_file, keyturn "
+        "logs in and updates credentials in place on any n8n version.",
+    )
+    password_file: Path | None = Field(
+        default=None, description="File holding that user's password (never on argv)."
+    )
+    strategy: Literal["auto", "in_place", "session", "replace"] = Field(
         default="auto",
-        description="How rotations update credentials: in place (PATCH), replace-and-repoint, "
-        "or auto (in place when the instance supports it).",
+        description="How rotations update credentials: in place (public API PATCH), session "
+        "(in place through a logged-in n8n user), replace-and-repoint, or auto (the best the "
+        "instance offers).",
     )
     restart_command: str | None = Field(
         default=None,
@@ -74,6 +83,8 @@ class InstanceConfig(BaseModel):
     def _check_tls(self) -> InstanceConfig:
         if self.ca_bundle is not None and self.verify_tls is False:
             raise ValueError("ca_bundle and verify_tls = false contradict each other: drop one")
+        if (self.email is None) != (self.password_file is None):
+            raise ValueError("email and password_file go together: set both, or neither")
         return self
 
 
@@ -101,6 +112,11 @@ class RotationProfile(BaseModel):
     )
     max_age: str | None = Field(
         default=None, description="Rotate when the key is older than this (keyturn due)."
+    )
+    accept_webhook_gap: bool = Field(
+        default=False,
+        description="Let replace-and-repoint re-register the webhooks of active workflows "
+        "(calls in that moment answer 404), for n8n without in-place update or keyturn user.",
     )
 
 
@@ -148,11 +164,26 @@ class EnvSettings(BaseSettings):
     n8n_verify_tls: bool = True
     n8n_ca_bundle: Path | None = None
     n8n_max_attempts: int = 3
-    n8n_strategy: Literal["auto", "in_place", "replace"] = "auto"
+    n8n_strategy: Literal["auto", "in_place", "session", "replace"] = "auto"
+    n8n_email: str | None = None
+    n8n_password_file: Path | None = None
     n8n_restart_command: str | None = None
     config: Path | None = None
     instance: str | None = None
     log_level: str = "WARNING"
+
+
+@dataclass(frozen=True)
+class N8nLogin:
+    """A dedicated n8n user keyturn logs in as (n8n's internal REST API, as its UI does).
+
+    `source` names the settings, for messages; the password never leaves this object except
+    in the login request's body.
+    """
+
+    email: str
+    password: SecretStr
+    source: str
 
 
 @dataclass(frozen=True)
@@ -169,6 +200,7 @@ class N8nConnection:
     strategy: str = "auto"
     restart_command: str | None = None
     ca_bundle: str | None = None
+    login: N8nLogin | None = None
 
     @property
     def url_setting(self) -> str:
@@ -342,6 +374,12 @@ def _connection_from_env(env: EnvSettings) -> N8nConnection:
         strategy=env.n8n_strategy,
         restart_command=env.n8n_restart_command,
         ca_bundle=str(env.n8n_ca_bundle) if env.n8n_ca_bundle else None,
+        login=_login(
+            env.n8n_email,
+            env.n8n_password_file,
+            "KEYTURN_N8N_EMAIL",
+            "KEYTURN_N8N_PASSWORD_FILE",
+        ),
     )
 
 
@@ -367,7 +405,35 @@ def _connection_from_file(name: str, config: FileConfig, path: Path | None) -> N
         strategy=settings.strategy,
         restart_command=settings.restart_command,
         ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None,
+        login=_login(
+            settings.email,
+            settings.password_file,
+            f"instances.{name}.email",
+            f"instances.{name}.password_file",
+        ),
     )
+
+
+def _login(
+    email: str | None, password_file: Path | None, email_setting: str, file_setting: str
+) -> N8nLogin | None:
+    """The keyturn user's login, when both its settings are given (one alone is an error)."""
+    if email is None and password_file is None:
+        return None
+    if email is None or not email.strip():
+        raise ConfigError(
+            f"{file_setting} is set but {email_setting} is not.",
+            f"Set {email_setting} to the keyturn user's e-mail, or unset {file_setting}.",
+        )
+    if password_file is None:
+        raise ConfigError(
+            f"{email_setting} is set but {file_setting} is not.",
+            f"Put the user's password in a file (mode 600) and point {file_setting} at it; "
+            "keyturn never takes a password on the command line.",
+        )
+    password = read_secret_file(password_file, file_setting)
+    register_secret(password)
+    return N8nLogin(email.strip(), SecretStr(password), f"{email_setting} ({email.strip()})")
 
 
 def _instance_api_key(name: str, settings: InstanceConfig) -> tuple[str, str]:

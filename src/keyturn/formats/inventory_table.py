@@ -29,6 +29,8 @@ def render_inventory(report: InventoryReport, console: Console) -> None:
             f" ({report.stats.api_requests} API requests, {report.stats.seconds:.1f}s)"
         )
     )
+    for note in report.blind_spots:
+        console.print(Text("Not visible: ", style="yellow") + plain(note))
 
 
 def _credentials_table(report: InventoryReport) -> Table:

@@ -92,6 +92,10 @@ class InventoryReport(BaseModel):
     credentials: list[CredentialOut]
     flags: list[FlagOut]
     stats: StatsOut
+    blind_spots: list[str] = Field(
+        default_factory=list,
+        description="What this n8n did not let keyturn see, and why (empty: nothing hidden).",
+    )
 
 
 def take_inventory(
@@ -102,7 +106,7 @@ def take_inventory(
     credentials = client.list_credentials(progress.credentials_fetched if progress else None)
     workflows = client.list_workflows(progress.workflows_fetched if progress else None)
     index = build_usage_index(credentials, workflows)
-    return build_report(
+    report = build_report(
         index,
         InstanceOut(name=client.connection.name, url=client.connection.url),
         StatsOut(
@@ -111,6 +115,8 @@ def take_inventory(
         ),
         now or datetime.now(UTC),
     )
+    report.blind_spots = list(dict.fromkeys(client.blind_spots))
+    return report
 
 
 def build_report(

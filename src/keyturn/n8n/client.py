@@ -33,17 +33,29 @@ from keyturn.core.http import (
 )
 from keyturn.n8n.models import Credential, CredentialTestResult, Execution, Workflow
 from keyturn.n8n.scopes import required_scope
+from keyturn.n8n.session import CredentialData, N8nSession
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 PAGE_SIZE = 250  # the largest page n8n's public API serves
+PROBE_ID = "keyturn-probe-0"  # an id no credential has: probes change nothing
+LOGIN_HINT = (
+    "Add a keyturn user (KEYTURN_N8N_EMAIL and KEYTURN_N8N_PASSWORD_FILE, or email and "
+    "password_file in keyturn.toml): see docs/compatibility.md."
+)
 
 ProgressCallback = Callable[[int], None]
 
 
 class N8nClient:
-    """Talks to one n8n instance. Counts every HTTP request it sends in `request_count`."""
+    """Talks to one n8n instance. Counts every HTTP request it sends in `request_count`.
+
+    The public API is used wherever this n8n offers the operation; where it does not (n8n 1.x
+    has no credential list, get, update or test; 2.3 to 2.7 no list), the keyturn user's
+    session (`self.session`, when configured) does it. What neither can see is recorded in
+    `blind_spots`, for the reports to say.
+    """
 
     def __init__(
         self,
@@ -54,7 +66,7 @@ class N8nClient:
         backoff_max: float = 8.0,
     ) -> None:
         self.connection = connection
-        self.request_count = 0
+        self._public_requests = 0
         self._retry = RetryPolicy(connection.max_attempts, backoff_initial, backoff_max)
         self._http = new_client(
             base_url=connection.url + API_PREFIX,
@@ -68,8 +80,22 @@ class N8nClient:
             carries="the n8n API key",
             ca_setting=connection.ca_bundle_setting,
         )
+        self.session = (
+            N8nSession(connection, connection.login, transport=transport)
+            if connection.login
+            else None
+        )
+        self.blind_spots: list[str] = []
+        self._supported: dict[str, bool] = {}
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far, to the public API and as the keyturn user."""
+        return self._public_requests + (self.session.request_count if self.session else 0)
 
     def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
         self._http.close()
 
     def __enter__(self) -> N8nClient:
@@ -81,9 +107,65 @@ class N8nClient:
     # -- credentials -----------------------------------------------------------------------
 
     def list_credentials(self, progress: ProgressCallback | None = None) -> list[Credential]:
-        return [
-            Credential.model_validate(item) for item in self._paginate("/credentials", {}, progress)
-        ]
+        """Every credential: from the public API, else the keyturn user's session, else what
+        workflows reference and n8n's audit reports (the gaps go to `blind_spots`)."""
+        if self._supported.get("credential_list", True):
+            try:
+                items = list(self._paginate("/credentials", {}, progress))
+            except N8nUnsupported:
+                self._supported["credential_list"] = False
+            else:
+                self._supported["credential_list"] = True
+                return [Credential.model_validate(item) for item in items]
+        if self.session is not None:
+            credentials = self.session.list_credentials()
+            if progress:
+                progress(len(credentials))
+            return credentials
+        return self._credentials_without_list(progress)
+
+    def _credentials_without_list(self, progress: ProgressCallback | None) -> list[Credential]:
+        found: dict[str, Credential] = {}
+        for workflow in self.iter_workflows():
+            for node in workflow.nodes:
+                for cred_type, ref in node.credentials.items():
+                    if ref.id and ref.id not in found:
+                        found[ref.id] = Credential(id=ref.id, name=ref.name or "", type=cred_type)
+        unused = self.audit_unused_credentials()
+        for credential in unused or []:
+            found.setdefault(credential.id, credential)
+        note = (
+            "This n8n's public API cannot list credentials: keyturn lists those that workflows "
+            "use"
+            + (" and those n8n's audit reports unused" if unused is not None else "")
+            + "; their ages and, for unused ones, their types are unknown."
+        )
+        self.blind_spots.append(f"{note} {LOGIN_HINT}")
+        if progress:
+            progress(len(found))
+        return list(found.values())
+
+    def audit_unused_credentials(self) -> list[Credential] | None:
+        """Credentials n8n's audit (`POST /audit`) reports unused; None when it cannot run."""
+        body = {"additionalOptions": {"categories": ["credentials"]}}
+        try:
+            report = self._request("POST", "/audit", json=body)
+        except (N8nUnsupported, N8nScopeError, N8nApiError) as exc:
+            log.info("n8n's audit is not available: %s", exc.message)
+            return None
+        found = []
+        for risk in report.values() if isinstance(report, dict) else []:
+            for section in risk.get("sections", []) if isinstance(risk, dict) else []:
+                if "not used" not in str(section.get("title", "")).lower():
+                    continue
+                for place in section.get("location", []):
+                    if isinstance(place, dict) and place.get("kind") == "credential":
+                        found.append(
+                            Credential(
+                                id=str(place["id"]), name=str(place.get("name", "")), type=""
+                            )
+                        )
+        return found
 
     def get_credential(self, credential_id: str) -> Credential:
         return Credential.model_validate(self._request("GET", f"/credentials/{credential_id}"))
@@ -105,9 +187,22 @@ class N8nClient:
         self._request("DELETE", f"/credentials/{credential_id}")
 
     def test_credential(self, credential_id: str) -> CredentialTestResult:
-        return CredentialTestResult.model_validate(
-            self._request("POST", f"/credentials/{credential_id}/test")
-        )
+        """n8n's own credential test: the public API's, else the keyturn user's."""
+        if self._supported.get("credential_test", True):
+            try:
+                return CredentialTestResult.model_validate(
+                    self._request("POST", f"/credentials/{credential_id}/test")
+                )
+            except N8nUnsupported:
+                self._supported["credential_test"] = False
+        if self.session is None:
+            raise N8nUnsupported("This n8n's public API cannot test a credential.", LOGIN_HINT)
+        return self.session.test_credential(self.session.read_credential(credential_id))
+
+    def read_credential(self, credential_id: str) -> CredentialData | None:
+        """A credential's data with its non-secret fields in clear, through the keyturn user's
+        session; None without one (the public API never returns credential data)."""
+        return self.session.read_credential(credential_id) if self.session else None
 
     def credential_schema(self, cred_type: str) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", f"/credentials/schema/{cred_type}")
@@ -195,18 +290,31 @@ class N8nClient:
     # -- feature detection -----------------------------------------------------------------
 
     def supports_credential_update(self) -> bool:
-        """Probe whether this n8n can update a credential in place (PATCH, n8n >= 2.3).
+        """Whether the public API can update a credential in place (PATCH, n8n 2.3 on)."""
+        return self._supports("credential_update", "PATCH", {"data": {}, "isPartialData": True})
 
-        PATCHes an id that cannot exist: n8n answers 404 "Credential not found" when the operation
-        exists, and 405 or a bare route 404 when it does not. Nothing is changed either way.
-        """
-        body = {"data": {}, "isPartialData": True}
-        response = self._send_with_retries("PATCH", "/credentials/keyturn-probe-0", None, body)
-        if response.status_code == 404:
-            return "credential" in _n8n_message(response).lower()
+    def supports_credential_test(self) -> bool:
+        """Whether n8n can run a credential's test: its public API (about 2.20 on) or the
+        keyturn user's session (any version)."""
+        return self.session is not None or self._supports("credential_test", "POST", None)
+
+    def _supports(self, capability: str, method: str, body: Any) -> bool:
+        """Probe an operation on a credential id that cannot exist, once per client: n8n
+        answers 404 "... not found" naming the credential when the operation exists, and 405 or
+        a bare route 404 when it does not. Nothing is changed either way."""
+        if capability in self._supported:
+            return self._supported[capability]
+        suffix = "/test" if capability == "credential_test" else ""
+        path = f"/credentials/{PROBE_ID}{suffix}"
+        response = self._send_with_retries(method, path, None, body)
         if response.status_code in (401, 403):
-            raise self._error_for("PATCH", "/credentials/keyturn-probe-0", response)
-        return response.status_code < 400
+            raise self._error_for(method, path, response)
+        if response.status_code == 404:
+            supported = "credential" in _n8n_message(response).lower()
+        else:
+            supported = response.status_code < 400 or response.status_code in (400, 409, 422)
+        self._supported[capability] = supported
+        return supported
 
     # -- transport -------------------------------------------------------------------------
 
@@ -249,7 +357,7 @@ class N8nClient:
         self, method: str, path: str, params: dict[str, str] | None, json: Any
     ) -> httpx.Response:
         def send() -> httpx.Response:
-            self.request_count += 1
+            self._public_requests += 1
             log.debug("n8n %s %s", method, path)
             return self._http.request(method, path, params=params, json=json)
 
@@ -310,7 +418,7 @@ class N8nClient:
         if status == 405:
             return N8nUnsupported(
                 f"This n8n does not support {where} (405 Method Not Allowed).",
-                "Upgrade n8n, or let keyturn use its fallback for older versions.",
+                LOGIN_HINT,
             )
         if status in RETRYABLE_STATUSES:
             retried = method != "POST" or status == 429

@@ -93,6 +93,18 @@ def placement_for(credential_type: str, explicit: AuthPlacement | None) -> AuthP
     )
 
 
+def placement_from_fields(credential_type: str, fields: dict[str, object]) -> AuthPlacement | None:
+    """The placement a generic credential's own non-secret fields say (its header's name, its
+    Basic auth user), as a keyturn user's session reads them; None when they do not say."""
+    if credential_type == "httpBearerAuth":
+        return AuthPlacement("bearer")
+    kind, field = GENERIC_AUTH.get(credential_type, ("header", ""))
+    value = fields.get(field) if field else None
+    if isinstance(value, str) and value and not value.startswith("="):
+        return AuthPlacement(kind, value)
+    return None
+
+
 def placement_fields(credential_type: str, placement: AuthPlacement) -> dict[str, str]:
     """The non-secret fields of a generic credential that `placement` implies (a header's
     name, a Basic auth user), for a credential keyturn creates."""

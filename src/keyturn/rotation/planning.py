@@ -16,6 +16,7 @@ from keyturn.core.config import RotationProfile, Settings
 from keyturn.core.durations import format_duration, parse_duration
 from keyturn.core.errors import ConfigError, CredentialNotFound
 from keyturn.core.probe import AuthPlacement, parse_auth
+from keyturn.core.redact import register_secret
 from keyturn.inventory.usage import FlagCode, Usage, build_usage_index
 from keyturn.journal import Journal, Label, SecretVersion
 from keyturn.journal.leases import instance_identity
@@ -27,9 +28,12 @@ from keyturn.n8n.credential_types import (
     credential_type,
     placement_fields,
     placement_for,
+    placement_from_fields,
     secret_field_for,
 )
 from keyturn.n8n.models import Credential, Workflow
+from keyturn.n8n.node_types import registers_webhook
+from keyturn.n8n.session import CredentialData
 from keyturn.notify import Notifier
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
@@ -42,6 +46,7 @@ from keyturn.rotation.proofs import (
 from keyturn.rotation.strategies import (
     IN_PLACE,
     REPLACE,
+    SESSION,
     Strategy,
     choose_strategy,
 )
@@ -74,6 +79,7 @@ class RotateOptions:
     allow_no_rollback: bool = False
     restart: bool = False
     write_back: list[str] = field(default_factory=list)
+    accept_webhook_gap: bool = False
 
 
 @dataclass
@@ -102,12 +108,14 @@ class RotationPlan:
     revoke: str
     warnings: list[str]
     allow_unverified: bool
-    extra_data: dict[str, str]
+    extra_data: dict[str, Any]
     restart_command: str | None = None
     write_back: list[str] = field(default_factory=list)
     key_id_field: str | None = None
     previous_key_id: str | None = None
     current_secret: str | None = None  # where the value now in n8n is read from (no value)
+    webhook_gap: list[str] = field(default_factory=list)  # workflows whose webhooks re-register
+    accept_webhook_gap: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,7 +151,21 @@ class RotationPlan:
 def _strategy_text(strategy: str, field_name: str) -> str:
     if strategy == IN_PLACE:
         return f"update in place (partial PATCH of {field_name!r} only; ids unchanged)"
+    if strategy == SESSION:
+        return (
+            f"update in place as the keyturn user (n8n's UI route; only {field_name!r} "
+            "changes; ids unchanged)"
+        )
     return "replace and repoint (new credential, nodes repointed, old deleted at finish)"
+
+
+def webhook_gap_text(workflows: list[str]) -> str:
+    return (
+        f"replace and repoint saves {len(workflows)} active webhook workflow(s) "
+        f"({', '.join(workflows)}): n8n re-registers their webhooks, and calls in that moment "
+        "answer 404 (failed runs for their callers). A keyturn user avoids this (session "
+        "strategy, docs/compatibility.md); --accept-webhook-gap accepts it."
+    )
 
 
 def find_credential(client: N8nClient, wanted: str) -> Credential:
@@ -191,13 +213,17 @@ class Planner:
         strategy = choose_strategy(
             self.client, self.journal, self.settings.connection.strategy, options.strategy
         )
+        secret_field = secret_field_for(credential.type, options.secret_field or profile.field)
+        stored = self._stored_fields(credential, secret_field)
         probe_url_value = options.probe_url or profile.probe_url
         placement = self._placement(
-            credential, probe_url_value, options.probe_auth or profile.probe_auth
+            credential, probe_url_value, options.probe_auth or profile.probe_auth, stored
         ) or (provider.probe_placement if provider else None)
         workflows = self.client.list_workflows()
         index = build_usage_index([credential], workflows)
         usages = index.usages_of(credential.id)
+        gap = webhook_gap(workflows, credential.id) if strategy.name == REPLACE else []
+        accept_gap = options.accept_webhook_gap or profile.accept_webhook_gap
         verification = self._verification(
             credential, options, profile, usages, bool(probe_url_value), provider
         )
@@ -213,7 +239,7 @@ class Planner:
             credential_id=credential.id,
             credential_name=credential.name,
             credential_type=credential.type,
-            secret_field=secret_field_for(credential.type, options.secret_field or profile.field),
+            secret_field=secret_field,
             source=source.describe(),
             provider=provider.name if provider else None,
             provider_capabilities=sorted(provider.capabilities) if provider else [],
@@ -235,16 +261,40 @@ class Planner:
             rollback=rollback,
             revoke=revoke,
             warnings=self._warnings(index.flags, credential, workflows)
-            + _retry_warning(verification),
+            + _retry_warning(verification)
+            + ([webhook_gap_text(gap)] if gap else []),
             allow_unverified=options.allow_unverified,
-            extra_data=self._extra_data(credential, strategy, placement, options.set_fields),
+            extra_data=self._extra_data(
+                credential, strategy, placement, options.set_fields, stored
+            ),
             restart_command=self._restart_command(options.restart),
             write_back=list(targets),
             key_id_field=provider.key_id_field if provider else None,
             previous_key_id=previous_key_id,
             current_secret=current_source,
+            webhook_gap=gap,
+            accept_webhook_gap=accept_gap,
         )
         return plan, strategy, provider
+
+    def _stored_fields(self, credential: Credential, secret_field: str) -> dict[str, Any]:
+        """The credential's non-secret fields as n8n stores them, through the keyturn user's
+        session (none without one: the public API never returns them). A field n8n shows in
+        clear although it is the one rotated (a type that does not mark it secret) is left out
+        and kept out of logs."""
+        data: CredentialData | None = (
+            self.client.read_credential(credential.id) if self.client.session else None
+        )
+        if data is None:
+            return {}
+        fields = data.clear_fields()
+        known = credential_type(credential.type)
+        secret = {secret_field, *(known.secret_fields if known else ())}
+        for name in secret & set(fields):
+            value = fields.pop(name)
+            if isinstance(value, str) and value:
+                register_secret(value)
+        return fields
 
     def _provider(self, name: str | None) -> SecretProvider | None:
         return build_provider(name, self.settings.file) if name else None
@@ -317,7 +367,8 @@ class Planner:
     def _refuse_without_rollback(
         credential: Credential, strategy: Strategy, rollback: str, allowed: bool
     ) -> None:
-        if strategy.name == IN_PLACE and rollback.startswith("IMPOSSIBLE") and not allowed:
+        in_place = strategy.name in (IN_PLACE, SESSION)
+        if in_place and rollback.startswith("IMPOSSIBLE") and not allowed:
             raise ConfigError(
                 f"keyturn does not know the current value of {credential.name!r}, so it could not "
                 "put it back if the new one fails (n8n's API never returns credential data).",
@@ -359,12 +410,18 @@ class Planner:
         return command
 
     def _placement(
-        self, credential: Credential, url: str | None, auth_text: str | None
+        self,
+        credential: Credential,
+        url: str | None,
+        auth_text: str | None,
+        stored: dict[str, Any],
     ) -> AuthPlacement | None:
         explicit = parse_auth(auth_text) if auth_text else None
         if url is None:
             return explicit
-        return placement_for(credential.type, explicit)
+        return placement_for(
+            credential.type, explicit or placement_from_fields(credential.type, stored)
+        )
 
     @staticmethod
     def _refuse_blind(verification: VerificationPlan, allow_unverified: bool) -> None:
@@ -382,9 +439,13 @@ class Planner:
         strategy: Strategy,
         placement: AuthPlacement | None,
         set_fields: list[str],
-    ) -> dict[str, str]:
-        """Non-secret fields a replacement credential needs (n8n never returns them)."""
-        data = placement_fields(credential.type, placement) if placement else {}
+        stored: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Non-secret fields a replacement credential needs: as stored (read by the keyturn
+        user), else implied by the probe's placement, then --set."""
+        data: dict[str, Any] = {} if strategy.name != REPLACE else dict(stored)
+        if placement:
+            data = {**placement_fields(credential.type, placement), **data}
         for item in set_fields:
             name, sep, value = item.partition("=")
             if not sep or not name:
@@ -452,6 +513,21 @@ class Planner:
         return warnings
 
     # -- running ---------------------------------------------------------------------------
+
+
+def webhook_gap(workflows: list[Workflow], credential_id: str) -> list[str]:
+    """Active workflows using the credential whose webhooks n8n re-registers when they are
+    saved (by replace and repoint)."""
+    return sorted(
+        workflow.name or str(workflow.id)
+        for workflow in workflows
+        if workflow.active
+        and not workflow.is_archived
+        and any(
+            ref.id == credential_id for node in workflow.nodes for ref in node.credentials.values()
+        )
+        and any(registers_webhook(node.type) and not node.disabled for node in workflow.nodes)
+    )
 
 
 def _workflow_ids(usages: list[Usage]) -> list[str]:

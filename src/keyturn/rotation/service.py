@@ -24,7 +24,13 @@ from keyturn.notify import Notifier
 from keyturn.notify import Outcome as NotifyOutcome
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
-from keyturn.rotation.planning import Planner, RotateOptions, RotationPlan, find_credential
+from keyturn.rotation.planning import (
+    Planner,
+    RotateOptions,
+    RotationPlan,
+    find_credential,
+    webhook_gap_text,
+)
 from keyturn.rotation.proofs import (
     PROBE,
     Verifier,
@@ -83,6 +89,13 @@ class Rotations:
 
     def rotate(self, options: RotateOptions) -> Outcome:
         plan, strategy, provider = self.plan(options)
+        if plan.webhook_gap and not plan.accept_webhook_gap:
+            raise ConfigError(
+                f"Refused: {webhook_gap_text(plan.webhook_gap)}",
+                "Add a keyturn user (KEYTURN_N8N_EMAIL and KEYTURN_N8N_PASSWORD_FILE) for a "
+                "zero-downtime update in place, or pass --accept-webhook-gap "
+                "(accept_webhook_gap = true in the credential's [rotation] section).",
+            )
         notifier = self._notifier()  # a bad [notifications] table fails before anything starts
         source = parse_location(plan.source)
         if source.kind == "stdin" and options.current_secret == "stdin":

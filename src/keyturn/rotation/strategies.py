@@ -1,11 +1,16 @@
 """How a new secret gets into n8n: update the credential in place, or replace and repoint.
 
-In place (n8n >= 2.3): one partial PATCH of the rotated field; every workflow keeps pointing
-at the same credential id, and the next execution reads the new value.
+In place (public API, n8n 2.3 on): one partial PATCH of the rotated field; every workflow keeps
+pointing at the same credential id, and the next execution reads the new value.
+
+Session (any n8n, with a keyturn user): the same update in place, through the route n8n's UI
+takes (`PATCH /rest/credentials/{id}`); every other field keeps its stored value.
 
 Replace and repoint (older n8n, no PATCH): create a new credential with the same name, point
 every node that used the old id at the new one, and delete the old credential only at finish.
-Until then the old credential is untouched, so rolling back is repointing back.
+Until then the old credential is untouched, so rolling back is repointing back. Saving an
+active workflow makes n8n re-register its webhooks (1.x and 2.x alike): calls in that moment
+answer 404, so the planner asks for consent (--accept-webhook-gap) before choosing it there.
 """
 
 from __future__ import annotations
@@ -14,14 +19,15 @@ import contextlib
 import logging
 from typing import Any, Protocol
 
-from keyturn.core.errors import N8nNotFound, StrategyError
+from keyturn.core.errors import ConfigError, N8nNotFound, StrategyError
 from keyturn.journal import Journal, Rotation
-from keyturn.n8n.client import N8nClient
+from keyturn.n8n.client import LOGIN_HINT, N8nClient
 from keyturn.rotation.crash import crash_point
 
 log = logging.getLogger(__name__)
 
 IN_PLACE = "in_place"
+SESSION = "session"
 REPLACE = "replace"
 REPOINT_ATTEMPTS = 3
 
@@ -58,14 +64,9 @@ class InPlace:
         )
 
     def restore(self, rotation: Rotation, previous: str | None) -> None:
-        if previous is None:
-            raise StrategyError(
-                f"keyturn cannot put the previous value of {rotation.credential_name!r} back: "
-                "it was never known to keyturn (n8n's API does not return credential data).",
-                "Set the old value in n8n by hand, or give it next time with --current-secret.",
-            )
         self.client.update_credential(
-            rotation.credential_id, secret_data(rotation, previous, rotation.previous_key_id)
+            rotation.credential_id,
+            secret_data(rotation, known_previous(rotation, previous), rotation.previous_key_id),
         )
 
     def finish(self, rotation: Rotation) -> None:
@@ -73,6 +74,46 @@ class InPlace:
 
     def live_credential_id(self, rotation: Rotation) -> str:
         return rotation.credential_id
+
+
+class SessionInPlace:
+    """In place through the keyturn user's session: n8n's UI route, on any version."""
+
+    name = SESSION
+
+    def __init__(self, client: N8nClient) -> None:
+        if client.session is None:
+            raise ConfigError(
+                "The session strategy needs a keyturn user, and none is configured.", LOGIN_HINT
+            )
+        self.session = client.session
+
+    def set(self, rotation: Rotation, secret: str) -> None:
+        self._write(rotation, secret_data(rotation, secret, rotation.pending_key_id))
+
+    def restore(self, rotation: Rotation, previous: str | None) -> None:
+        value = known_previous(rotation, previous)
+        self._write(rotation, secret_data(rotation, value, rotation.previous_key_id))
+
+    def _write(self, rotation: Rotation, changes: dict[str, Any]) -> None:
+        current = self.session.read_credential(rotation.credential_id)
+        self.session.update_credential(current, changes)
+
+    def finish(self, rotation: Rotation) -> None:
+        return None
+
+    def live_credential_id(self, rotation: Rotation) -> str:
+        return rotation.credential_id
+
+
+def known_previous(rotation: Rotation, previous: str | None) -> str:
+    if previous is None:
+        raise StrategyError(
+            f"keyturn cannot put the previous value of {rotation.credential_name!r} back: "
+            "it was never known to keyturn (n8n's API does not return credential data).",
+            "Set the old value in n8n by hand, or give it next time with --current-secret.",
+        )
+    return previous
 
 
 class ReplaceAndRepoint:
@@ -212,12 +253,26 @@ def repoint_nodes(workflow: dict[str, Any], old_id: str, new_id: str, name: str)
 def choose_strategy(
     client: N8nClient, journal: Journal, setting: str, forced: str | None = None
 ) -> Strategy:
-    """The strategy for this instance: forced, configured, or probed (auto)."""
+    """The strategy for this instance: forced, configured, or the best it offers (auto):
+    the public API's PATCH, else the keyturn user's session, else replace and repoint."""
     wanted = forced or setting
     if wanted == "auto":
-        wanted = IN_PLACE if client.supports_credential_update() else REPLACE
-    return InPlace(client) if wanted == IN_PLACE else ReplaceAndRepoint(client, journal)
+        if client.supports_credential_update():
+            wanted = IN_PLACE
+        else:
+            wanted = SESSION if client.session is not None else REPLACE
+    elif wanted == IN_PLACE and not client.supports_credential_update():
+        raise ConfigError(
+            "This n8n's public API cannot update a credential in place (it has no PATCH "
+            "/credentials/{id}: n8n before 2.3, or 2.39.5).",
+            "Use the session strategy with a keyturn user (docs/compatibility.md), or replace.",
+        )
+    return strategy_by_name(client, journal, wanted)
 
 
 def strategy_by_name(client: N8nClient, journal: Journal, name: str) -> Strategy:
-    return InPlace(client) if name == IN_PLACE else ReplaceAndRepoint(client, journal)
+    if name == IN_PLACE:
+        return InPlace(client)
+    if name == SESSION:
+        return SessionInPlace(client)
+    return ReplaceAndRepoint(client, journal)

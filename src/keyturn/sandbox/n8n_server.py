@@ -14,6 +14,8 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +24,7 @@ import httpx
 from keyturn.core.errors import KeyturnError
 from keyturn.core.redact import register_secret
 from keyturn.n8n.restart import wait_for_readiness
-from keyturn.sandbox.install import ensure_n8n, node_bin_dir
+from keyturn.sandbox.install import N8N_VERSION, ensure_n8n, node_bin_dir
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ API_KEY_SCOPES = [
     "execution:list",
     "execution:read",
     "execution:retry",
+    "securityAudit:generate",
 ]
 
 
@@ -64,7 +67,9 @@ class LocalN8n:
         user_folder: Path | None = None,
         port: int | None = None,
         extra_env: dict[str, str] | None = None,
+        version: str = N8N_VERSION,
     ) -> None:
+        self.version = version
         self._own_folder = user_folder is None
         self.user_folder = user_folder or Path(tempfile.mkdtemp(prefix="keyturn-n8n-"))
         self.port = port or free_port()
@@ -88,7 +93,7 @@ class LocalN8n:
 
     def start(self, timeout: float = 240.0) -> None:
         """Start n8n, wait until it is ready, then create the owner and an API key."""
-        folder = ensure_n8n()
+        folder = ensure_n8n(self.version)
         self.user_folder.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self._n8n_env(), **self.extra_env}
         env["PATH"] = f"{node_bin_dir(folder)}{os.pathsep}{env.get('PATH', '')}"
@@ -151,7 +156,7 @@ class LocalN8n:
                 "lastName": "Sandbox",
                 "password": OWNER_PASSWORD,
             }
-            response = http.post("/rest/owner/setup", json=owner)
+            response = self._until_routes_exist(lambda: http.post("/rest/owner/setup", json=owner))
             if response.status_code >= 400:  # set up already (a reused folder): log in instead
                 response = http.post("/rest/login", json=_LOGIN)
             _check(response, "owner setup")
@@ -162,6 +167,17 @@ class LocalN8n:
             api_key: str = created["rawApiKey"]
         register_secret(api_key)
         return api_key
+
+    def _until_routes_exist(
+        self, call: Callable[[], httpx.Response], timeout: float = 60.0
+    ) -> httpx.Response:
+        """n8n 1.x answers readiness a few seconds before its REST routes exist (404 until then)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = call()
+            if response.status_code != 404 or time.monotonic() > deadline or not self.running:
+                return response
+            time.sleep(0.5)  # polling for the routes, bounded by the deadline
 
     def create_api_key(self, scopes: list[str]) -> str:
         """Another API key, with only `scopes` (to test a missing scope)."""

@@ -1,17 +1,24 @@
 """Zero-downtime benchmark: rotate a credential 10 times under live webhook traffic.
 
-A real n8n and the demo provider on loopback. A bounded load generator calls a webhook
-workflow that uses the credential (default 20 requests/s for 60 s) while, in the same run:
+A real n8n (`--n8n-version`, default the pinned one) and the demo provider on loopback. A
+bounded load generator calls a webhook workflow that uses the credential (default 20
+requests/s for 60 s) while, in the same run:
 
 - keyturn rotates the credential N times (provider issue, probe, in-place set, webhook proof,
   grace, revoke of the old key), counting n8n API requests and wall time per rotation;
 - the naive procedure the guides describe rotates it N times: new key at the provider, old
   key revoked, then the n8n credential edited (after a human's `--edit-delay`, default 1 s).
 
-Reports failed/total requests for each, the ratio, median rotation time (without grace) and
-n8n API requests per rotation. Target: 0 failed requests for keyturn.
+On a version whose public API cannot update a credential in place (n8n 1.x: no PATCH
+/credentials/{id}), keyturn gets the owner's login and takes its session strategy, and the naive
+edit goes through the same logged-in UI route (read the credential, save it), as a human does.
 
-Usage: python benchmarks/zero_downtime.py [--rotations 10] [--rate 20] [--seconds 60]
+Reports the n8n version, keyturn's strategy, failed/total requests for each, the ratio, median
+rotation time (without grace) and n8n API requests per rotation. Target: 0 failed requests for
+keyturn.
+
+Usage: python benchmarks/zero_downtime.py [--n8n-version 2.40.7] [--rotations 10] [--rate 20]
+       [--seconds 60] [--max-requests 2000] [--grace 2] [--edit-delay 1]
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import json
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +36,16 @@ import httpx
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from keyturn.core.config import FileConfig, N8nConnection, Settings
+from keyturn.core.config import FileConfig, N8nConnection, N8nLogin, Settings
 from keyturn.core.crypto import SecretBox
 from keyturn.journal import open_journal
 from keyturn.n8n.client import N8nClient
 from keyturn.rotation.planning import RotateOptions
 from keyturn.rotation.service import Rotations
 from keyturn.sandbox.demo_provider import DemoProvider, http_provider_settings
+from keyturn.sandbox.install import N8N_VERSION
 from keyturn.sandbox.load import LoadGenerator, LoadStats
-from keyturn.sandbox.n8n_server import LocalN8n
+from keyturn.sandbox.n8n_server import OWNER_EMAIL, OWNER_PASSWORD, LocalN8n
 from keyturn.sandbox.workflows import DemoProviderClient, webhook_workflow
 
 
@@ -89,7 +98,7 @@ def keyturn_phase(
     (work / "old").write_text(key)
     journal = open_journal(f"sqlite:///{work / 'journal.db'}", SecretBox(Fernet.generate_key()))
     rotations = Rotations(settings, client, journal)
-    times, requests = [], []
+    times, requests, strategies = [], [], set()
     with LoadGenerator(
         f"{n8n.url}/webhook/{path}", args.rate, args.seconds, args.max_requests
     ) as load:
@@ -106,10 +115,14 @@ def keyturn_phase(
             times.append(time.perf_counter() - started - args.grace)
             requests.append(client.request_count - before)
             assert outcome.rotation.status == "completed"
+            strategies.add(outcome.rotation.strategy)
         wait_out(load, args)
     journal.close()
     client.close()
-    return summary("keyturn", load.stats, times, requests)
+    return {
+        **summary("keyturn", load.stats, times, requests),
+        "strategy": "/".join(sorted(strategies)),
+    }
 
 
 def naive_phase(
@@ -134,14 +147,20 @@ def naive_phase(
             new_id, new_key = admin.issue_key("Bench naive")
             httpx.delete(f"{provider.url}/admin/keys/{old_id}", headers=headers)
             time.sleep(args.edit_delay)  # the human opens n8n and pastes the key
-            client.update_credential(credential_id, {"value": new_key})
+            if client.session is None:
+                client.update_credential(credential_id, {"value": new_key})
+            else:  # no public PATCH: the human edits it in n8n's UI
+                client.session.update_credential(
+                    client.session.read_credential(credential_id), {"value": new_key}
+                )
             times.append(time.perf_counter() - started)
             requests.append(client.request_count - before)
             old_id = new_id
             time.sleep(args.grace)
         wait_out(load, args)
+    edit = "public API PATCH" if client.session is None else "session (n8n's UI route)"
     client.close()
-    return summary("naive", load.stats, times, requests)
+    return {**summary("naive", load.stats, times, requests), "edit": edit}
 
 
 def wait_out(load: LoadGenerator, args: argparse.Namespace) -> None:
@@ -164,6 +183,7 @@ def summary(name: str, stats: LoadStats, times: list[float], requests: list[int]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n8n-version", default=N8N_VERSION)
     parser.add_argument("--rotations", type=int, default=10)
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -172,13 +192,28 @@ def main() -> None:
     parser.add_argument("--edit-delay", type=float, default=1.0)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="keyturn-bench-"))
-    with LocalN8n() as n8n, DemoProvider() as provider:
+    with LocalN8n(version=args.n8n_version) as n8n, DemoProvider() as provider:
         connection = N8nConnection("bench", n8n.url, SecretStr(n8n.api_key), "benchmark")
+        with N8nClient(connection) as probe:
+            patch = probe.supports_credential_update()
+        if not patch:  # keyturn, and the human, log in as n8n's UI does
+            login = N8nLogin(OWNER_EMAIL, SecretStr(OWNER_PASSWORD), "benchmark login")
+            connection = replace(connection, login=login)
         keyturn = keyturn_phase(args, n8n, connection, provider, work)
         naive = naive_phase(args, n8n, connection, provider)
         n8n.remove()
-    results = {"keyturn": keyturn, "naive": naive, "settings": vars(args)}
+    results = {
+        "n8n_version": args.n8n_version,
+        "strategy": keyturn["strategy"],
+        "keyturn": keyturn,
+        "naive": naive,
+        "settings": vars(args),
+    }
     print(json.dumps(results, indent=2))
+    print(
+        f"\nn8n {args.n8n_version}: keyturn's strategy {keyturn['strategy']}, "
+        f"the naive edit through {naive['edit']}"
+    )
     print(
         "\n| procedure | failed / total requests | rotation time (median, no grace) "
         "| n8n API requests per rotation |\n|---|---|---|---|"

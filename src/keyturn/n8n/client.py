@@ -189,12 +189,11 @@ class N8nClient:
     def test_credential(self, credential_id: str) -> CredentialTestResult:
         """n8n's own credential test: the public API's, else the keyturn user's."""
         if self._supported.get("credential_test", True):
-            try:
-                return CredentialTestResult.model_validate(
-                    self._request("POST", f"/credentials/{credential_id}/test")
-                )
-            except N8nUnsupported:
-                self._supported["credential_test"] = False
+            path = f"/credentials/{credential_id}/test"
+            response = self._send_with_retries("POST", path, None, None)
+            if not _route_missing(response):  # n8n 1.x to about 2.19 answer a bare 404
+                return CredentialTestResult.model_validate(self._handle("POST", path, response))
+            self._supported["credential_test"] = False
         if self.session is None:
             raise N8nUnsupported("This n8n's public API cannot test a credential.", LOGIN_HINT)
         return self.session.test_credential(self.session.read_credential(credential_id))
@@ -451,6 +450,14 @@ class N8nClient:
             f"Cannot connect to n8n at {url} ({text}).",
             f"Check that n8n is running and that {self.connection.url_setting} is right.",
         )
+
+
+def _route_missing(response: httpx.Response) -> bool:
+    """Whether n8n's public API lacks the route asked for: 405, or a 404 that names no
+    credential (a missing credential on an existing route is named in the 404's message; the
+    same rule as `_supports`)."""
+    status = response.status_code
+    return status == 405 or (status == 404 and "credential" not in _n8n_message(response).lower())
 
 
 def _n8n_message(response: httpx.Response) -> str:

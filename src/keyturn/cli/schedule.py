@@ -23,6 +23,7 @@ def due(
     """List credentials older than their rotation policy allows (exit 1 when any is due)."""
     from keyturn.cli.rotation import _rotations
     from keyturn.formats.rotation_out import print_document, render_due
+    from keyturn.formats.safe_text import plain
     from keyturn.rotation.schedule import due_credentials
 
     with _rotations(ctx, instance) as rotations:
@@ -32,10 +33,15 @@ def due(
             rotations.journal.rotations(rotations.instance, instance_url=rotations.instance_url),
             max_age=max_age,
         )
+        blind_spots = list(rotations.client.blind_spots)
     if json:
-        print_document({"credentials": [_document(entry) for entry in entries]})
+        print_document(
+            {"credentials": [_document(entry) for entry in entries], "blind_spots": blind_spots}
+        )
     else:
         render_due(entries, Console())
+        for note in blind_spots:
+            stderr.print(plain(f"Not visible: {note}"))
     if any(entry.due for entry in entries):
         raise typer.Exit(int(ExitCode.FINDINGS))
 
@@ -77,8 +83,10 @@ def rotate_due(
             options = RotateOptions(credential=entry.credential_id)
             try:
                 if dry_run:
-                    rotations.plan(options)
-                    results.append({"credential_id": entry.credential_id, "status": "planned"})
+                    plan, _, _ = rotations.plan(options)
+                    blocked = plan.webhook_gap and not plan.accept_webhook_gap
+                    status = "needs_consent" if blocked else "planned"
+                    results.append({"credential_id": entry.credential_id, "status": status})
                 else:
                     outcome = rotations.rotate(options)
                     results.append(

@@ -34,7 +34,7 @@ def read_secret_file(path: Path, setting: str, *, allow_empty: bool = False) -> 
             f"{path} ({setting}) is not UTF-8 text.", "Write the key as plain text."
         ) from None
     if not value and not allow_empty:
-        raise ConfigError(f"{path} ({setting}) is empty.", "Write the key into the file.")
+        raise ConfigError(f"{path} ({setting}) is empty.", "Write the secret into the file.")
     return value
 
 

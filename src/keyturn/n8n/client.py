@@ -81,7 +81,7 @@ class N8nClient:
             ca_setting=connection.ca_bundle_setting,
         )
         self.session = (
-            N8nSession(connection, connection.login, transport=transport)
+            N8nSession(connection, connection.login, transport=transport, retry=self._retry)
             if connection.login
             else None
         )
@@ -140,7 +140,8 @@ class N8nClient:
             + (" and those n8n's audit reports unused" if unused is not None else "")
             + "; their ages and, for unused ones, their types are unknown."
         )
-        self.blind_spots.append(f"{note} {LOGIN_HINT}")
+        if f"{note} {LOGIN_HINT}" not in self.blind_spots:
+            self.blind_spots.append(f"{note} {LOGIN_HINT}")
         if progress:
             progress(len(found))
         return list(found.values())

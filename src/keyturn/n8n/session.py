@@ -77,11 +77,12 @@ class N8nSession:
         login: N8nLogin,
         *,
         transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.connection = connection
         self.login_settings = login
         self.request_count = 0
-        self._retry = RetryPolicy(connection.max_attempts, 0.5, 8.0)
+        self._retry = retry or RetryPolicy(connection.max_attempts, 0.5, 8.0)
         self._browser_id = secrets.token_hex(16)  # n8n ties its session cookie to a browser id
         self._cookie: str | None = None
         self._http = new_client(
@@ -158,8 +159,8 @@ class N8nSession:
             raise N8nUnsupported(
                 f"n8n at {self.connection.url} has no /rest/login: keyturn cannot log in as "
                 f"{email} on this version.",
-                f"Unset {self.login_settings.source.split(' ')[0]} and use the API key alone "
-                "(docs/compatibility.md says what that allows).",
+                "Unset the keyturn user's e-mail and password file settings and use the API key "
+                "alone (docs/compatibility.md says what that allows).",
             )
         if response.status_code == 401 and _error_code(response) == _MFA_REQUIRED:
             raise N8nAuthError(
@@ -256,6 +257,11 @@ class N8nSession:
     def _error_for(self, where: str, response: httpx.Response) -> N8nError:
         email = self.login_settings.email
         status, detail = response.status_code, _message(response)
+        if status == 401:  # refused again right after a fresh login
+            return N8nAuthError(
+                f"n8n logged the keyturn user {email} in, then refused {where} (401: {detail}).",
+                f"Check {self.login_settings.source}: the user may have been disabled meanwhile.",
+            )
         if status == 403:
             return N8nAuthError(
                 f"The keyturn user {email} may not do {where} (403: {detail}).",

@@ -241,6 +241,25 @@ def test_ambiguous_name_lists_ids(n8n: N8nHandle, run_cli: Any) -> None:
     assert first.id in result.stderr and second.id in result.stderr
 
 
+def test_a_name_n8n_will_not_update_is_refused_before_anything_changes(
+    n8n: N8nHandle, run_cli: Any, tmp_path: Path
+) -> None:
+    """n8n creates a credential named "ab" but refuses every update of it (3 to 128
+    characters, checked even when the name does not change): keyturn says so up front."""
+    short = n8n.client.create_credential(
+        "ab", "httpHeaderAuth", {"name": "X", "value": "v-12345678"}
+    )
+    for extra in ([], ["--strategy", "session"]):
+        env = {**n8n.env(), **(n8n.login_env(tmp_path) if extra else {})}
+        result = run_cli(
+            "rotate", short.id, "--new-secret", "generate", "--allow-unverified",
+            "--allow-no-rollback", *extra, env=env,
+        )  # fmt: skip
+        assert result.code == ExitCode.USAGE, result.stderr
+        assert "3 to 128" in result.stderr and "Rename it" in result.stderr
+    assert [c.updated_at for c in n8n.client.list_credentials()] == [short.updated_at]
+
+
 def test_dry_runs_of_resume_and_rollback_change_nothing(partner: Partner, run_cli: Any) -> None:
     crashed = run_cli(*rotate_args(partner), env={**partner.env, "KEYTURN_TEST_CRASH_AFTER": "set"})
     assert crashed.code == -signal.SIGKILL

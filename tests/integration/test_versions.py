@@ -114,11 +114,12 @@ def test_rotation_under_live_webhook_traffic(
     assert ids == {partner_on.credential_id}  # in place: the id every node uses is kept
 
 
+@pytest.mark.parametrize("step", ["created", "set", "tested"])
 def test_sigkill_then_resume(
-    partner_on: Partner, versioned: N8nHandle, run_cli: Any, tmp_path: Path
+    partner_on: Partner, versioned: N8nHandle, run_cli: Any, tmp_path: Path, step: str
 ) -> None:
     env = {**partner_on.env, **versioned.login_env(tmp_path)}
-    crashed = run_cli(*rotate_args(partner_on), env={**env, "KEYTURN_TEST_CRASH_AFTER": "set"})
+    crashed = run_cli(*rotate_args(partner_on), env={**env, "KEYTURN_TEST_CRASH_AFTER": step})
     assert crashed.code == -signal.SIGKILL
     (in_flight,) = json.loads(run_cli("status", "--json", env=env).stdout)["in_flight"]
     assert in_flight["credential_id"] == partner_on.credential_id

@@ -213,6 +213,7 @@ class Planner:
         strategy = choose_strategy(
             self.client, self.journal, self.settings.connection.strategy, options.strategy
         )
+        _refuse_unpatchable_name(credential, strategy)
         secret_field = secret_field_for(credential.type, options.secret_field or profile.field)
         stored = self._stored_fields(credential, secret_field)
         probe_url_value = options.probe_url or profile.probe_url
@@ -513,6 +514,17 @@ class Planner:
         return warnings
 
     # -- running ---------------------------------------------------------------------------
+
+
+def _refuse_unpatchable_name(credential: Credential, strategy: Strategy) -> None:
+    """n8n re-checks a credential's name on every update, even one that does not change it,
+    and refuses one outside 3 to 128 characters (which create accepts)."""
+    if strategy.name in (IN_PLACE, SESSION) and not 3 <= len(credential.name) <= 128:
+        raise ConfigError(
+            f"n8n refuses to update credential {credential.id} in place: its name has "
+            f"{len(credential.name)} characters, and n8n requires 3 to 128 on every update.",
+            "Rename it in n8n (workflows follow the id, not the name), then rotate.",
+        )
 
 
 def webhook_gap(workflows: list[Workflow], credential_id: str) -> list[str]:

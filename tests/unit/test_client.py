@@ -181,3 +181,23 @@ def test_auto_strategy_falls_back_to_replace_without_patch(tmp_path: object) -> 
     route.mock(return_value=httpx.Response(404, json={"message": "Credential not found"}))
     assert choose_strategy(make_client(), journal, "auto").name == IN_PLACE
     assert choose_strategy(make_client(), journal, "auto", forced="replace").name == REPLACE
+
+
+@respx.mock
+def test_a_workflow_saved_as_draft_names_the_scope_n8n_names() -> None:
+    """n8n 2.41 saves a workflow update as a draft and answers 403 naming workflow:activate
+    (not the workflow:update the OpenAPI table gives for PUT /workflows/{id})."""
+    respx.put(f"{API}/workflows/w1").mock(
+        return_value=httpx.Response(
+            403,
+            json={
+                "message": "Your change was saved as a draft. It wasn't published because this "
+                "API key does not have the workflow:activate scope.",
+                "reason": "insufficient_api_key_scope",
+            },
+        )
+    )
+    with pytest.raises(N8nScopeError) as caught:
+        make_client().update_workflow("w1", {"name": "w", "nodes": [], "connections": {}})
+    assert caught.value.scope == "workflow:activate"
+    assert "grant workflow:activate" in (caught.value.hint or "")

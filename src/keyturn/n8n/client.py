@@ -9,6 +9,7 @@ Every refusal becomes a typed error whose message says what to do.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -395,7 +396,9 @@ class N8nClient:
                 "create one in n8n under Settings > n8n API.",
             )
         if status == 403:
-            scope = required_scope(method, path)
+            # n8n 2.41 names the scope itself when it saved a workflow as a draft only.
+            named = re.search(r"\bthe ([a-z]+:[A-Za-z]+) scope\b", detail)
+            scope = named.group(1) if named else required_scope(method, path)
             needed = f"the scope {scope!r}" if scope else "a scope"
             return N8nScopeError(
                 f"The n8n API key lacks {needed} needed for {where} (403 Forbidden: {detail}).",

@@ -32,7 +32,13 @@ from keyturn.core.http import (
     send_with_retries,
     tls_failure,
 )
-from keyturn.n8n.models import Credential, CredentialTestResult, Execution, Workflow
+from keyturn.n8n.models import (
+    Credential,
+    CredentialTestResult,
+    Execution,
+    Workflow,
+    n8n_message,
+)
 from keyturn.n8n.scopes import required_scope
 from keyturn.n8n.session import CredentialData, N8nSession
 
@@ -311,7 +317,7 @@ class N8nClient:
         if response.status_code in (401, 403):
             raise self._error_for(method, path, response)
         if response.status_code == 404:
-            supported = "credential" in _n8n_message(response).lower()
+            supported = "credential" in n8n_message(response).lower()
         else:
             supported = response.status_code < 400 or response.status_code in (400, 409, 422)
         self._supported[capability] = supported
@@ -387,7 +393,7 @@ class N8nClient:
 
     def _error_for(self, method: str, path: str, response: httpx.Response) -> N8nError:
         status = response.status_code
-        detail = _n8n_message(response)
+        detail = n8n_message(response)
         where = f"{method} {API_PREFIX}{path}"
         if status == 401:
             return N8nAuthError(
@@ -461,17 +467,7 @@ def _route_missing(response: httpx.Response) -> bool:
     credential (a missing credential on an existing route is named in the 404's message; the
     same rule as `_supports`)."""
     status = response.status_code
-    return status == 405 or (status == 404 and "credential" not in _n8n_message(response).lower())
-
-
-def _n8n_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason_phrase or "no details"
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])
-    return response.reason_phrase or "no details"
+    return status == 405 or (status == 404 and "credential" not in n8n_message(response).lower())
 
 
 def _resource_of(path: str) -> str | None:

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def n8n_message(response: httpx.Response) -> str:
+    """The `message` of an n8n error answer, else the HTTP reason."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or "no details"
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return response.reason_phrase or "no details"
 
 
 class _N8nModel(BaseModel):

@@ -36,7 +36,7 @@ from keyturn.core.errors import (
 )
 from keyturn.core.http import RetryPolicy, new_client, send_with_retries
 from keyturn.core.redact import register_secret
-from keyturn.n8n.models import Credential, CredentialTestResult
+from keyturn.n8n.models import Credential, CredentialTestResult, n8n_message
 
 log = logging.getLogger(__name__)
 
@@ -170,14 +170,15 @@ class N8nSession:
             )
         if response.status_code in (400, 401, 403):
             raise N8nAuthError(
-                f"n8n refused the login of {email} ({response.status_code}: {_message(response)}).",
+                f"n8n refused the login of {email} "
+                f"({response.status_code}: {n8n_message(response)}).",
                 f"Check {self.login_settings.source} and the password file: the user must "
                 "exist, be enabled, log in with e-mail and password (not SSO only).",
             )
         if response.status_code >= 400:
             raise N8nApiError(
                 f"n8n answered {response.status_code} to the login of {email}: "
-                f"{_message(response)}.",
+                f"{n8n_message(response)}.",
                 "n8n's log says why.",
                 response.status_code,
             )
@@ -256,7 +257,7 @@ class N8nSession:
 
     def _error_for(self, where: str, response: httpx.Response) -> N8nError:
         email = self.login_settings.email
-        status, detail = response.status_code, _message(response)
+        status, detail = response.status_code, n8n_message(response)
         if status == 401:  # refused again right after a fresh login
             return N8nAuthError(
                 f"n8n logged the keyturn user {email} in, then refused {where} (401: {detail}).",
@@ -285,16 +286,6 @@ _ROLE_HINT = (
     "Give the keyturn user the owner or admin role in n8n (Settings > Users), or share the "
     "credential with it as editor."
 )
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason_phrase or "no details"
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])
-    return response.reason_phrase or "no details"
 
 
 def _error_code(response: httpx.Response) -> int | None:

@@ -191,8 +191,12 @@ def main() -> None:
     parser.add_argument("--grace", type=int, default=2, help="seconds")
     parser.add_argument("--edit-delay", type=float, default=1.0)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="keyturn-bench-"))
-    with LocalN8n(version=args.n8n_version) as n8n, DemoProvider() as provider:
+    with (
+        tempfile.TemporaryDirectory(prefix="keyturn-bench-") as folder,  # holds secrets: removed
+        LocalN8n(version=args.n8n_version) as n8n,
+        DemoProvider() as provider,
+    ):
+        work = Path(folder)
         connection = N8nConnection("bench", n8n.url, SecretStr(n8n.api_key), "benchmark")
         with N8nClient(connection) as probe:
             patch = probe.supports_credential_update()

@@ -18,9 +18,13 @@ import httpx
 
 @dataclass
 class LoadStats:
+    """`sent` counts answered calls; a call still unanswered when the generator stops counts
+    as failed (an overloaded n8n that answers late, or never, is not zero downtime)."""
+
     sent: int = 0
     ok: int = 0
     failed: int = 0
+    submitted: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     failure_times: list[float] = field(default_factory=list)
 
@@ -42,6 +46,7 @@ class LoadGenerator:
         self.stats = LoadStats()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._closed = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._started = 0.0
 
@@ -61,8 +66,17 @@ class LoadGenerator:
         return self
 
     def stop(self) -> LoadStats:
+        """Stop sending, wait for the calls in flight (each bounded by `timeout`), and count
+        any still unanswered as failed."""
         self._stop.set()
         self._thread.join(timeout=self.timeout + 10)
+        with self._lock:
+            self._closed = True  # a late answer no longer changes the counts
+            unanswered = self.stats.submitted - self.stats.sent
+            if unanswered > 0:
+                self.stats.sent += unanswered
+                self.stats.failed += unanswered
+                self.stats.outcomes["unanswered"] += unanswered
         return self.stats
 
     def __enter__(self) -> LoadGenerator:
@@ -78,6 +92,8 @@ class LoadGenerator:
             for _ in range(self.max_requests):
                 if self._stop.is_set() or time.monotonic() >= deadline:
                     break
+                with self._lock:
+                    self.stats.submitted += 1
                 pool.submit(self._one, http)
                 next_at += self.interval
                 self._stop.wait(max(0.0, next_at - time.monotonic()))
@@ -88,6 +104,8 @@ class LoadGenerator:
         except httpx.HTTPError as exc:
             outcome = type(exc).__name__
         with self._lock:
+            if self._closed:
+                return
             self.stats.sent += 1
             self.stats.outcomes[outcome] += 1
             if outcome == "200":

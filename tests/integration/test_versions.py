@@ -145,6 +145,21 @@ def test_rollback_puts_the_old_key_back(
     assert json.loads(run_cli("status", "--json", env=env).stdout)["in_flight"] == []
 
 
+def test_rollback_after_a_completed_rotation_restores_the_previous_value(
+    partner_on: Partner, versioned: N8nHandle, run_cli: Any, tmp_path: Path
+) -> None:
+    env = {**partner_on.env, **versioned.login_env(tmp_path)}
+    # Without --current-key-id the old key is not revoked, so it can come back.
+    args = [a for a in rotate_args(partner_on) if a not in ("--current-key-id", partner_on.key_id)]
+    rotated = run_cli(*args, env=env)
+    assert rotated.code == 0, rotated.stderr
+    partner_on.revoke_key(next(k for k in partner_on.active_keys() if k != partner_on.key_id))
+    assert partner_on.call_webhook() == 500
+    restored = run_cli("rollback", partner_on.credential_id, "--json", env=env)
+    assert restored.code == 0, restored.stderr
+    assert partner_on.call_webhook() == 200
+
+
 def test_failed_proof_rolls_back(
     partner_on: Partner, versioned: N8nHandle, run_cli: Any, tmp_path: Path
 ) -> None:

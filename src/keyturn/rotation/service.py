@@ -19,7 +19,7 @@ from keyturn.journal.leases import kept_alive
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import parse_location
 from keyturn.locations.registry import read_secret
-from keyturn.n8n.client import N8nClient
+from keyturn.n8n.client import LOGIN_HINT, N8nClient
 from keyturn.notify import Notifier
 from keyturn.notify import Outcome as NotifyOutcome
 from keyturn.providers.interface import Capability, SecretProvider
@@ -37,8 +37,9 @@ from keyturn.rotation.proofs import (
 )
 from keyturn.rotation.protocol import Outcome, ProtocolDeps, RotationProtocol
 from keyturn.rotation.strategies import (
-    IN_PLACE,
+    REPLACE,
     Strategy,
+    choose_strategy,
     strategy_by_name,
 )
 
@@ -261,7 +262,7 @@ class Rotations:
         field_name = last.field
         value = self.journal.decrypt(previous.secret)
         assert value is not None
-        strategy = strategy_by_name(self.client, self.journal, IN_PLACE)
+        strategy = self._in_place_strategy()
         record = self.journal.start_rotation(
             instance=self.instance,
             instance_url=self.instance_url,
@@ -269,7 +270,7 @@ class Rotations:
             credential_name=credential.name,
             credential_type=credential.type,
             field=field_name,
-            strategy=IN_PLACE,
+            strategy=strategy.name,
             provider=None,
             plan={"source": "journal:previous", "restore": True},
         )
@@ -287,6 +288,17 @@ class Rotations:
             record, "rollback", "restored", f"{previous.fingerprint} is current again"
         )
         return record
+
+    def _in_place_strategy(self) -> Strategy:
+        """The best in-place update this instance offers (a restore never replaces)."""
+        strategy = choose_strategy(self.client, self.journal, "auto")
+        if strategy.name == REPLACE:
+            raise ConfigError(
+                "Restoring a previous value updates the credential in place, and this n8n's "
+                "public API cannot (no PATCH /credentials/{id}: n8n before 2.3).",
+                LOGIN_HINT,
+            )
+        return strategy
 
     def _in_flight(self, rotation_id: str | None) -> list[Rotation]:
         if rotation_id:

@@ -90,7 +90,7 @@ def plan_verification(
     known = credential_type(cred_type)
     available = {
         PROBE: can_probe,
-        N8N_TEST: bool(known and known.has_test),
+        N8N_TEST: bool(known and known.has_test) and client.supports_credential_test(),
         WEBHOOK: bool(webhooks),
         RETRY_FAILED: bool(failed),
         WATCH: watch_seconds > 0 and bool(workflow_ids),
@@ -111,7 +111,9 @@ def plan_verification(
 def _how_to_enable(mode: str) -> str:
     return {
         PROBE: "Add --probe-url URL (with --probe-auth) or a provider with a probe.",
-        N8N_TEST: "n8n has no built-in test for this credential type.",
+        N8N_TEST: "n8n has no built-in test for this credential type, or this n8n cannot run "
+        "one through its public API (before about 2.20: add a keyturn user, "
+        "docs/compatibility.md).",
         WEBHOOK: "Name a webhook-triggered workflow with --verify-webhook PATH.",
         RETRY_FAILED: "There is no failed execution of a workflow that uses this credential.",
         WATCH: "Give --watch DURATION; a workflow must use the credential.",

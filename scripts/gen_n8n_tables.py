@@ -6,8 +6,9 @@ Writes, into src/keyturn/data/:
   `x-required-scope` in n8n's own OpenAPI spec;
 - n8n_credential_types.json: each credential type's fields, which of them are secret
   (`typeOptions.password`) and whether n8n can test it (`POST /credentials/{id}/test`);
-- n8n_trigger_nodes.json: the node types that register webhooks (their description declares
-  `webhooks`), and the other triggers (polling, queues, schedules), from n8n's own node lists.
+- n8n_trigger_nodes.json: the node types that register webhooks when their workflow is
+  activated (a `webhooks` entry that is not a restart webhook), and the other triggers (polling,
+  queues, schedules), from n8n's own node lists.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def trigger_nodes(cache: Path) -> dict[str, list[str]]:
     for package, relative in NODE_LISTS.items():
         for node in json.loads((cache / "node_modules" / relative).read_text()):
             name = node["name"] if "." in node["name"] else f"{package}.{node['name']}"
-            if node.get("webhooks"):
+            # A "restart" webhook (send-and-wait, Wait, Form pages) exists only while an
+            # execution waits: activating the workflow does not register it.
+            if any(not hook.get("restartWebhook") for hook in node.get("webhooks") or []):
                 webhook.add(name)
             elif "trigger" in node.get("group", []):
                 other.add(name)

@@ -236,3 +236,16 @@ def test_json_inside_json_and_other_unicode_forms_are_redacted() -> None:
         unicodedata.normalize("NFD", secret),
     ):
         assert "xyz9Q" not in redact(f"log: {sample} end"), sample
+
+
+def test_a_session_cookie_in_httpcore_header_tuples_is_masked() -> None:
+    """httpcore logs a response's headers as byte tuples at DEBUG (-vvv), before keyturn has
+    read the cookie and could register it: the n8n-auth session JWT must still not show."""
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJpZCI6IjEifQ.c2lnbmF0dXJlLXZhbHVl"
+    line = (
+        "receive_response_headers.complete return_value=(b'HTTP/1.1', 200, b'OK', "
+        f"[(b'X-Powered-By', b'Express'), (b'set-cookie', b'n8n-auth={jwt}; Path=/; HttpOnly')])"
+    )
+    masked = mask_secret_fields(line)
+    assert jwt not in masked and "X-Powered-By" in masked and "Express" in masked
+    assert jwt not in mask_secret_fields(f"Cookie: n8n-auth={jwt}; other=1")

@@ -63,12 +63,14 @@ def make_client(*, login: bool = True) -> N8nClient:
     return N8nClient(make_connection(login=login), backoff_initial=0.001, backoff_max=0.01)
 
 
-def logged_in(cookie: str = COOKIE, *, secure: bool = False) -> httpx.Response:
+def logged_in(
+    cookie: str = COOKIE, *, secure: bool = False, role: str = "global:owner"
+) -> httpx.Response:
     attributes = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
     return httpx.Response(
         200,
         headers={"Set-Cookie": f"n8n-auth={cookie}{attributes}"},
-        json={"data": {"id": "u1", "email": EMAIL}},
+        json={"data": {"id": "u1", "email": EMAIL, "role": role}},
     )
 
 
@@ -119,6 +121,18 @@ def test_login_asking_for_mfa_says_mfa() -> None:
     with pytest.raises(N8nAuthError) as info:
         make_session().list_credentials()
     assert "MFA" in info.value.message
+
+
+@respx.mock
+def test_login_rate_limit_says_so_after_the_retries() -> None:
+    route = mock_login(*[httpx.Response(429, json={"message": "Too many requests"})] * 3)
+    session = N8nSession(
+        make_connection(max_attempts=3), make_login(), retry=RetryPolicy(3, 0.001, 0.01)
+    )
+    with pytest.raises(N8nApiError) as info:
+        session.list_credentials()
+    assert route.call_count == 3  # retried, with backoff, before giving up
+    assert "429" in info.value.message and "a minute" in (info.value.hint or "")
 
 
 @respx.mock
@@ -505,6 +519,19 @@ def test_list_falls_back_to_the_session_on_405() -> None:
 
 
 @respx.mock
+def test_a_member_keyturn_user_says_the_list_is_partial() -> None:
+    respx.get(f"{API}/credentials").mock(return_value=httpx.Response(405, json={}))
+    mock_login(logged_in(role="global:member"))
+    respx.get(f"{REST}/credentials").mock(
+        return_value=httpx.Response(200, json={"data": [{"id": "c1", "name": "A", "type": "t"}]})
+    )
+    client = make_client()
+    assert [c.id for c in client.list_credentials()] == ["c1"]
+    (note,) = client.blind_spots
+    assert "global:member" in note and "shared with it" in note
+
+
+@respx.mock
 def test_list_capability_is_probed_once_per_client() -> None:
     public = mock_public_list_refused()
     mock_login()
@@ -623,6 +650,11 @@ def test_supports_credential_test_probes_without_a_session(message: str, expecte
         ("n8n-nodes-base.googleSheetsTrigger", False),  # polling
         ("acme.fooTrigger", True),  # an unknown community trigger: assumed to register one
         ("acme.doThing", False),
+        # send-and-wait and Wait nodes only have restart webhooks, registered while an
+        # execution waits, not when the workflow is activated
+        ("n8n-nodes-base.slack", False),
+        ("n8n-nodes-base.wait", False),
+        ("n8n-nodes-base.slackTrigger", True),
     ],
 )
 def test_registers_webhook(node_type: str, expected: bool) -> None:

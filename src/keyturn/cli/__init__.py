@@ -111,6 +111,14 @@ def _client(ctx: typer.Context, instance: str | None) -> N8nClient:
     return N8nClient(resolve_connection(instance, options.config))
 
 
+def print_blind_spots(notes: list[str]) -> None:
+    """What the n8n instance did not let keyturn see, on stderr (stdout may carry JSON)."""
+    from keyturn.formats.safe_text import plain
+
+    for note in dict.fromkeys(notes):
+        stderr.print(plain(f"Not visible: {note}"))
+
+
 def _progress() -> Progress:
     return Progress(
         SpinnerColumn(),

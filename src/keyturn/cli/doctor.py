@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from keyturn.cli import InstanceOption, JsonOption, _client, _flag, _opt, app
+from keyturn.cli import (
+    InstanceOption,
+    JsonOption,
+    _client,
+    _flag,
+    _opt,
+    app,
+    print_blind_spots,
+)
 
 
 @app.command()
@@ -42,6 +50,7 @@ def doctor(
         )
         if retry:
             retry_fixed(client, report)
+        print_blind_spots(client.blind_spots)
     if json:
         print_document(report_document(report))
     else:

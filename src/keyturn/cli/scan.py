@@ -17,6 +17,7 @@ from keyturn.cli import (
     _opt,
     _progress,
     app,
+    print_blind_spots,
     stderr,
 )
 from keyturn.core.errors import ConfigError, ExitCode
@@ -116,6 +117,7 @@ def _scan_with_progress(
             return run_scan(paths, client, options)
     finally:
         if client is not None:
+            print_blind_spots(client.blind_spots)
             client.close()
 
 

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from keyturn.cli import DryRunOption, InstanceOption, JsonOption, _opt, app, stderr
+from keyturn.cli import (
+    DryRunOption,
+    InstanceOption,
+    JsonOption,
+    _opt,
+    app,
+    print_blind_spots,
+    stderr,
+)
 from keyturn.core.errors import ExitCode, KeyturnError
 from keyturn.core.redact import redact
 
@@ -23,7 +31,6 @@ def due(
     """List credentials older than their rotation policy allows (exit 1 when any is due)."""
     from keyturn.cli.rotation import _rotations
     from keyturn.formats.rotation_out import print_document, render_due
-    from keyturn.formats.safe_text import plain
     from keyturn.rotation.schedule import due_credentials
 
     with _rotations(ctx, instance) as rotations:
@@ -40,8 +47,7 @@ def due(
         )
     else:
         render_due(entries, Console())
-        for note in blind_spots:
-            stderr.print(plain(f"Not visible: {note}"))
+        print_blind_spots(blind_spots)
     if any(entry.due for entry in entries):
         raise typer.Exit(int(ExitCode.FINDINGS))
 
@@ -79,7 +85,18 @@ def rotate_due(
             )
             if entry.due
         ]
+        print_blind_spots(rotations.client.blind_spots)
         for entry in entries:
+            if not entry.credential_type:  # seen only in n8n's audit: nothing to rotate with
+                results.append(
+                    {
+                        "credential_id": entry.credential_id,
+                        "status": "skipped",
+                        "error": "its type is unknown on this n8n (no credential list); "
+                        "a keyturn user lists it (docs/compatibility.md)",
+                    }
+                )
+                continue
             options = RotateOptions(credential=entry.credential_id)
             try:
                 if dry_run:

@@ -184,6 +184,7 @@ SECRET_FIELDS = (
     "X-N8N-API-KEY", "X-API-Key", "X-Admin-Token", "api_key", "apiKey", "api-key", "access_token",
     "accessToken", "refresh_token", "refreshToken", "id_token", "token", "secret", "password",
     "passwd", "private_key", "privateKey", "Signature", "Cookie", "Set-Cookie",
+    "n8n-auth",  # n8n's session cookie (a JWT), as `n8n-auth=...` inside a cookie header
 )  # fmt: skip
 _NAME = (  # longest first, so that `secret` does not stop at the start of `secret_id`
     "(?P<name>" + "|".join(re.escape(f) for f in sorted(SECRET_FIELDS, key=len, reverse=True)) + ")"
@@ -199,6 +200,14 @@ _SECRET_FIELD_SHAPES = (
     (
         re.compile(
             rf"""(?P<key>(?<![\w-])(?P<q>\\?["']?){_NAME}(?P=q)\s*[:=]\s*b?){_QUOTED_VALUE}""",
+            re.IGNORECASE,
+        ),
+        f'\\g<key>"{REDACTED}"',
+    ),
+    # (b'set-cookie', b'value'): a header as httpcore logs a response's headers
+    (
+        re.compile(
+            rf"""(?P<key>\(\s*b?(?P<q>["']){_NAME}(?P=q)\s*,\s*b?){_QUOTED_VALUE}""",
             re.IGNORECASE,
         ),
         f'\\g<key>"{REDACTED}"',

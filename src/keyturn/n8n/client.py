@@ -126,6 +126,12 @@ class N8nClient:
                 return [Credential.model_validate(item) for item in items]
         if self.session is not None:
             credentials = self.session.list_credentials()
+            if not self.session.sees_everything:
+                self._note(
+                    f"The keyturn user {self.session.login_settings.email} is not an owner or "
+                    f"admin (n8n says {self.session.role or 'no role'}): the list holds only "
+                    "the credentials shared with it. Give it the admin role to see them all."
+                )
             if progress:
                 progress(len(credentials))
             return credentials
@@ -141,17 +147,21 @@ class N8nClient:
         unused = self.audit_unused_credentials()
         for credential in unused or []:
             found.setdefault(credential.id, credential)
-        note = (
+        self._note(
             "This n8n's public API cannot list credentials: keyturn lists those that workflows "
             "use"
             + (" and those n8n's audit reports unused" if unused is not None else "")
-            + "; their ages and, for unused ones, their types are unknown."
+            + "; their ages and, for unused ones, their types are unknown; names are those the "
+            "nodes recorded, and a reference to a deleted credential cannot be told from a "
+            f"live one. {LOGIN_HINT}"
         )
-        if f"{note} {LOGIN_HINT}" not in self.blind_spots:
-            self.blind_spots.append(f"{note} {LOGIN_HINT}")
         if progress:
             progress(len(found))
         return list(found.values())
+
+    def _note(self, text: str) -> None:
+        if text not in self.blind_spots:
+            self.blind_spots.append(text)
 
     def audit_unused_credentials(self) -> list[Credential] | None:
         """Credentials n8n's audit (`POST /audit`) reports unused; None when it cannot run."""
@@ -314,8 +324,8 @@ class N8nClient:
         suffix = "/test" if capability == "credential_test" else ""
         path = f"/credentials/{PROBE_ID}{suffix}"
         response = self._send_with_retries(method, path, None, body)
-        if response.status_code in (401, 403):
-            raise self._error_for(method, path, response)
+        if response.status_code in (401, 403) or response.status_code in RETRYABLE_STATUSES:
+            raise self._error_for(method, path, response)  # never read a failure as "absent"
         if response.status_code == 404:
             supported = "credential" in n8n_message(response).lower()
         else:

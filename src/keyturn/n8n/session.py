@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 BLANK = "__n8n_BLANK_VALUE_e5362baf-c777-4d57-a609-6eaf1f9e87f6"  # n8n's placeholder for a secret
 EMPTY = "__n8n_EMPTY_VALUE_7b1af746-3729-4c60-9b9b-e08eb29e58da"  # ... for an empty one (2.x)
-_KEPT_APART = ("oauthTokenData", "csrfSecret")  # n8n keeps these itself; never sent back
+_KEPT_APART = ("oauthTokenData", "csrfSecret")  # OAuth state n8n keeps: never a "field"
 _MFA_REQUIRED = 998  # n8n's error code when a login needs an MFA code
 
 
@@ -60,11 +60,12 @@ class CredentialData:
         return {
             key: value
             for key, value in self.data.items()
-            if key not in _KEPT_APART and value not in (BLANK, EMPTY) and not _placeholder(value)
+            if key not in _KEPT_APART and value not in (BLANK, EMPTY) and not is_placeholder(value)
         }
 
 
-def _placeholder(value: Any) -> bool:
+def is_placeholder(value: Any) -> bool:
+    """n8n's stand-in for a secret it will not show (possibly as an expression: `=...`)."""
     return isinstance(value, str) and value.lstrip("=") in (BLANK, EMPTY)
 
 
@@ -85,6 +86,7 @@ class N8nSession:
         self._retry = retry or RetryPolicy(connection.max_attempts, 0.5, 8.0)
         self._browser_id = secrets.token_hex(16)  # n8n ties its session cookie to a browser id
         self._cookie: str | None = None
+        self.role: str | None = None  # the user's global role, as n8n said at login
         self._http = new_client(
             base_url=connection.url + "/rest",
             headers={"Accept": "application/json", "browser-id": self._browser_id},
@@ -106,6 +108,11 @@ class N8nSession:
 
     # -- credentials -----------------------------------------------------------------------
 
+    @property
+    def sees_everything(self) -> bool:
+        """Whether n8n showed this user as an owner or admin (who see every credential)."""
+        return self.role in ("global:owner", "global:admin")
+
     def list_credentials(self) -> list[Credential]:
         items = self._request("GET", "/credentials")
         return [Credential.model_validate(item) for item in items if isinstance(item, dict)]
@@ -125,7 +132,9 @@ class N8nSession:
 
     def update_credential(self, current: CredentialData, changes: dict[str, Any]) -> None:
         """Write `changes` into a credential; every other field keeps its stored value."""
-        data = {k: v for k, v in current.data.items() if k not in _KEPT_APART}
+        # Placeholders go back as read: n8n puts its stored value back for each (csrfSecret
+        # too). oauthTokenData n8n drops from the body and keeps itself.
+        data = {k: v for k, v in current.data.items() if k != "oauthTokenData"}
         data.update(changes)
         body = {"name": current.name, "type": current.type, "data": data}
         self._request("PATCH", f"/credentials/{current.id}", json=body)
@@ -134,8 +143,7 @@ class N8nSession:
         self, current: CredentialData, changes: dict[str, Any] | None = None
     ) -> CredentialTestResult:
         """n8n's own test of a credential, with `changes` applied (not saved) when given."""
-        data = {k: v for k, v in current.data.items() if k not in _KEPT_APART}
-        data.update(changes or {})
+        data = {**current.data, **(changes or {})}  # placeholders as read: n8n fills them in
         body = {
             "credentials": {
                 "id": current.id,
@@ -168,6 +176,14 @@ class N8nSession:
                 "cannot log in unattended.",
                 "Create a dedicated n8n user for keyturn without MFA (docs/compatibility.md).",
             )
+        if response.status_code == 429:
+            raise N8nApiError(
+                f"n8n refused more logins for now (429) for {email}: in production it allows "
+                "about 5 a minute per e-mail and per address.",
+                "Wait a minute; keyturn logs in once per command, so run fewer commands at once "
+                "as this user, and give people their own logins.",
+                429,
+            )
         if response.status_code in (400, 401, 403):
             raise N8nAuthError(
                 f"n8n refused the login of {email} "
@@ -191,6 +207,7 @@ class N8nSession:
             )
         register_secret(cookie)
         self._cookie = cookie
+        self.role = _role_of(response)
 
     def _post_login(self, body: dict[str, str]) -> httpx.Response:
         def send() -> httpx.Response:
@@ -286,6 +303,19 @@ _ROLE_HINT = (
     "Give the keyturn user the owner or admin role in n8n (Settings > Users), or share the "
     "credential with it as editor."
 )
+
+
+def _role_of(response: httpx.Response) -> str | None:
+    """The `role` of the user a login answer describes (`global:owner`, ...), if it says."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    user = body.get("data") if isinstance(body, dict) else None
+    role = user.get("role") if isinstance(user, dict) else None
+    if isinstance(role, dict):
+        role = role.get("slug")
+    return role if isinstance(role, str) else None
 
 
 def _error_code(response: httpx.Response) -> int | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from keyturn.core.config import RotationProfile, Settings
 from keyturn.core.durations import format_duration, parse_duration
-from keyturn.core.errors import ConfigError, CredentialNotFound
+from keyturn.core.errors import ConfigError, CredentialNotFound, N8nError
 from keyturn.core.probe import AuthPlacement, parse_auth
 from keyturn.core.redact import register_secret
 from keyturn.inventory.usage import FlagCode, Usage, build_usage_index
@@ -33,7 +33,7 @@ from keyturn.n8n.credential_types import (
 )
 from keyturn.n8n.models import Credential, Workflow
 from keyturn.n8n.node_types import registers_webhook
-from keyturn.n8n.session import CredentialData
+from keyturn.n8n.session import CredentialData, is_placeholder
 from keyturn.notify import Notifier
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
@@ -215,8 +215,11 @@ class Planner:
         )
         _refuse_unpatchable_name(credential, strategy)
         secret_field = secret_field_for(credential.type, options.secret_field or profile.field)
-        stored = self._stored_fields(credential, secret_field)
         probe_url_value = options.probe_url or profile.probe_url
+        needs_fields = strategy.name in (SESSION, REPLACE) or bool(
+            probe_url_value and not (options.probe_auth or profile.probe_auth)
+        )
+        stored = self._stored_fields(credential, secret_field, needs_fields)
         placement = self._placement(
             credential, probe_url_value, options.probe_auth or profile.probe_auth, stored
         ) or (provider.probe_placement if provider else None)
@@ -278,24 +281,33 @@ class Planner:
         )
         return plan, strategy, provider
 
-    def _stored_fields(self, credential: Credential, secret_field: str) -> dict[str, Any]:
-        """The credential's non-secret fields as n8n stores them, through the keyturn user's
-        session (none without one: the public API never returns them). A field n8n shows in
-        clear although it is the one rotated (a type that does not mark it secret) is left out
-        and kept out of logs."""
-        data: CredentialData | None = (
-            self.client.read_credential(credential.id) if self.client.session else None
-        )
+    def _stored_fields(
+        self, credential: Credential, secret_field: str, needed: bool
+    ) -> dict[str, Any]:
+        """The credential's non-secret fields as n8n stores them, read by the keyturn user
+        (the public API never returns them): only the fields keyturn's table of the type lists
+        as not secret, so a value n8n shows in clear but is a secret never reaches the plan.
+        `needed`: the rotation cannot go on without them (else a failed read is only logged).
+        """
+        if self.client.session is None:
+            return {}
+        try:
+            data = self.client.read_credential(credential.id)
+        except N8nError as exc:
+            if needed:
+                raise
+            log.warning("The keyturn user could not read %s: %s", credential.id, exc.message)
+            return {}
         if data is None:
             return {}
-        fields = data.clear_fields()
+        _refuse_expression(credential, secret_field, data)
+        clear = data.clear_fields()
         known = credential_type(credential.type)
-        secret = {secret_field, *(known.secret_fields if known else ())}
-        for name in secret & set(fields):
-            value = fields.pop(name)
-            if isinstance(value, str) and value:
-                register_secret(value)
-        return fields
+        allowed = set(known.fields) - set(known.secret_fields) - {secret_field} if known else set()
+        for name, value in clear.items():
+            if name not in allowed and isinstance(value, str) and value:
+                register_secret(value)  # a field keyturn cannot vouch for: kept out of output
+        return {name: value for name, value in clear.items() if name in allowed}
 
     def _provider(self, name: str | None) -> SecretProvider | None:
         return build_provider(name, self.settings.file) if name else None
@@ -514,6 +526,20 @@ class Planner:
         return warnings
 
     # -- running ---------------------------------------------------------------------------
+
+
+def _refuse_expression(credential: Credential, secret_field: str, data: CredentialData) -> None:
+    """A secret field holding an expression (`={{ $secrets.vault.key }}`, `={{ $env.KEY }}`)
+    takes its value from elsewhere: writing a literal would cut that link."""
+    value = data.data.get(secret_field)
+    if isinstance(value, str) and value.startswith("=") and not is_placeholder(value):
+        raise ConfigError(
+            f"Field {secret_field!r} of credential {credential.name!r} is an expression: n8n "
+            "reads its value from an external secrets store or the environment, and writing "
+            "a new value into n8n would cut that link.",
+            "Rotate the secret where the expression points (for example with --write-back "
+            "vault:... and a restart for $env), not in n8n.",
+        )
 
 
 def _refuse_unpatchable_name(credential: Credential, strategy: Strategy) -> None:

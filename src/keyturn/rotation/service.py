@@ -165,11 +165,11 @@ class Rotations:
             self.journal.claim(rotation)  # refused while another process keeps it alive
             if rotation.status != Status.IN_PROGRESS:
                 continue  # ended by its previous owner meanwhile
+            strategy = strategy_by_name(self.client, self.journal, rotation.strategy)
+            provider = self._provider_of(rotation)
             rotation.plan = {**rotation.plan, "resumed": True}
             self.journal.save(rotation)
             self.journal.audit(rotation, "resume", "ok", f"from step {rotation.step}")
-            provider = self._provider_of(rotation)
-            strategy = strategy_by_name(self.client, self.journal, rotation.strategy)
             outcomes.append(
                 self._run_notified(self._protocol(rotation, strategy, provider), rotation, notifier)
             )

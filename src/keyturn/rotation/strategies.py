@@ -161,7 +161,8 @@ class ReplaceAndRepoint:
             for credential in self.client.list_credentials()
             if credential.id != rotation.credential_id
             and credential.name == rotation.credential_name
-            and credential.type == rotation.credential_type
+            # "": a type n8n's audit does not give (n8n without a credential list)
+            and credential.type in (rotation.credential_type, "")
         )
 
     def _created_before_crash(self, rotation: Rotation) -> str | None:

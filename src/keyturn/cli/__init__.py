@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -141,8 +143,28 @@ def _flag(flag: str, help_text: str) -> Any:
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the plan and change nothing.")]
 
 
+INTERRUPT_GRACE = 10.0  # seconds the unwinding after Ctrl-C may take before keyturn exits
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C: unwind as usual (journal and leases stay consistent), but never hang in it: a
+    KeyboardInterrupt that lands while a library holds a lock can deadlock its cleanup."""
+    watchdog = threading.Timer(INTERRUPT_GRACE, _exit_interrupted)
+    watchdog.daemon = True
+    watchdog.start()
+    raise KeyboardInterrupt
+
+
+def _exit_interrupted() -> None:
+    sys.stderr.write("keyturn: interrupted\n")
+    sys.stderr.flush()
+    os._exit(int(ExitCode.INTERRUPTED))
+
+
 def main() -> None:
     """The `keyturn` console script: one-line errors with documented exit codes."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         app()
     except KeyturnError as exc:

@@ -13,9 +13,11 @@ On a version whose public API cannot update a credential in place (n8n 1.x: no P
 /credentials/{id}), keyturn gets the owner's login and takes its session strategy, and the naive
 edit goes through the same logged-in UI route (read the credential, save it), as a human does.
 
-Reports the n8n version, keyturn's strategy, failed/total requests for each, the ratio, median
-rotation time (without grace) and n8n API requests per rotation. Target: 0 failed requests for
-keyturn.
+First, a control: the same load with no rotation, so a rate this n8n cannot sustain on this
+machine shows as its own failures, not as the rotation's. Reports the n8n version, keyturn's
+strategy, failed/total requests for each phase (unanswered calls count as failed), the ratio,
+median rotation time (without grace) and n8n API requests per rotation. Target: 0 failed
+requests for keyturn, wherever the control has 0.
 
 Usage: python benchmarks/zero_downtime.py [--n8n-version 2.40.7] [--rotations 10] [--rate 20]
        [--seconds 60] [--max-requests 2000] [--grace 2] [--edit-delay 1]
@@ -163,6 +165,26 @@ def naive_phase(
     return {**summary("naive", load.stats, times, requests), "edit": edit}
 
 
+def control_phase(
+    args: argparse.Namespace, n8n: LocalN8n, connection: N8nConnection, provider: DemoProvider
+) -> dict[str, Any]:
+    """The same load with no rotation at all: what this instance fails by itself at this rate
+    on this machine (an overloaded n8n times out without any key change)."""
+    client = N8nClient(connection)
+    _, _, path = setup(n8n, client, provider, "Bench control")
+    with LoadGenerator(
+        f"{n8n.url}/webhook/{path}", args.rate, args.seconds, args.max_requests
+    ) as load:
+        wait_out(load, args)
+    client.close()
+    return {
+        "procedure": "control",
+        "requests": load.stats.sent,
+        "failed": load.stats.failed,
+        "outcomes": dict(load.stats.outcomes),
+    }
+
+
 def wait_out(load: LoadGenerator, args: argparse.Namespace) -> None:
     """Let the load run its full time, so both phases send the same traffic."""
     remaining = args.seconds - load.elapsed
@@ -203,12 +225,14 @@ def main() -> None:
         if not patch:  # keyturn, and the human, log in as n8n's UI does
             login = N8nLogin(OWNER_EMAIL, SecretStr(OWNER_PASSWORD), "benchmark login")
             connection = replace(connection, login=login)
+        control = control_phase(args, n8n, connection, provider)
         keyturn = keyturn_phase(args, n8n, connection, provider, work)
         naive = naive_phase(args, n8n, connection, provider)
         n8n.remove()
     results = {
         "n8n_version": args.n8n_version,
         "strategy": keyturn["strategy"],
+        "control": control,
         "keyturn": keyturn,
         "naive": naive,
         "settings": vars(args),
@@ -222,10 +246,18 @@ def main() -> None:
         "\n| procedure | failed / total requests | rotation time (median, no grace) "
         "| n8n API requests per rotation |\n|---|---|---|---|"
     )
+    control_line = f"{control['failed']} / {control['requests']}"
+    print(f"| control (same load, no rotation) | {control_line} | - | - |")
     for row in (keyturn, naive):
         print(
             f"| {row['procedure']} | {row['failed']} / {row['requests']} | "
             f"{row['rotation_seconds_median']} s | {row['n8n_api_requests_per_rotation']} |"
+        )
+    if control["failed"]:
+        print(
+            f"\nThe control failed {control['failed']} requests with no rotation at all: this n8n "
+            f"cannot sustain {args.rate:g} requests/s on this machine, so the phases below "
+            "measure its overload, not the rotation. Run again with a lower --rate."
         )
     ratio = naive["failed"] / max(keyturn["failed"], 1)
     print(

@@ -6,6 +6,11 @@ Writes, into src/keyturn/data/:
   `x-required-scope` in n8n's own OpenAPI spec;
 - n8n_credential_types.json: each credential type's fields, which of them are secret
   (`typeOptions.password`) and whether n8n can test it (`POST /credentials/{id}/test`);
+- n8n_credential_probes.json: for each credential type n8n can test, its test request and
+  rules, its fields with their defaults, and where its secrets go (its declarative
+  `authenticate`, or the one derived by running its code on sentinel values), so keyturn can
+  prove a new key itself before n8n holds it; and docs/credential-types.md, which says for every
+  type with a secret whether keyturn probes it before set, and why not;
 - n8n_trigger_nodes.json: the node types that register webhooks when their workflow is
   activated (a `webhooks` entry that is not a restart webhook), and the other triggers (polling,
   queues, schedules), from n8n's own node lists.
@@ -17,6 +22,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -45,17 +51,124 @@ def scopes(spec_path: Path) -> list[dict[str, str]]:
     return sorted(rows, key=lambda row: (row["path"], row["method"]))
 
 
-def credential_types(cache: Path) -> dict[str, object]:
+# n8n's own credential types live in two packages: the base nodes and the AI (LangChain) nodes.
+CREDENTIAL_FOLDERS = ("n8n-nodes-base", "@n8n/n8n-nodes-langchain")
+
+
+def credential_folders(cache: Path) -> list[str]:
+    return [
+        str(cache / "node_modules" / package / "dist" / "credentials")
+        for package in CREDENTIAL_FOLDERS
+    ]
+
+
+def credential_types(described: dict[str, Any]) -> dict[str, object]:
+    """Each type's fields, secret fields (its own and those of the types it extends) and
+    whether n8n can test it."""
+    return {
+        name: {
+            "secret_fields": entry["secret_fields"],
+            "fields": [f["name"] for f in entry["fields"] if f["type"] not in ("notice", "hidden")],
+            "has_test": bool(entry["test"]),
+        }
+        for name, entry in described.items()
+    }
+
+
+def credential_probes(cache: Path) -> dict[str, Any]:
     node = cache / "node_modules" / ".bin" / "node"
-    folder = cache / "node_modules" / "n8n-nodes-base" / "dist" / "credentials"
     out = subprocess.run(
-        [str(node), str(HERE / "credential_types.js"), str(folder)],
+        [str(node), str(HERE / "credential_probes.js"), *credential_folders(cache)],
         check=True,
         capture_output=True,
         text=True,
     )
-    types: dict[str, object] = json.loads(out.stdout)
-    return dict(sorted(types.items()))
+    described: dict[str, Any] = json.loads(out.stdout)
+    return dict(sorted(described.items()))
+
+
+def probe_verdict(entry: dict[str, Any]) -> str | None:
+    """Why keyturn cannot probe a type before set (None: it can)."""
+    from keyturn.n8n.expressions import ExpressionError
+
+    request = (entry.get("test") or {}).get("request")
+    if not request:
+        return "n8n declares no test request for it"
+    if entry.get("pre_authentication"):
+        return "it trades its secret for a token first (preAuthentication)"
+    if any(parent.lower().startswith("oauth") for parent in entry.get("extends", [])):
+        return "OAuth2: its access token comes from a consent flow, not from a key"
+    if entry.get("authenticate") is None and entry.get("authenticate_reason"):
+        return str(entry["authenticate_reason"])
+    from keyturn.n8n.type_probes import TypeProbe, build_request
+
+    probe = TypeProbe(
+        type_name="",
+        defaults={f["name"]: f["default"] for f in entry["fields"] if f["default"] is not None},
+        secret_fields=tuple(entry["secret_fields"]),
+        test=entry["test"],
+        authenticate=entry.get("authenticate"),
+    )
+    try:
+        build_request(
+            probe, {f["name"]: _sample(f["name"]) for f in entry["fields"] if not f["default"]}
+        )
+    except ExpressionError as exc:
+        return f"keyturn cannot build its test request ({exc})"
+    secrets = set(entry["secret_fields"])
+    placed = json.dumps([request, entry.get("authenticate")])
+    if not any(
+        f"$credentials.{name}" in placed or f"$credentials?.{name}" in placed for name in secrets
+    ):
+        return "its test request does not carry a secret field"
+    return None
+
+
+def _sample(name: str) -> str:
+    """A stand-in value for a field without a default, shaped like what it holds."""
+    lowered = name.lower()
+    if any(word in lowered for word in ("url", "host", "server", "endpoint", "uri", "domain")):
+        return "https://sample.example.com"
+    return f"sample-{name}"
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def credential_types_doc(version: str, described: dict[str, Any]) -> str:
+    rows = []
+    counts = {"declarative": 0, "code": 0, "none": 0}
+    for name, entry in described.items():
+        if not entry["secret_fields"]:
+            continue
+        reason = probe_verdict(entry)
+        kind = "none" if reason else (entry.get("authenticate_from") or "declarative")
+        counts[kind] += 1
+        verdict = "no" if reason else f"yes ({kind})"
+        secret = ", ".join(f"`{field}`" for field in entry["secret_fields"])
+        rows.append(f"| `{name}` | {secret} | {verdict} | {reason or ''} |")
+    total = sum(counts.values())
+    return (
+        "# n8n's credential types: which keyturn probes before set\n\n"
+        f"Generated from n8n {version} by `scripts/gen_n8n_tables.py`; do not edit by hand.\n\n"
+        f"Of {total} types with a secret field, keyturn's table says how to prove a new key "
+        "itself, with the type's own test request, before n8n holds it, for "
+        f"{counts['declarative'] + counts['code']}: "
+        f"{counts['declarative']} that authenticate declaratively, {counts['code']} whose "
+        "authentication is code (described by running it on sample values at generation time). "
+        f"For the other {counts['none']}, the reason is given; rotate them with `--probe-url` "
+        "or a provider's probe, or prove them after set with n8n's test or a webhook.\n\n"
+        "| type | secret fields | probe before set | why not |\n|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n"
+    )
 
 
 NODE_LISTS = {
@@ -87,9 +200,25 @@ def main() -> None:
     table = {"n8n_version": version, "operations": scopes(spec)}
     (DATA / "n8n_scopes.json").write_text(json.dumps(table, indent=1) + "\n")
     print(f"n8n {version}: {len(table['operations'])} operations with a scope")
-    types = {"n8n_version": version, "types": credential_types(cache)}
+    described = credential_probes(cache)
+    types = {"n8n_version": version, "types": credential_types(described)}
     (DATA / "n8n_credential_types.json").write_text(json.dumps(types, separators=(",", ":")) + "\n")
     print(f"n8n {version}: {len(types['types'])} credential types")
+    probes = {
+        "n8n_version": version,
+        "types": {
+            name: entry
+            for name, entry in described.items()
+            if entry["secret_fields"] and probe_verdict(entry) is None
+        },
+    }
+    (DATA / "n8n_credential_probes.json").write_text(
+        json.dumps(probes, separators=(",", ":")) + "\n"
+    )
+    (HERE.parent / "docs" / "credential-types.md").write_text(
+        credential_types_doc(version, described)
+    )
+    print(f"n8n {version}: {len(probes['types'])} credential types keyturn probes before set")
     triggers = {"n8n_version": version, **trigger_nodes(cache)}
     (DATA / "n8n_trigger_nodes.json").write_text(json.dumps(triggers, indent=1) + "\n")
     print(f"n8n {version}: {len(triggers['webhook'])} node types that register webhooks")

@@ -1,0 +1,219 @@
+"""Prove a key the way n8n's own credential test would, before n8n holds it.
+
+For each credential type n8n can test, data/n8n_credential_probes.json (generated from the
+pinned n8n by scripts/gen_n8n_tables.py) holds the type's test request, its rules, its fields
+with their defaults, and where its secrets go (`authenticate`). keyturn fills them with the
+credential's fields and the new secret (expressions evaluated by n8n/expressions.py, never by
+JavaScript), sends the request itself, and judges the answer as n8n does: an HTTP error, or a
+rule that matches, means the key does not work.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlencode
+
+from keyturn.n8n.expressions import UNDEFINED, ExpressionError, render
+
+
+@dataclass(frozen=True)
+class TypeProbe:
+    """What the table knows of one credential type's test."""
+
+    type_name: str
+    defaults: dict[str, Any]
+    secret_fields: tuple[str, ...]
+    test: dict[str, Any]
+    authenticate: dict[str, Any] | None
+
+    @property
+    def rules(self) -> list[dict[str, Any]]:
+        rules = self.test.get("rules") or []
+        return [rule for rule in rules if isinstance(rule, dict)]
+
+
+@dataclass
+class ProbeRequest:
+    """One HTTP request, ready to send; `describe()` shows it with every secret masked."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    basic_auth: tuple[str, str] | None = None
+    verify_tls: bool = True
+    accept_http_errors: bool = False
+
+    def describe(self, secrets: list[str]) -> str:
+        def mask(text: str) -> str:
+            for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+                text = text.replace(secret, "***")
+            return text
+
+        query = f"?{urlencode(self.params)}" if self.params else ""
+        parts = [f"{self.method} {mask(self.url + query)}"]
+        parts += [f"{name}: {mask(value)}" for name, value in self.headers.items()]
+        if self.basic_auth:
+            parts.append(f"Basic auth user {mask(self.basic_auth[0])!r}, password ***")
+        if self.body is not None:
+            parts.append(f"body {mask(json.dumps(self.body))}")
+        return "; ".join(parts)
+
+
+@cache
+def _table() -> dict[str, Any]:
+    text = resources.files("keyturn").joinpath("data/n8n_credential_probes.json").read_text()
+    types: dict[str, Any] = json.loads(text)["types"]
+    return types
+
+
+def type_probe(type_name: str) -> TypeProbe | None:
+    """The table's probe for a credential type, or None when keyturn has none."""
+    entry = _table().get(type_name)
+    if entry is None:
+        return None
+    return TypeProbe(
+        type_name=type_name,
+        defaults={f["name"]: f["default"] for f in entry["fields"] if f["default"] is not None},
+        secret_fields=tuple(entry["secret_fields"]),
+        test=entry["test"],
+        authenticate=entry.get("authenticate"),
+    )
+
+
+def probed_types() -> list[str]:
+    return sorted(_table())
+
+
+def build_request(probe: TypeProbe, values: dict[str, Any]) -> ProbeRequest:
+    """The type's test request for a credential whose fields are `values` (defaults filled in
+    for the fields not given). Raises ExpressionError when a value it needs is missing."""
+    fields = {**probe.defaults, **values}
+    request = probe.test["request"]
+    base = _text(render(request.get("baseURL", ""), fields), "baseURL")
+    path = _text(render(request.get("url", ""), fields), "url")
+    url = _join(base, path)
+    if not url.startswith(("http://", "https://")):
+        empty = [name for name in needed_fields(probe) if not fields.get(name)]
+        if empty:
+            raise ExpressionError(
+                f"the test request's address needs the field(s) {', '.join(empty)}"
+            )
+        raise ExpressionError("the test request's address is not a full URL")
+    built = ProbeRequest(
+        method=str(render(request.get("method", "GET"), fields) or "GET").upper(),
+        url=url,
+        headers=_strings(render_all(request.get("headers") or {}, fields)),
+        params=_strings(render_all(request.get("qs") or {}, fields)),
+        body=render_all(request["body"], fields) if request.get("body") else None,
+        verify_tls=not bool(render(request.get("skipSslCertificateValidation", False), fields)),
+        accept_http_errors=bool(request.get("ignoreHttpStatusErrors")),
+    )
+    _authenticate(built, probe.authenticate, fields)
+    return built
+
+
+def needed_fields(probe: TypeProbe) -> list[str]:
+    """The non-secret fields the test request's address is built from (a base URL, a domain,
+    a region): the ones a credential must have values for."""
+    request = probe.test["request"]
+    text = f"{request.get('baseURL', '')} {request.get('url', '')}"
+    names = dict.fromkeys(re.findall(r"\$credentials\??\.([A-Za-z_][A-Za-z0-9_]*)", text))
+    return [name for name in names if name not in probe.secret_fields]
+
+
+def render_all(value: Any, fields: dict[str, Any]) -> Any:
+    """Every expression inside a value (keys of objects too, as n8n resolves header names)."""
+    if isinstance(value, dict):
+        return {
+            _text(render(key, fields), "a name"): render_all(item, fields)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [render_all(item, fields) for item in value]
+    return render(value, fields)
+
+
+def _authenticate(
+    request: ProbeRequest, authenticate: dict[str, Any] | None, fields: dict[str, Any]
+) -> None:
+    if not authenticate:
+        return
+    if authenticate.get("type") != "generic":
+        raise ExpressionError(f"an authentication of type {authenticate.get('type')!r}")
+    properties = authenticate.get("properties") or {}
+    for where, values in properties.items():
+        rendered = render_all(values, fields)
+        if where == "headers":
+            request.headers.update(_strings(rendered))
+        elif where == "qs":
+            request.params.update(_strings(rendered))
+        elif where == "body":
+            body = request.body if isinstance(request.body, dict) else {}
+            request.body = {**body, **rendered}
+        elif where == "auth":
+            user = _text(rendered.get("username", ""), "the Basic auth user")
+            password = _text(rendered.get("password", ""), "the Basic auth password")
+            request.basic_auth = (user, password)
+        else:
+            raise ExpressionError(f"an authentication that sets {where!r}")
+
+
+def basic_header(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def judge(status: int, body: Any, probe: TypeProbe, accept_http_errors: bool) -> tuple[bool, str]:
+    """n8n's verdict on a test answer: an HTTP error fails (unless the type ignores them),
+    then each rule that matches fails with its message."""
+    if status >= 400 and not accept_http_errors:
+        return False, f"the service answered {status}"
+    for rule in probe.rules:
+        properties = rule.get("properties") or {}
+        if rule.get("type") == "responseCode" and status == properties.get("value"):
+            return False, str(properties.get("message") or f"the service answered {status}")
+        if rule.get("type") == "responseSuccessBody":
+            found = _path(body, str(properties.get("key", "")))
+            if found is not UNDEFINED and found == properties.get("value"):
+                return False, str(properties.get("message") or "the service refused the key")
+    return True, f"the service accepted it ({status})"
+
+
+def _path(body: Any, key: str) -> Any:
+    value = body
+    for part in key.split(".") if key else []:
+        if not isinstance(value, dict) or part not in value:
+            return UNDEFINED
+        value = value[part]
+    return value
+
+
+def _join(base: str, path: str) -> str:
+    if not base:
+        return path
+    if not path:
+        return base
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _text(value: Any, what: str) -> str:
+    if value is UNDEFINED or value is None:
+        raise ExpressionError(f"{what} needs a field that has no value")
+    return str(value)
+
+
+def _strings(values: Any) -> dict[str, str]:
+    if not isinstance(values, dict):
+        raise ExpressionError("headers or query parameters that are not a list of names")
+    return {
+        str(key): ("true" if value is True else "false" if value is False else str(value))
+        for key, value in values.items()
+        if value is not UNDEFINED and value is not None
+    }

@@ -1,0 +1,117 @@
+"""The probe keyturn builds from n8n's own description of a credential type's test."""
+
+from __future__ import annotations
+
+import pytest
+
+from keyturn.n8n.expressions import ExpressionError
+from keyturn.n8n.type_probes import (
+    TypeProbe,
+    build_request,
+    judge,
+    needed_fields,
+    probed_types,
+    type_probe,
+)
+
+
+def probe(name: str) -> TypeProbe:
+    found = type_probe(name)
+    assert found is not None, name
+    return found
+
+
+def test_the_table_covers_the_ai_and_chat_types_people_rotate() -> None:
+    names = set(probed_types())
+    assert {"openAiApi", "anthropicApi", "slackApi", "stripeApi", "githubApi"} <= names
+    assert len(names) >= 150
+    assert type_probe("httpHeaderAuth") is None  # n8n has no test for the generic types
+
+
+@pytest.mark.parametrize(
+    ("type_name", "values", "method", "url", "where"),
+    [
+        (
+            "openAiApi",
+            {"apiKey": "sk-new-1"},
+            "GET",
+            "https://api.openai.com/v1/models",
+            ("headers", "Authorization", "Bearer sk-new-1"),
+        ),
+        (
+            "slackApi",
+            {"accessToken": "xoxb-new"},
+            "GET",
+            "https://slack.com/api/users.profile.get",
+            ("headers", "Authorization", "Bearer xoxb-new"),
+        ),
+        (
+            "stripeApi",
+            {"secretKey": "sk_live_new"},
+            "GET",
+            "https://api.stripe.com/v1/charges",
+            ("headers", "Authorization", "Bearer sk_live_new"),
+        ),
+        (
+            "githubApi",
+            {"accessToken": "ghp_new", "server": "http://127.0.0.1:9/api/v3"},
+            "GET",
+            "http://127.0.0.1:9/api/v3/user",
+            ("headers", "Authorization", "token ghp_new"),
+        ),
+    ],
+)
+def test_requests_built_from_the_table(
+    type_name: str, values: dict[str, str], method: str, url: str, where: tuple[str, str, str]
+) -> None:
+    request = build_request(probe(type_name), values)
+    assert (request.method, request.url) == (method, url)
+    section, name, value = where
+    assert getattr(request, section)[name] == value
+
+
+def test_a_base_url_field_set_by_the_user_wins_over_the_default() -> None:
+    request = build_request(probe("openAiApi"), {"apiKey": "k-1", "url": "http://127.0.0.1:8/v1/"})
+    assert request.url == "http://127.0.0.1:8/v1/models"
+
+
+def test_a_missing_base_url_names_the_field_to_set() -> None:
+    jira = probe("jiraSoftwareCloudApi")
+    assert needed_fields(jira) == ["domain"]
+    with pytest.raises(ExpressionError, match="domain"):
+        build_request(jira, {"apiToken": "t-1", "email": "a@b.c"})
+
+
+def test_the_description_masks_every_secret() -> None:
+    request = build_request(probe("openAiApi"), {"apiKey": "sk-secret-value"})
+    text = request.describe(["sk-secret-value"])
+    assert "sk-secret-value" not in text and "Bearer ***" in text
+
+
+def test_basic_auth_types_carry_user_and_password() -> None:
+    basic = [
+        name
+        for name in probed_types()
+        if (probe(name).authenticate or {}).get("properties", {}).get("auth")
+    ]
+    assert basic, "some types authenticate with Basic auth"
+    entry = probe(basic[0])
+    values = {field: f"v-{field}" for field in entry.secret_fields}
+    values.update({field: "https://x.example.com" for field in needed_fields(entry)})
+    request = build_request(entry, values)
+    assert request.basic_auth is not None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (200, {"ok": True}, True),
+        (401, {}, False),
+        (200, {"ok": False, "error": "invalid_auth"}, False),  # Slack answers 200 on a bad token
+    ],
+)
+def test_judging_follows_n8n_rules(status: int, body: dict[str, object], expected: bool) -> None:
+    ok, detail = judge(status, body, probe("slackApi"), accept_http_errors=False)
+    assert ok is expected, detail
+    if body.get("error") == "invalid_auth":
+        assert detail == "Invalid access token"

@@ -10,7 +10,6 @@ rule that matches, means the key does not work.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,6 +18,11 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
+
+from keyturn.core.http import RetryPolicy, new_client, send_with_retries
+from keyturn.core.probe import ProbeResult
+from keyturn.core.redact import redact
 from keyturn.n8n.expressions import UNDEFINED, ExpressionError, render
 
 
@@ -166,8 +170,49 @@ def _authenticate(
             raise ExpressionError(f"an authentication that sets {where!r}")
 
 
-def basic_header(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+def send_probe(
+    probe: TypeProbe,
+    request: ProbeRequest,
+    *,
+    timeout: float = 10.0,
+    attempts: int = 3,
+    transport: httpx.BaseTransport | None = None,
+) -> ProbeResult:
+    """Send a type's test request and judge the answer as n8n's credential test does.
+
+    A service that cannot be reached (DNS, connection, TLS) is a failed proof, said as such."""
+    with new_client(
+        timeout=timeout,
+        transport=transport,
+        verify=request.verify_tls,
+        carries="the secret being probed",
+        ca_setting="the probe's CA bundle",
+    ) as http:
+        outcome = send_with_retries(
+            lambda: http.request(
+                request.method,
+                request.url,
+                headers=request.headers,
+                params=request.params,
+                json=request.body,
+                auth=request.basic_auth,
+            ),
+            RetryPolicy(attempts, 0.3, 5.0),
+            idempotent=request.method in ("GET", "HEAD"),
+            what=f"{probe.type_name} test request",  # not the URL: it may carry the key
+        )
+    where = f"{request.method} {request.url.split('?')[0]}"
+    if isinstance(outcome, httpx.TransportError):
+        return ProbeResult(
+            False, redact(f"{probe.type_name} test {where} could not reach the service: "
+                          f"{type(outcome).__name__}: {outcome}")
+        )  # fmt: skip
+    try:
+        body: Any = outcome.json()
+    except ValueError:
+        body = None
+    ok, detail = judge(outcome.status_code, body, probe, request.accept_http_errors)
+    return ProbeResult(ok, f"{probe.type_name} test {where}: {detail}")
 
 
 def judge(status: int, body: Any, probe: TypeProbe, accept_http_errors: bool) -> tuple[bool, str]:

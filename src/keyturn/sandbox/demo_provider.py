@@ -8,6 +8,8 @@ revoke keys, inject faults (answer 429 or 500 to the next N calls) and read coun
 API (all JSON):
   GET  /healthz                        no auth, never faulted
   GET  /v1/ping, GET /v1/data           need a valid key; 401 {"error": "invalid api key"}
+  GET  /v1/models                       the same, shaped like an AI provider's model list
+                                        (what n8n's openAiApi credential test asks for)
   POST /admin/keys                      {"idempotency_key"?, "label"?, "value"?} -> {"id", "key"}
   GET  /admin/keys                      [{"id", "label", "created_at", "revoked"}] (no values)
   DELETE /admin/keys/{id}               revoke (idempotent)
@@ -160,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         if is_admin:
             return self._admin(method, path, body)
-        if method == "GET" and path in ("/v1/ping", "/v1/data"):
+        if method == "GET" and path in ("/v1/ping", "/v1/data", "/v1/models"):
             if not self.server.state.check(self._presented_key(url.query)):
                 return self._reply(401, {"error": "invalid api key"})
             return self._reply(200, {"ok": True, "data": [{"id": 1, "value": "demo"}]})

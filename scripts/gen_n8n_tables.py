@@ -158,9 +158,9 @@ def credential_types_doc(version: str, described: dict[str, Any]) -> str:
     return (
         "# n8n's credential types: which keyturn probes before set\n\n"
         f"Generated from n8n {version} by `scripts/gen_n8n_tables.py`; do not edit by hand.\n\n"
-        f"Of {total} types with a secret field, keyturn's table says how to prove a new key "
-        "itself, with the type's own test request, before n8n holds it, for "
-        f"{counts['declarative'] + counts['code']}: "
+        f"Of {total} types with a secret field, keyturn proves a new key itself, with the "
+        "type's own test request, before n8n holds it (unless `--probe-url` or a provider's "
+        f"probe is given), for {counts['declarative'] + counts['code']}: "
         f"{counts['declarative']} that authenticate declaratively, {counts['code']} whose "
         "authentication is code (described by running it on sample values at generation time). "
         f"For the other {counts['none']}, the reason is given; rotate them with `--probe-url` "

@@ -113,6 +113,11 @@ class RotationProfile(BaseModel):
     max_age: str | None = Field(
         default=None, description="Rotate when the key is older than this (keyturn due)."
     )
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Non-secret fields of the credential (a base URL, a domain, a region) for "
+        "the probe built from its type's own test request; remembered after a rotation.",
+    )
     accept_webhook_gap: bool = Field(
         default=False,
         description="Let replace-and-repoint re-register the webhooks of active workflows "

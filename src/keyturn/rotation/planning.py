@@ -31,13 +31,16 @@ from keyturn.n8n.credential_types import (
     placement_from_fields,
     secret_field_for,
 )
+from keyturn.n8n.expressions import ExpressionError
 from keyturn.n8n.models import Credential, Workflow
 from keyturn.n8n.node_types import registers_webhook
 from keyturn.n8n.session import CredentialData, is_placeholder
+from keyturn.n8n.type_probes import build_request, needed_fields, type_probe
 from keyturn.notify import Notifier
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
 from keyturn.rotation.proofs import (
+    PROBE,
     RETRY_FAILED,
     VerificationPlan,
     parse_modes,
@@ -116,12 +119,17 @@ class RotationPlan:
     current_secret: str | None = None  # where the value now in n8n is read from (no value)
     webhook_gap: list[str] = field(default_factory=list)  # workflows whose webhooks re-register
     accept_webhook_gap: bool = False
+    probe_type: str | None = None  # the credential type whose own test request is the probe
+    probe_fields: dict[str, Any] = field(default_factory=dict)  # its non-secret fields
+    probe_request: str | None = None  # that request, the secret masked
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def lines(self) -> list[tuple[str, str]]:
         verification = ", ".join(self.verify) or "NONE (--allow-unverified)"
+        if self.probe_request and PROBE in self.verify:
+            verification += f"; probe {self.probe_request}"
         if self.probe_url:
             verification += f"; probe GET {self.probe_url} ({self.probe_auth})"
         if self.webhooks:
@@ -223,13 +231,26 @@ class Planner:
         placement = self._placement(
             credential, probe_url_value, options.probe_auth or profile.probe_auth, stored
         ) or (provider.probe_placement if provider else None)
+        has_own_probe = bool(probe_url_value) or bool(
+            provider and Capability.PROBE in provider.capabilities
+        )
+        type_probe_plan = (
+            None
+            if has_own_probe
+            else self._type_probe(credential, secret_field, profile, options.set_fields, stored)
+        )
         workflows = self.client.list_workflows()
         index = build_usage_index([credential], workflows)
         usages = index.usages_of(credential.id)
         gap = webhook_gap(workflows, credential.id) if strategy.name == REPLACE else []
         accept_gap = options.accept_webhook_gap or profile.accept_webhook_gap
         verification = self._verification(
-            credential, options, profile, usages, bool(probe_url_value), provider
+            credential,
+            options,
+            profile,
+            usages,
+            bool(probe_url_value) or bool(type_probe_plan and type_probe_plan[2]),
+            provider,
         )
         targets = options.write_back or profile.write_back
         current_source = self._current_source(credential, options.current_secret, targets)
@@ -279,7 +300,57 @@ class Planner:
             webhook_gap=gap,
             accept_webhook_gap=accept_gap,
         )
+        if type_probe_plan is not None:
+            plan.probe_fields, plan.probe_request, usable = type_probe_plan
+            if usable:
+                plan.probe_type = credential.type
+            else:
+                plan.warnings.append(f"no probe of its own before set: {plan.probe_request}")
+                plan.probe_request = None
         return plan, strategy, provider
+
+    def _type_probe(
+        self,
+        credential: Credential,
+        secret_field: str,
+        profile: RotationProfile,
+        set_fields: list[str],
+        stored: dict[str, Any],
+    ) -> tuple[dict[str, Any], str, bool] | None:
+        """The credential type's own test request as the probe: (its non-secret fields, the
+        request with the secret masked or why it cannot be built, whether it can). None when
+        keyturn's table has no test for the type. Fields: the type's defaults, then those
+        remembered from the last rotation, the keyturn user's reading, keyturn.toml's
+        `fields`, and --set."""
+        probe = type_probe(credential.type)
+        if probe is None:
+            return None
+        fields = {
+            **self._remembered_fields(credential.id),
+            **stored,
+            **profile.fields,
+            **_set_fields(credential, set_fields),
+        }
+        fields = {k: v for k, v in fields.items() if k not in probe.secret_fields}
+        sample = "keyturn-sample-secret"
+        try:
+            request = build_request(probe, {**fields, secret_field: sample})
+        except ExpressionError as exc:
+            needed = needed_fields(probe)
+            hint = f" (give --set {needed[0]}=VALUE)" if needed else ""
+            return fields, f"{exc}{hint}", False
+        return fields, request.describe([sample]), True
+
+    def _remembered_fields(self, credential_id: str) -> dict[str, Any]:
+        """The probe fields of the last completed rotation of this credential."""
+        for rotation in reversed(
+            self.journal.rotations(self.instance, credential_id, self.instance_url)
+        ):
+            if rotation.status == "completed" and isinstance(
+                rotation.plan.get("probe_fields"), dict
+            ):
+                return dict(rotation.plan["probe_fields"])
+        return {}
 
     def _stored_fields(
         self, credential: Credential, secret_field: str, needed: bool
@@ -459,18 +530,7 @@ class Planner:
         data: dict[str, Any] = {} if strategy.name != REPLACE else dict(stored)
         if placement:
             data = {**placement_fields(credential.type, placement), **data}
-        for item in set_fields:
-            name, sep, value = item.partition("=")
-            if not sep or not name:
-                raise ConfigError(f"--set {item!r} is not FIELD=VALUE.", None)
-            known = credential_type(credential.type)
-            if known and known.secret_fields and name in known.secret_fields:
-                raise ConfigError(
-                    f"--set cannot carry the secret field {name!r}: it would show on the "
-                    "command line.",
-                    "Secrets come from --new-secret SOURCE only.",
-                )
-            data[name] = value
+        data.update(_set_fields(credential, set_fields))
         required = _GENERIC_REQUIRED.get(credential.type)
         if strategy.name == REPLACE and required and required not in data:
             raise ConfigError(
@@ -526,6 +586,23 @@ class Planner:
         return warnings
 
     # -- running ---------------------------------------------------------------------------
+
+
+def _set_fields(credential: Credential, set_fields: list[str]) -> dict[str, str]:
+    """`--set FIELD=VALUE` items, each a non-secret field of the credential."""
+    fields = {}
+    for item in set_fields:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--set {item!r} is not FIELD=VALUE.", None)
+        known = credential_type(credential.type)
+        if known and known.secret_fields and name in known.secret_fields:
+            raise ConfigError(
+                f"--set cannot carry the secret field {name!r}: it would show on the command line.",
+                "Secrets come from --new-secret SOURCE only.",
+            )
+        fields[name] = value
+    return fields
 
 
 def _refuse_expression(credential: Credential, secret_field: str, data: CredentialData) -> None:

@@ -20,6 +20,8 @@ from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import parse_location
 from keyturn.locations.registry import read_secret
 from keyturn.n8n.client import LOGIN_HINT, N8nClient
+from keyturn.n8n.expressions import ExpressionError
+from keyturn.n8n.type_probes import build_request, send_probe, type_probe
 from keyturn.notify import Notifier
 from keyturn.notify import Outcome as NotifyOutcome
 from keyturn.providers.interface import Capability, SecretProvider
@@ -355,4 +357,25 @@ class Rotations:
             return probe
         if provider is not None and Capability.PROBE in provider.capabilities:
             return provider.probe
+        return _type_probe_function(rotation)
+
+
+def _type_probe_function(rotation: Rotation) -> Callable[[str, str | None], ProbeResult] | None:
+    """The credential type's own test request, with the rotation's fields and the secret."""
+    probe = type_probe(rotation.plan.get("probe_type") or "")
+    if probe is None:
         return None
+    fields = dict(rotation.plan.get("probe_fields") or {})
+    key_id_field = rotation.plan.get("key_id_field")
+
+    def run(secret: str, key_id: str | None = None) -> ProbeResult:
+        values = {**fields, rotation.field: secret}
+        if key_id_field and key_id:
+            values[key_id_field] = key_id
+        try:
+            request = build_request(probe, values)
+        except ExpressionError as exc:
+            return ProbeResult(False, f"{probe.type_name} test request: {exc}")
+        return send_probe(probe, request)
+
+    return run

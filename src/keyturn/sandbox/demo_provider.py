@@ -65,6 +65,7 @@ class ProviderState:
     faults: list[Fault] = field(default_factory=list)
     accepted: int = 0
     refused: int = 0
+    refused_by: dict[str, int] = field(default_factory=dict)
     faulted: int = 0
     issued: int = 0
 
@@ -93,7 +94,9 @@ class ProviderState:
                 key.revoked = True
             return key
 
-    def check(self, presented: str | None) -> bool:
+    def check(self, presented: str | None, caller: str = "") -> bool:
+        """Whether `presented` is a valid key; refusals are counted per caller (the first
+        word of its User-Agent), so a test can tell who sent a bad key."""
         with self.lock:
             valid = presented is not None and any(
                 not key.revoked and hmac.compare_digest(key.value.encode(), presented.encode())
@@ -103,6 +106,8 @@ class ProviderState:
                 self.accepted += 1
             else:
                 self.refused += 1
+                agent = caller.split("/")[0].split(" ")[0] or "unknown"
+                self.refused_by[agent] = self.refused_by.get(agent, 0) + 1
             return valid
 
     def take_fault(self, scope: str) -> Fault | None:
@@ -115,11 +120,12 @@ class ProviderState:
             self.faults = [fault for fault in self.faults if fault.remaining > 0]
             return None
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         with self.lock:
             return {
                 "accepted": self.accepted,
                 "refused": self.refused,
+                "refused_by": dict(self.refused_by),
                 "faulted": self.faulted,
                 "issued": self.issued,
                 "active_keys": sum(not key.revoked for key in self.keys.values()),
@@ -128,6 +134,7 @@ class ProviderState:
     def reset_counters(self) -> None:
         with self.lock:
             self.accepted = self.refused = self.faulted = 0
+            self.refused_by = {}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -163,7 +170,8 @@ class _Handler(BaseHTTPRequestHandler):
         if is_admin:
             return self._admin(method, path, body)
         if method == "GET" and path in ("/v1/ping", "/v1/data", "/v1/models"):
-            if not self.server.state.check(self._presented_key(url.query)):
+            caller = self.headers.get("User-Agent") or ""
+            if not self.server.state.check(self._presented_key(url.query), caller):
                 return self._reply(401, {"error": "invalid api key"})
             return self._reply(200, {"ok": True, "data": [{"id": 1, "value": "demo"}]})
         return self._reply(404, {"error": "not found"})

@@ -243,7 +243,8 @@ CREDENTIAL_SHAPES = {
 }
 
 
-def write_provider_config(path: Path, provider: DemoProvider, probe_auth: str) -> None:
+def write_provider_config(path: Path, provider: DemoProvider, probe_auth: str | None) -> None:
+    """The demo provider as keyturn.toml's `partner`; without `probe_auth`, it has no probe."""
     path.write_text(
         f"""
 [providers.partner]
@@ -260,10 +261,12 @@ key_id_path = "id"
 [providers.partner.revoke]
 method = "DELETE"
 url = "{provider.url}/admin/keys/{{key_id}}"
-[providers.partner.probe]
-url = "{provider.url}/v1/ping"
-auth = "{probe_auth}"
 """
+        + (
+            f'[providers.partner.probe]\nurl = "{provider.url}/v1/ping"\nauth = "{probe_auth}"\n'
+            if probe_auth
+            else ""
+        )
     )
 
 

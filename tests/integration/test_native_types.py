@@ -16,31 +16,10 @@ from keyturn.core.errors import ExitCode
 from keyturn.sandbox.demo_provider import DemoProvider
 from keyturn.sandbox.load import LoadGenerator
 from keyturn.sandbox.workflows import DemoProviderClient, webhook_workflow
-from tests.conftest import N8nHandle
+from tests.conftest import N8nHandle, write_provider_config
 from tests.helpers import wait_until
 
 NAME = "Partner AI"
-
-
-def provider_without_probe(path: Path, provider: DemoProvider) -> None:
-    """The provider issues and revokes keys but has no probe: the type's test is the probe."""
-    path.write_text(
-        f"""
-[providers.partner]
-type = "http"
-admin_token_env = "PARTNER_ADMIN_TOKEN"
-admin_header = "X-Admin-Token"
-admin_scheme = ""
-[providers.partner.issue]
-url = "{provider.url}/admin/keys"
-json = {{ label = "n8n {{credential_name}}", idempotency_key = "{{idempotency_token}}" }}
-secret_path = "key"
-key_id_path = "id"
-[providers.partner.revoke]
-method = "DELETE"
-url = "{provider.url}/admin/keys/{{key_id}}"
-"""
-    )
 
 
 @pytest.fixture
@@ -62,7 +41,7 @@ def native(n8n: N8nHandle, provider: DemoProvider, tmp_path: Path) -> dict[str, 
     n8n.client.activate_workflow(created.id)
     webhook = f"{n8n.url}/webhook/ai-sync"
     wait_until(lambda: httpx.get(webhook, timeout=30).status_code == 200, timeout=30)
-    provider_without_probe(tmp_path / "keyturn.toml", provider)
+    write_provider_config(tmp_path / "keyturn.toml", provider, None)  # the type test probes
     env = {
         **n8n.env(),
         "PARTNER_ADMIN_TOKEN": provider.admin_token,

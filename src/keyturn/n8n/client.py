@@ -326,10 +326,10 @@ class N8nClient:
         response = self._send_with_retries(method, path, None, body)
         if response.status_code in (401, 403) or response.status_code in RETRYABLE_STATUSES:
             raise self._error_for(method, path, response)  # never read a failure as "absent"
-        if response.status_code == 404:
-            supported = "credential" in n8n_message(response).lower()
-        else:
-            supported = response.status_code < 400 or response.status_code in (400, 409, 422)
+        if _route_missing(response):
+            supported = False
+        else:  # a 404 naming the credential, or the route checked the body
+            supported = response.status_code in (404, 400, 409, 422) or response.status_code < 400
         self._supported[capability] = supported
         return supported
 

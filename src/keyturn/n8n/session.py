@@ -60,7 +60,7 @@ class CredentialData:
         return {
             key: value
             for key, value in self.data.items()
-            if key not in _KEPT_APART and value not in (BLANK, EMPTY) and not is_placeholder(value)
+            if key not in _KEPT_APART and not is_placeholder(value)
         }
 
 
@@ -162,7 +162,8 @@ class N8nSession:
         email = self.login_settings.email
         password = self.login_settings.password.get_secret_value()
         body = {"emailOrLdapLoginId": email, "email": email, "password": password}
-        response = self._post_login(body)
+        self._cookie = None  # a login carries no session of its own
+        response = self._send("POST", "/login", json=body, idempotent=True)
         if response.status_code == 404:
             raise N8nUnsupported(
                 f"n8n at {self.connection.url} has no /rest/login: keyturn cannot log in as "
@@ -209,20 +210,6 @@ class N8nSession:
         self._cookie = cookie
         self.role = _role_of(response)
 
-    def _post_login(self, body: dict[str, str]) -> httpx.Response:
-        def send() -> httpx.Response:
-            self.request_count += 1
-            log.debug("n8n POST /rest/login")
-            return self._http.post("/login", json=body)
-
-        outcome = send_with_retries(send, self._retry, idempotent=True, what="n8n login")
-        if isinstance(outcome, httpx.TransportError):
-            raise N8nUnreachable(
-                f"Cannot reach n8n at {self.connection.url} to log in ({type(outcome).__name__}).",
-                "Check that n8n is running.",
-            )
-        return outcome
-
     def _request(
         self,
         method: str,
@@ -240,8 +227,16 @@ class N8nSession:
         return self._handle(method, path, response)
 
     def _send(
-        self, method: str, path: str, params: dict[str, str] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        *,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
+        """One call with the retry policy; `idempotent` defaults to "not a POST" (the login is
+        a POST that is safe to repeat)."""
         headers = {"Cookie": f"n8n-auth={self._cookie}"} if self._cookie else {}
 
         def send() -> httpx.Response:
@@ -250,7 +245,10 @@ class N8nSession:
             return self._http.request(method, path, params=params, json=json, headers=headers)
 
         outcome = send_with_retries(
-            send, self._retry, idempotent=method != "POST", what=f"n8n {method} /rest{path}"
+            send,
+            self._retry,
+            idempotent=method != "POST" if idempotent is None else idempotent,
+            what=f"n8n {method} /rest{path}",
         )
         if isinstance(outcome, httpx.TransportError):
             raise N8nUnreachable(

@@ -79,8 +79,10 @@ def rotate(
     new_secret: Annotated[str | None, _opt("--new-secret", "SOURCE", "Where the new value "
         "comes from: stdin, file:PATH, env:VAR, vault:MOUNT/PATH#FIELD, generate[:LENGTH] or "
         "provider. Never the value itself.")] = None,
-    secret_field: Annotated[str | None, _opt("--field", "NAME", "Credential data field to rotate "
-        "(default: the type's secret field, e.g. httpHeaderAuth value).")] = None,
+    secret_fields: Annotated[list[str] | None, _opt("--field", "NAME[=SOURCE]", "Credential "
+        "data field to rotate (default: the type's secret field, e.g. httpHeaderAuth value). "
+        "Repeat as NAME=SOURCE for each other secret field rotated at the same time (e.g. "
+        "--field appKey=file:PATH).")] = None,
     provider: Annotated[str | None, _opt("--provider", "NAME", "Provider from keyturn.toml that "
         "issues, probes and revokes keys.")] = None,
     grace: Annotated[str | None, _opt("--grace", "DURATION", "Wait before revoking the old key "
@@ -91,15 +93,16 @@ def rotate(
     probe_url: Annotated[str | None, _opt("--probe-url", "URL", "GET this URL with the secret "
         "applied; 2xx = works.")] = None,
     probe_auth: Annotated[str | None, _opt("--probe-auth", "AUTH", "How the secret is sent: "
-        "header:NAME, query:NAME, bearer or basic:USER.")] = None,
+        "header:NAME, query:NAME, bearer or basic:USER; auto finds it with the new key (the "
+        "key accepted, a random one refused; a few requests). Remembered for next time.")] = None,
     verify_webhook: Annotated[list[str] | None, _opt("--verify-webhook", "PATH",
         "Call this webhook path of a workflow that uses the credential as proof "
         "(it really runs).")] = None,
     watch: Annotated[str | None, _opt("--watch", "DURATION",
         "Watch the next executions for this long as proof.")] = None,
-    current_secret: Annotated[str | None, _opt("--current-secret", "SOURCE",
+    current_secrets: Annotated[list[str] | None, _opt("--current-secret", "[NAME=]SOURCE",
         "SOURCE of the value now in n8n, so a failed rotation can be rolled back "
-        "(first rotation only).")] = None,
+        "(first rotation only); NAME=SOURCE for each other field rotated.")] = None,
     current_key_id: Annotated[str | None, _opt("--current-key-id", "ID",
         "The provider's id of the key now in use, to revoke it at finish.")] = None,
     strategy: Annotated[str | None, _opt("--strategy", "STRATEGY",
@@ -128,8 +131,10 @@ def rotate(
     The new secret is saved (encrypted) before anything changes, proven to work before the old
     one is revoked, and the n8n credential is updated in place so no workflow reference breaks.
     """
-    from keyturn.rotation.planning import RotateOptions
+    from keyturn.rotation.planning import RotateOptions, split_sources
 
+    secret_field, extra_secrets = split_sources(secret_fields or [], "--field")
+    current_secret, current_extras = split_sources(current_secrets or [], "--current-secret")
     if strategy not in (None, "in_place", "session", "replace"):
         raise ConfigError("--strategy takes in_place, session or replace.", None)
     options = RotateOptions(
@@ -152,6 +157,8 @@ def rotate(
         accept_webhook_gap=accept_webhook_gap,
         restart=restart,
         write_back=write_back or [],
+        extra_secrets=extra_secrets,
+        current_extras=current_extras,
     )
     with _rotations(ctx, instance) as rotations:
         if dry_run:

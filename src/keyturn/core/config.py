@@ -118,6 +118,11 @@ class RotationProfile(BaseModel):
         description="Non-secret fields of the credential (a base URL, a domain, a region) for "
         "the probe built from its type's own test request; remembered after a rotation.",
     )
+    extra_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="Secret fields rotated together with the main one, each with its SOURCE "
+        '(e.g. appKey = "vault:kv/datadog#app_key"), as --field NAME=SOURCE.',
+    )
     accept_webhook_gap: bool = Field(
         default=False,
         description="Let replace-and-repoint re-register the webhooks of active workflows "

@@ -99,3 +99,41 @@ def probe_url(
     return ProbeResult(
         ok, f"probe GET {url} ({placement.describe()}): {outcome.status_code} {verdict}"
     )
+
+
+# `--probe-auth auto`: the placements APIs use most, tried in this order.
+COMMON_PLACEMENTS = (
+    AuthPlacement("bearer"),
+    AuthPlacement("header", "X-API-Key"),
+    AuthPlacement("header", "Authorization"),
+    AuthPlacement("query", "api_key"),
+)
+
+
+def detect_placement(
+    url: str,
+    secret: str,
+    decoy: str,
+    candidates: tuple[AuthPlacement, ...] = COMMON_PLACEMENTS,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    verify: bool | str = True,
+) -> tuple[AuthPlacement | None, str]:
+    """Find where `url` reads a key: the first placement in which `secret` is accepted,
+    confirmed by a random `decoy` being refused there (an endpoint that takes any key
+    proves nothing). At most one request per candidate plus one, none retried, each logged
+    without the secret."""
+    tried = []
+    for placement in candidates:
+        result = probe_url(url, secret, placement, attempts=1, transport=transport, verify=verify)
+        tried.append(placement.describe())
+        if not result.ok:
+            continue
+        control = probe_url(url, decoy, placement, attempts=1, transport=transport, verify=verify)
+        if control.ok:
+            return None, (
+                f"probe GET {url} accepts a random key too ({placement.describe()}): it "
+                "proves nothing; give a URL that checks the key"
+            )
+        return placement, f"{result.detail}; a random key refused there"
+    return None, f"probe GET {url}: the key was accepted in no placement tried ({', '.join(tried)})"

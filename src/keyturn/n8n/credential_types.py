@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 
 from keyturn.core.errors import ConfigError
-from keyturn.core.probe import AuthKind, AuthPlacement
+from keyturn.core.probe import COMMON_PLACEMENTS, AuthKind, AuthPlacement
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,25 @@ def placement_for(credential_type: str, explicit: AuthPlacement | None) -> AuthP
         f"Say it with --probe-auth (for example {example.get(kind, 'header:NAME')}), "
         "or in the credential's [rotation] section of keyturn.toml.",
     )
+
+
+def auto_candidates(credential_type: str) -> tuple[AuthPlacement, ...]:
+    """The placements `--probe-auth auto` tries for a credential type: a generic type's own
+    kind only (a Header Auth credential sends a header), else the common ones."""
+    kind, _ = GENERIC_AUTH.get(credential_type, ("", ""))
+    if kind == "basic":
+        raise ConfigError(
+            "--probe-auth auto cannot guess a Basic auth user name.",
+            "Give it once with --probe-auth basic:USER (keyturn remembers it).",
+        )
+    if kind == "bearer":
+        return (AuthPlacement("bearer"),)
+    if kind == "query":
+        return tuple(AuthPlacement("query", name) for name in ("api_key", "key", "apikey", "token"))
+    if kind == "header":
+        headers = [placement for placement in COMMON_PLACEMENTS if placement.kind == "header"]
+        return (*headers, AuthPlacement("header", "api-key"))
+    return COMMON_PLACEMENTS
 
 
 def placement_from_fields(credential_type: str, fields: dict[str, object]) -> AuthPlacement | None:

@@ -9,6 +9,7 @@ by --dry-run and stored in the journal.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from keyturn.locations.parse import LocationName, parse_location
 from keyturn.locations.registry import build_store
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.credential_types import (
+    auto_candidates,
     credential_type,
     placement_fields,
     placement_for,
@@ -39,6 +41,7 @@ from keyturn.n8n.type_probes import build_request, needed_fields, type_probe
 from keyturn.notify import Notifier
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
+from keyturn.rotation.bundle import unpack
 from keyturn.rotation.proofs import (
     PROBE,
     RETRY_FAILED,
@@ -57,6 +60,8 @@ from keyturn.rotation.strategies import (
 log = logging.getLogger(__name__)
 
 DEFAULT_GRACE = "60s"
+AUTO = "auto"  # --probe-auth auto: the placement is found with the new key, before set
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _GENERIC_REQUIRED = {"httpHeaderAuth": "name", "httpQueryAuth": "name", "httpBasicAuth": "user"}
 
 
@@ -83,6 +88,8 @@ class RotateOptions:
     restart: bool = False
     write_back: list[str] = field(default_factory=list)
     accept_webhook_gap: bool = False
+    extra_secrets: dict[str, str] = field(default_factory=dict)  # field -> SOURCE (--field N=S)
+    current_extras: dict[str, str] = field(default_factory=dict)  # --current-secret N=S
 
 
 @dataclass
@@ -122,9 +129,15 @@ class RotationPlan:
     probe_type: str | None = None  # the credential type whose own test request is the probe
     probe_fields: dict[str, Any] = field(default_factory=dict)  # its non-secret fields
     probe_request: str | None = None  # that request, the secret masked
+    extra_secrets: dict[str, str] = field(default_factory=dict)  # more fields, their sources
+    current_extras: dict[str, str] = field(default_factory=dict)  # their current values' sources
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def rotated_fields(self) -> list[str]:
+        return [self.secret_field, *self.extra_secrets]
 
     def lines(self) -> list[tuple[str, str]]:
         verification = ", ".join(self.verify) or "NONE (--allow-unverified)"
@@ -142,10 +155,11 @@ class RotationPlan:
                 "credential",
                 f"{self.credential_name} ({self.credential_id}, {self.credential_type})",
             ),
-            ("field", self.secret_field),
+            ("field", " + ".join([self.secret_field, *self.extra_secrets])),
             ("new secret", self.source),
+            *[(f"new {name}", source) for name, source in self.extra_secrets.items()],
             ("provider", provider),
-            ("strategy", _strategy_text(self.strategy, self.secret_field)),
+            ("strategy", _strategy_text(self.strategy, " + ".join(self.rotated_fields))),
             ("affects", "; ".join(self.usages) or "no workflow uses it"),
             ("verification", verification),
             ("rollback", self.rollback),
@@ -156,12 +170,12 @@ class RotationPlan:
         ]
 
 
-def _strategy_text(strategy: str, field_name: str) -> str:
+def _strategy_text(strategy: str, field_names: str) -> str:
     if strategy == IN_PLACE:
-        return f"update in place (partial PATCH of {field_name!r} only; ids unchanged)"
+        return f"update in place (partial PATCH of {field_names} only; ids unchanged)"
     if strategy == SESSION:
         return (
-            f"update in place as the keyturn user (n8n's UI route; only {field_name!r} "
+            f"update in place as the keyturn user (n8n's UI route; only {field_names} "
             "changes; ids unchanged)"
         )
     return "replace and repoint (new credential, nodes repointed, old deleted at finish)"
@@ -223,21 +237,35 @@ class Planner:
         )
         _refuse_unpatchable_name(credential, strategy)
         secret_field = secret_field_for(credential.type, options.secret_field or profile.field)
+        extras = self._extra_secrets(
+            credential,
+            secret_field,
+            {**profile.extra_secrets, **options.extra_secrets},
+            options.set_fields,
+            provider,
+        )
+        current_extras = _current_extras(extras, options.current_extras)
+        last = self._last_completed_plan(credential.id)
         probe_url_value = options.probe_url or profile.probe_url
+        probe_auth_text = options.probe_auth or profile.probe_auth
+        if probe_url_value is None and last.get("probe_url"):  # given once, remembered
+            probe_url_value, probe_auth_text = last["probe_url"], last.get("probe_auth")
         needs_fields = strategy.name in (SESSION, REPLACE) or bool(
-            probe_url_value and not (options.probe_auth or profile.probe_auth)
+            probe_url_value and not probe_auth_text
         )
         stored = self._stored_fields(credential, secret_field, needs_fields)
-        placement = self._placement(
-            credential, probe_url_value, options.probe_auth or profile.probe_auth, stored
-        ) or (provider.probe_placement if provider else None)
+        placement = self._placement(credential, probe_url_value, probe_auth_text, stored) or (
+            provider.probe_placement if provider else None
+        )
         has_own_probe = bool(probe_url_value) or bool(
             provider and Capability.PROBE in provider.capabilities
         )
         type_probe_plan = (
             None
             if has_own_probe
-            else self._type_probe(credential, secret_field, profile, options.set_fields, stored)
+            else self._type_probe(
+                credential, [secret_field, *extras], profile, options.set_fields, stored
+            )
         )
         workflows = self.client.list_workflows()
         index = build_usage_index([credential], workflows)
@@ -253,12 +281,24 @@ class Planner:
             provider,
         )
         targets = options.write_back or profile.write_back
-        current_source = self._current_source(credential, options.current_secret, targets)
+        _refuse_write_back_of_several(targets, extras)
+        current_source = self._current_source(
+            credential, secret_field, options.current_secret, targets
+        )
         previous_key_id = self._previous_key_id(credential, options, provider)
         rollback, revoke = self._rollback_and_revoke(
-            credential, current_source, provider, previous_key_id
+            credential, secret_field, current_source, provider, previous_key_id
         )
-        self._refuse_without_rollback(credential, strategy, rollback, options.allow_no_rollback)
+        unknown = self._unknown_currents(credential, secret_field, extras, current_extras)
+        if unknown and not rollback.startswith("IMPOSSIBLE"):
+            rollback = (
+                f"IMPOSSIBLE: the current value of {', '.join(unknown)} is unknown to keyturn"
+            )
+        elif extras and not rollback.startswith("IMPOSSIBLE"):
+            rollback += f"; {', '.join(extras)} too"
+        self._refuse_without_rollback(
+            credential, strategy, rollback, options.allow_no_rollback, unknown
+        )
         plan = RotationPlan(
             instance=self.instance,
             credential_id=credential.id,
@@ -274,7 +314,9 @@ class Planner:
             ),
             verify=verification.modes,
             probe_url=probe_url_value,
-            probe_auth=placement.describe() if placement else None,
+            probe_auth=placement.describe()
+            if placement
+            else (AUTO if probe_url_value and probe_auth_text == AUTO else None),
             webhooks=verification.webhooks,
             watch_seconds=verification.watch_seconds,
             failed_executions=verification.failed_execution_ids,
@@ -299,6 +341,8 @@ class Planner:
             current_secret=current_source,
             webhook_gap=gap,
             accept_webhook_gap=accept_gap,
+            extra_secrets={name: source.describe() for name, source in extras.items()},
+            current_extras={name: source.describe() for name, source in current_extras.items()},
         )
         if type_probe_plan is not None:
             plan.probe_fields, plan.probe_request, usable = type_probe_plan
@@ -312,7 +356,7 @@ class Planner:
     def _type_probe(
         self,
         credential: Credential,
-        secret_field: str,
+        rotated: list[str],
         profile: RotationProfile,
         set_fields: list[str],
         stored: dict[str, Any],
@@ -325,31 +369,87 @@ class Planner:
         probe = type_probe(credential.type)
         if probe is None:
             return None
+        remembered = self._last_completed_plan(credential.id).get("probe_fields")
         fields = {
-            **self._remembered_fields(credential.id),
+            **(remembered if isinstance(remembered, dict) else {}),
             **stored,
             **profile.fields,
             **_set_fields(credential, set_fields),
         }
         fields = {k: v for k, v in fields.items() if k not in probe.secret_fields}
-        sample = "keyturn-sample-secret"
+        samples = {name: f"keyturn-sample-{name}" for name in rotated}
         try:
-            request = build_request(probe, {**fields, secret_field: sample})
+            request = build_request(probe, {**fields, **samples})
         except ExpressionError as exc:
             needed = needed_fields(probe)
             hint = f" (give --set {needed[0]}=VALUE)" if needed else ""
             return fields, f"{exc}{hint}", False
-        return fields, request.describe([sample]), True
+        return fields, request.describe(list(samples.values())), True
 
-    def _remembered_fields(self, credential_id: str) -> dict[str, Any]:
-        """The probe fields of the last completed rotation of this credential."""
+    def _extra_secrets(
+        self,
+        credential: Credential,
+        secret_field: str,
+        wanted: dict[str, str],
+        set_fields: list[str],
+        provider: SecretProvider | None,
+    ) -> dict[str, LocationName]:
+        """The secret fields rotated with the main one (`--field NAME=SOURCE`), checked:
+        fields of the type, none twice, none a --set field or the provider's key id."""
+        extras: dict[str, LocationName] = {}
+        taken = {secret_field, *_set_fields(credential, set_fields)}
+        if provider and provider.key_id_field:
+            taken.add(provider.key_id_field)
+        for name, text in wanted.items():
+            secret_field_for(credential.type, name)  # refuses a field the type does not have
+            if name in taken:
+                raise ConfigError(
+                    f"Field {name!r} is rotated or set twice in this rotation.",
+                    "Name each field once: the main one with --field NAME and --new-secret, "
+                    "each other with --field NAME=SOURCE.",
+                )
+            source = parse_location(text, f"--field {name}")
+            if source.kind == "provider":
+                raise ConfigError(
+                    f"--field {name}=provider: a provider issues the main secret only.",
+                    f"Give {name} from stdin, file:, env:, env-file:, vault: or generate.",
+                )
+            extras[name] = source
+        return extras
+
+    def known_current(self, credential_id: str, field_name: str) -> dict[str, str]:
+        """The values keyturn knows are in n8n now, by field (its `current` label). A plain
+        value belongs to the field of the rotation that set it, not to whatever field is
+        rotated next."""
+        current = self.label(credential_id, Label.CURRENT)
+        value = self.journal.decrypt(current.secret if current else None)
+        if current is None or value is None:
+            return {}
+        setter = self.journal.get(current.rotation_id) if current.rotation_id else None
+        return unpack(value, setter.field if setter else field_name)
+
+    def _unknown_currents(
+        self,
+        credential: Credential,
+        secret_field: str,
+        extras: dict[str, LocationName],
+        current_extras: dict[str, LocationName],
+    ) -> list[str]:
+        """The fields rotated with the main one whose value now in n8n keyturn does not know
+        (a rollback needs each)."""
+        if not extras:
+            return []
+        known = self.known_current(credential.id, secret_field)
+        return [name for name in extras if name not in known and name not in current_extras]
+
+    def _last_completed_plan(self, credential_id: str) -> dict[str, Any]:
+        """The plan of the last completed rotation of this credential (not a restore): what
+        was given once (probe fields, probe URL and placement) is remembered from it."""
         for rotation in reversed(
             self.journal.rotations(self.instance, credential_id, self.instance_url)
         ):
-            if rotation.status == "completed" and isinstance(
-                rotation.plan.get("probe_fields"), dict
-            ):
-                return dict(rotation.plan["probe_fields"])
+            if rotation.status == "completed" and not rotation.plan.get("restore"):
+                return dict(rotation.plan)
         return {}
 
     def _stored_fields(
@@ -429,7 +529,7 @@ class Planner:
         return verification
 
     def _current_source(
-        self, credential: Credential, given: str | None, targets: list[str]
+        self, credential: Credential, secret_field: str, given: str | None, targets: list[str]
     ) -> str | None:
         """Where the value in use now can be read, for a rollback: given, or a write-back store
         that holds it (when the journal does not know it yet). Checks every store on the way."""
@@ -443,21 +543,29 @@ class Planner:
             )
         if given or not targets:
             return given
-        if self.label(credential.id, Label.CURRENT):
+        if secret_field in self.known_current(credential.id, secret_field):
             return None
         return self._current_from_stores(targets)
 
     @staticmethod
     def _refuse_without_rollback(
-        credential: Credential, strategy: Strategy, rollback: str, allowed: bool
+        credential: Credential,
+        strategy: Strategy,
+        rollback: str,
+        allowed: bool,
+        unknown: list[str],
     ) -> None:
         in_place = strategy.name in (IN_PLACE, SESSION)
         if in_place and rollback.startswith("IMPOSSIBLE") and not allowed:
+            option = f"{unknown[0]}=SOURCE" if unknown else "SOURCE"
+            fields = f" ({', '.join(unknown)})" if unknown else ""
             raise ConfigError(
-                f"keyturn does not know the current value of {credential.name!r}, so it could not "
-                "put it back if the new one fails (n8n's API never returns credential data).",
-                "Give it once with --current-secret SOURCE (keyturn keeps it encrypted from then "
-                "on), or accept the risk with --allow-no-rollback.",
+                f"keyturn does not know the current value of {credential.name!r}{fields}, so it "
+                "could not put it back if the new one fails (n8n's API never returns credential "
+                "data).",
+                f"Give it once with --current-secret {option} (keyturn keeps it encrypted from "
+                "then on), or "
+                "accept the risk with --allow-no-rollback.",
             )
 
     def _previous_key_id(
@@ -500,6 +608,12 @@ class Planner:
         auth_text: str | None,
         stored: dict[str, Any],
     ) -> AuthPlacement | None:
+        if auth_text == AUTO:
+            if url is None:
+                raise ConfigError("--probe-auth auto needs --probe-url.", None)
+            auto_candidates(credential.type)  # refuses a type auto cannot guess for
+            # The credential's own fields say it, or the new key finds it before set.
+            return placement_from_fields(credential.type, stored)
         explicit = parse_auth(auth_text) if auth_text else None
         if url is None:
             return explicit
@@ -543,6 +657,7 @@ class Planner:
     def _rollback_and_revoke(
         self,
         credential: Credential,
+        secret_field: str,
         current_source: str | None,
         provider: SecretProvider | None,
         key_id: str | None,
@@ -551,7 +666,9 @@ class Planner:
         if current_source:
             given = parse_location(current_source, "--current-secret")
             rollback = f"previous value from {given.describe()}"
-        elif current is not None:
+        elif current is not None and secret_field in self.known_current(
+            credential.id, secret_field
+        ):
             rollback = f"previous value known to keyturn ({current.fingerprint})"
         else:
             rollback = "IMPOSSIBLE: the current value is unknown to keyturn"
@@ -603,6 +720,59 @@ def _set_fields(credential: Credential, set_fields: list[str]) -> dict[str, str]
             )
         fields[name] = value
     return fields
+
+
+def split_sources(items: list[str], option: str) -> tuple[str | None, dict[str, str]]:
+    """Repeated `--field` / `--current-secret` items: at most one plain item (the main
+    secret's), and NAME=SOURCE items for the fields rotated with it."""
+    plain: list[str] = []
+    named: dict[str, str] = {}
+    for item in items:
+        name, sep, source = item.partition("=")
+        if sep and _FIELD_NAME.fullmatch(name) and source:
+            if name in named:
+                raise ConfigError(f"{option} {name}=... is given twice.", None)
+            named[name] = source
+        else:
+            plain.append(item)
+    if len(plain) > 1:
+        raise ConfigError(
+            f"{option} is given {len(plain)} times without a field name.",
+            f"Give the main one once; the others as {option} FIELD=SOURCE.",
+        )
+    return (plain[0] if plain else None), named
+
+
+def _current_extras(
+    extras: dict[str, LocationName], given: dict[str, str]
+) -> dict[str, LocationName]:
+    """`--current-secret NAME=SOURCE` items: only for fields rotated in this rotation, and
+    only from places a value can be read."""
+    currents = {}
+    for name, text in given.items():
+        if name not in extras:
+            raise ConfigError(
+                f"--current-secret {name}=... names a field this rotation does not change.",
+                f"Rotate it too with --field {name}=SOURCE, or drop that --current-secret.",
+            )
+        source = parse_location(text, f"--current-secret {name}")
+        if source.kind in ("generate", "provider"):
+            raise ConfigError(
+                f"--current-secret {name}= names where the value in use now can be read: "
+                "stdin, file:PATH, env:VAR, env-file:PATH#VAR or vault:MOUNT/PATH#FIELD.",
+                None,
+            )
+        currents[name] = source
+    return currents
+
+
+def _refuse_write_back_of_several(targets: list[str], extras: dict[str, LocationName]) -> None:
+    if targets and extras:
+        raise ConfigError(
+            "--write-back keeps one value in step with n8n, and this rotation changes "
+            f"{len(extras) + 1} fields.",
+            "Rotate the fields one by one to write each back, or drop --write-back.",
+        )
 
 
 def _refuse_expression(credential: Credential, secret_field: str, data: CredentialData) -> None:

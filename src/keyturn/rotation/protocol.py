@@ -45,6 +45,7 @@ from keyturn.locations.parse import parse_location
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.restart import restart_n8n
 from keyturn.providers.interface import Capability, IssueContext, SecretProvider
+from keyturn.rotation.bundle import pack, values_of
 from keyturn.rotation.crash import crash_point
 from keyturn.rotation.proofs import PROBE, CheckResult, VerificationPlan, Verifier
 from keyturn.rotation.strategies import REPLACE, Strategy
@@ -69,6 +70,7 @@ class ProtocolDeps:
     provider: SecretProvider | None
     probe: Callable[[str, str | None], object] | None = None
     preloaded_secret: str | None = None  # a value read from its location before start
+    preloaded_extras: dict[str, str] | None = None  # the fields rotated with it, read too
     store_factory: Callable[[str], SecretStore] | None = None
     read_secret: Callable[[str], str] | None = None  # a value from a location's name
     sleep: Callable[[float], None] = time.sleep
@@ -134,6 +136,7 @@ class RotationProtocol:
     def create_secret(self, rotation: Rotation) -> None:
         if rotation.pending_secret is None:
             value, key_id, origin = self._obtain_pending(rotation)
+            value = pack({rotation.field: value, **self._extra_values(rotation)}, rotation.field)
             rotation.pending_secret, rotation.pending_fingerprint = self.journal.encrypt(value)
             rotation.pending_key_id = key_id
             self.journal.save(rotation)  # write-ahead: saved before anything outside changes
@@ -186,6 +189,24 @@ class RotationProtocol:
         if self.deps.read_secret is None:
             raise RotationFailed(f"keyturn cannot read {source.describe()} here.", None)
         return self.deps.read_secret(source.describe()), None, source.describe()
+
+    def _extra_values(self, rotation: Rotation) -> dict[str, str]:
+        """The fields rotated with the main one (`--field NAME=SOURCE`), read before start
+        or, on a resume before the pending value was saved, read again."""
+        if self.deps.preloaded_extras is not None:
+            return self.deps.preloaded_extras
+        values = {}
+        for name, text in rotation.plan.get("extra_secrets", {}).items():
+            if parse_location(text).kind == "stdin" and rotation.plan.get("resumed"):
+                raise RotationFailed(
+                    f"The new value of {name} came from stdin and was never saved, so it "
+                    "cannot be read again.",
+                    f"Run `keyturn rollback {rotation.credential_id}` and start a new rotation.",
+                )
+            if self.deps.read_secret is None:
+                raise RotationFailed(f"keyturn cannot read {text} here.", None)
+            values[name] = self.deps.read_secret(text)
+        return values
 
     @staticmethod
     def _keys_before(rotation: Rotation) -> frozenset[str] | None:
@@ -390,7 +411,8 @@ class RotationProtocol:
             path for folder in folders for path in sorted(folder.iterdir())
             if path.is_file() and path not in targets and not path.name.endswith(".keyturn.bak")
         ]  # fmt: skip
-        result = run_scan(siblings, None, ScanOptions(old_secrets=(previous,), workers=1))
+        old = tuple(values_of(previous, rotation.field))
+        result = run_scan(siblings, None, ScanOptions(old_secrets=old, workers=1))
         stale = sorted({f.location.path for f in result.findings if f.rule.id == OLD_SECRET.id})
         if stale:
             self._record(

@@ -7,12 +7,13 @@ and hand them to the protocol, which never sees the CLI. Planning lives in plann
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any, TextIO
 
 from keyturn.core.config import Settings
 from keyturn.core.errors import ConfigError, CredentialNotFound, KeyturnError
-from keyturn.core.probe import ProbeResult, parse_auth, probe_url
+from keyturn.core.probe import ProbeResult, detect_placement, parse_auth, probe_url
 from keyturn.core.redact import redact
 from keyturn.journal import Journal, Label, Rotation, Status, Step
 from keyturn.journal.leases import kept_alive
@@ -20,13 +21,16 @@ from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import parse_location
 from keyturn.locations.registry import read_secret
 from keyturn.n8n.client import LOGIN_HINT, N8nClient
+from keyturn.n8n.credential_types import auto_candidates
 from keyturn.n8n.expressions import ExpressionError
 from keyturn.n8n.type_probes import build_request, send_probe, type_probe
 from keyturn.notify import Notifier
 from keyturn.notify import Outcome as NotifyOutcome
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
+from keyturn.rotation.bundle import pack, unpack
 from keyturn.rotation.planning import (
+    AUTO,
     Planner,
     RotateOptions,
     RotationPlan,
@@ -100,17 +104,15 @@ class Rotations:
                 "(accept_webhook_gap = true in the credential's [rotation] section).",
             )
         notifier = self._notifier()  # a bad [notifications] table fails before anything starts
+        _refuse_stdin_twice(plan)
         source = parse_location(plan.source)
-        if source.kind == "stdin" and options.current_secret == "stdin":
-            raise ConfigError("--new-secret and --current-secret cannot both read stdin.", None)
-        # Read a given value before anything is recorded: a bad source changes nothing.
+        # Read given values before anything is recorded: a bad source changes nothing.
         preloaded = self.read_value(plan.source) if source.kind != "provider" else None
-        current = self.planner.label(plan.credential_id, Label.CURRENT)
-        previous_value = (
-            self.read_value(plan.current_secret, "--current-secret")
-            if plan.current_secret
-            else self.journal.decrypt(current.secret if current else None)
-        )
+        extras = {
+            name: self.read_value(text, f"--field {name}")
+            for name, text in plan.extra_secrets.items()
+        }
+        previous_value = self._previous_value(plan)
         rotation = self.journal.start_rotation(
             instance=self.instance,
             instance_url=self.instance_url,
@@ -134,8 +136,20 @@ class Rotations:
             "ok",
             f"strategy {plan.strategy}; verify {', '.join(plan.verify) or 'none'}",
         )
-        protocol = self._protocol(rotation, strategy, provider, preloaded)
+        protocol = self._protocol(rotation, strategy, provider, preloaded, extras)
         return self._run_notified(protocol, rotation, notifier)
+
+    def _previous_value(self, plan: RotationPlan) -> str | None:
+        """The value of every rotated field now in n8n, as far as keyturn knows it: given
+        (--current-secret), else its `current` label. Only the rotated fields are kept, so
+        a rollback puts back exactly what the rotation changed."""
+        known = self.planner.known_current(plan.credential_id, plan.secret_field)
+        if plan.current_secret:
+            known[plan.secret_field] = self.read_value(plan.current_secret, "--current-secret")
+        for name, text in plan.current_extras.items():
+            known[name] = self.read_value(text, f"--current-secret {name}")
+        values = {name: known[name] for name in plan.rotated_fields if name in known}
+        return pack(values, plan.secret_field) if values else None
 
     def _notifier(self) -> Notifier:
         return Notifier.from_config(self.settings.file.notifications)
@@ -326,6 +340,7 @@ class Rotations:
         strategy: Strategy,
         provider: SecretProvider | None,
         preloaded_secret: str | None = None,
+        preloaded_extras: dict[str, str] | None = None,
     ) -> RotationProtocol:
         probe = self._probe_function(rotation, provider)
         deps = ProtocolDeps(
@@ -335,6 +350,7 @@ class Rotations:
             provider=provider,
             probe=probe,
             preloaded_secret=preloaded_secret,
+            preloaded_extras=preloaded_extras,
             on_step=self.on_step,
             store_factory=self.store,
             read_secret=self.read_value,
@@ -348,16 +364,54 @@ class Rotations:
         if PROBE not in rotation.plan.get("verify", []):
             return None
         url, auth = rotation.plan.get("probe_url"), rotation.plan.get("probe_auth")
+        main = rotation.field
+        if url and auth == AUTO:
+            return _auto_probe_function(rotation, url)
         if url and auth:
             placement = parse_auth(auth)
 
             def probe(secret: str, key_id: str | None = None) -> ProbeResult:
-                return probe_url(url, secret, placement)
+                return probe_url(url, unpack(secret, main)[main], placement)
 
             return probe
         if provider is not None and Capability.PROBE in provider.capabilities:
-            return provider.probe
+            provider_probe = provider.probe
+
+            def ask_provider(secret: str, key_id: str | None = None) -> ProbeResult:
+                return provider_probe(unpack(secret, main)[main], key_id)
+
+            return ask_provider
         return _type_probe_function(rotation)
+
+
+def _auto_probe_function(rotation: Rotation, url: str) -> Callable[[str, str | None], ProbeResult]:
+    """`--probe-auth auto`: the first probe finds where the URL reads the key (the new key
+    accepted, a random one refused) and the rotation's plan keeps it, so later probes and
+    later rotations send it there directly."""
+    candidates = auto_candidates(rotation.credential_type)
+
+    def probe(secret: str, key_id: str | None = None) -> ProbeResult:
+        value = unpack(secret, rotation.field)[rotation.field]
+        known = rotation.plan.get("probe_auth")
+        if known and known != AUTO:
+            return probe_url(url, value, parse_auth(known))
+        found, detail = detect_placement(url, value, secrets.token_urlsafe(24), candidates)
+        if found is not None:
+            rotation.plan = {**rotation.plan, "probe_auth": found.describe()}
+        return ProbeResult(found is not None, detail)
+
+    return probe
+
+
+def _refuse_stdin_twice(plan: RotationPlan) -> None:
+    """stdin can be read once: only one of the sources may be it."""
+    sources = [plan.source, plan.current_secret or "", *plan.extra_secrets.values()]
+    sources += plan.current_extras.values()
+    if sum(parse_location(text).kind == "stdin" for text in sources if text) > 1:
+        raise ConfigError(
+            "Only one of --new-secret, --current-secret and --field NAME=SOURCE can read stdin.",
+            "Give the others as file:, env:, env-file: or vault: sources.",
+        )
 
 
 def _type_probe_function(rotation: Rotation) -> Callable[[str, str | None], ProbeResult] | None:
@@ -369,7 +423,7 @@ def _type_probe_function(rotation: Rotation) -> Callable[[str, str | None], Prob
     key_id_field = rotation.plan.get("key_id_field")
 
     def run(secret: str, key_id: str | None = None) -> ProbeResult:
-        values = {**fields, rotation.field: secret}
+        values = {**fields, **unpack(secret, rotation.field)}
         if key_id_field and key_id:
             values[key_id_field] = key_id
         try:

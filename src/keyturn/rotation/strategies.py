@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from keyturn.core.errors import ConfigError, N8nNotFound, StrategyError
 from keyturn.journal import Journal, Rotation
 from keyturn.n8n.client import LOGIN_HINT, N8nClient
+from keyturn.rotation.bundle import pack, unpack
 from keyturn.rotation.crash import crash_point
 
 log = logging.getLogger(__name__)
@@ -107,13 +108,22 @@ class SessionInPlace:
 
 
 def known_previous(rotation: Rotation, previous: str | None) -> str:
-    if previous is None:
+    """The previous value of every field the rotation changed (only those are put back)."""
+    known = unpack(previous, rotation.field) if previous is not None else {}
+    missing = [name for name in rotated_fields(rotation) if name not in known]
+    if missing:
         raise StrategyError(
-            f"keyturn cannot put the previous value of {rotation.credential_name!r} back: "
-            "it was never known to keyturn (n8n's API does not return credential data).",
+            f"keyturn cannot put the previous value of {rotation.credential_name!r} "
+            f"({', '.join(missing)}) back: it was never known to keyturn (n8n's API does not "
+            "return credential data).",
             "Set the old value in n8n by hand, or give it next time with --current-secret.",
         )
-    return previous
+    return pack({name: known[name] for name in rotated_fields(rotation)}, rotation.field)
+
+
+def rotated_fields(rotation: Rotation) -> list[str]:
+    """The secret fields a rotation changes: its field, and those rotated with it."""
+    return [rotation.field, *rotation.plan.get("extra_secrets", {})]
 
 
 class ReplaceAndRepoint:
@@ -231,9 +241,9 @@ class ReplaceAndRepoint:
 
 
 def secret_data(rotation: Rotation, secret: str, key_id: str | None) -> dict[str, Any]:
-    """The credential fields a rotation writes: the secret, and for providers whose key id
-    lives in the credential too (AWS accessKeyId), that id."""
-    data: dict[str, Any] = {rotation.field: secret}
+    """The credential fields a rotation writes: the secret (or the several rotated together),
+    and for providers whose key id lives in the credential too (AWS accessKeyId), that id."""
+    data: dict[str, Any] = dict(unpack(secret, rotation.field))
     key_id_field = rotation.plan.get("key_id_field")
     if key_id_field and key_id:
         data[key_id_field] = key_id

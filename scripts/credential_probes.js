@@ -2,14 +2,17 @@
 // as n8n merges them), secret fields, its test
 // request and rules, and where its secrets go in a request (`authenticate`). A declarative
 // `authenticate` is copied; one written as code is run once, on sentinel values, against n8n's
-// own class, and described by where each sentinel lands. Prints JSON; run with the pinned
+// own class, and described by where each sentinel lands (again for each other value of each
+// boolean or options field, kept as a variant where the request differs). Prints JSON; run with the pinned
 // n8n's Node: node credential_probes.js CREDENTIALS_DIR...
 'use strict';
 const fs = require('fs');
 const path = require('path');
 
-const SENTINEL = (field) => `@@KT:${field}@@`;
-const SENTINEL_RE = /@@KT:([A-Za-z0-9_]+)@@/g;
+// No ':' inside: a Basic auth value is split at its first ':'.
+const SENTINEL = (field) => `@@KT.${field}@@`;
+const SENTINEL_RE = /@@KT\.([A-Za-z0-9_]+)@@/g;
+const MARK = '@@KT.';
 
 function load(dirs) {
   const types = {};
@@ -39,8 +42,8 @@ function properties(types, inst, seen = new Set()) {
 }
 
 function toTemplate(value) {
-  // '@@KT:apiKey@@' -> '={{$credentials.apiKey}}'; 'Bearer @@KT:x@@' -> '=Bearer {{$credentials.x}}'
-  if (typeof value !== 'string' || !value.includes('@@KT:')) return { value };
+  // '@@KT.apiKey@@' -> '={{$credentials.apiKey}}'; 'Bearer @@KT.x@@' -> '=Bearer {{$credentials.x}}'
+  if (typeof value !== 'string' || !value.includes(MARK)) return { value };
   const replaced = value.replace(SENTINEL_RE, (_, field) => `{{$credentials.${field}}}`);
   return { value: '=' + replaced };
 }
@@ -50,17 +53,47 @@ function decodeBasic(value) {
   if (!match) return null;
   const text = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = text.indexOf(':');
-  if (colon < 0 || !text.includes('@@KT:')) return null;
+  if (colon < 0 || !text.includes(MARK)) return null;
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
-async function derive(inst, props) {
+function sampleCredentials(props) {
   const credentials = {};
   for (const p of props) {
     const password = !!(p.typeOptions && p.typeOptions.password);
     if (password || (p.type === 'string' && !p.default)) credentials[p.name] = SENTINEL(p.name);
     else credentials[p.name] = p.default;
   }
+  return credentials;
+}
+
+// The values of a switch field (a boolean, a list of options) other than its default.
+function otherValues(p) {
+  if (p.type === 'boolean') return [!p.default];
+  if (p.type === 'options' && Array.isArray(p.options)) {
+    return p.options.map((o) => o.value).filter((v) => v !== p.default && typeof v !== 'object');
+  }
+  return [];
+}
+
+// A code `authenticate` run on the defaults, then once more for each other value of each
+// switch field: where the request differs, a variant for credentials with that value.
+async function deriveAll(inst, props) {
+  const base = await derive(inst, sampleCredentials(props));
+  if (!base.authenticate) return { ...base, variants: [] };
+  const variants = [];
+  for (const p of props) {
+    for (const value of otherValues(p)) {
+      const other = await derive(inst, { ...sampleCredentials(props), [p.name]: value });
+      if (other.authenticate && JSON.stringify(other.authenticate) !== JSON.stringify(base.authenticate)) {
+        variants.push({ when: { [p.name]: value }, authenticate: other.authenticate });
+      }
+    }
+  }
+  return { ...base, variants };
+}
+
+async function derive(inst, credentials) {
   const options = { headers: {}, qs: {}, body: {}, url: '/', method: 'GET' };
   let result;
   try {
@@ -79,7 +112,7 @@ async function derive(inst, props) {
     for (const [key, raw] of Object.entries(section)) {
       if (raw === undefined || raw === null || raw === '') continue;
       if (typeof raw !== 'string') {
-        if (JSON.stringify(raw).includes('@@KT:')) return { reason: `it puts a secret inside a structured ${where} value` };
+        if (JSON.stringify(raw).includes(MARK)) return { reason: `it puts a secret inside a structured ${where} value` };
         continue;
       }
       const basic = where === 'headers' && key.toLowerCase() === 'authorization' ? decodeBasic(raw) : null;
@@ -87,12 +120,12 @@ async function derive(inst, props) {
         out.properties.auth = { username: toTemplate(basic.username).value, password: toTemplate(basic.password).value };
         continue;
       }
-      if (/[A-Za-z0-9+/]{16,}={0,2}/.test(raw) && !raw.includes('@@KT:')) {
+      if (/[A-Za-z0-9+/]{16,}={0,2}/.test(raw) && !raw.includes(MARK)) {
         // a computed token (a hash, a signature, an encoding keyturn cannot redo)
-        const secretUsed = Object.values(credentials).some((v) => typeof v === 'string' && v.startsWith('@@KT:'));
+        const secretUsed = Object.values(credentials).some((v) => typeof v === 'string' && v.startsWith(MARK));
         if (secretUsed && key.toLowerCase() === 'authorization') return { reason: 'it computes its authorization value (a signature or an encoding)' };
       }
-      (out.properties[where] ||= {})[key] = toTemplate(raw).value;
+      (out.properties[where] ||= {})[toTemplate(key).value] = toTemplate(raw).value;
     }
   }
   if (result.auth && typeof result.auth === 'object') {
@@ -103,7 +136,7 @@ async function derive(inst, props) {
   }
   const placed = JSON.stringify(out);
   if (!placed.includes('$credentials.')) return { reason: 'its code authentication puts no credential field where keyturn can see it' };
-  if (typeof result.url === 'string' && result.url.includes('@@KT:')) return { reason: 'it puts a secret in the URL path' };
+  if (typeof result.url === 'string' && result.url.includes(MARK)) return { reason: 'it puts a secret in the URL path' };
   return { authenticate: out };
 }
 
@@ -129,8 +162,9 @@ async function main() {
     };
     const authenticate = inst.authenticate;
     if (typeof authenticate === 'function') {
-      const derived = await derive(inst, props);
+      const derived = await deriveAll(inst, props);
       entry.authenticate = derived.authenticate || null;
+      entry.authenticate_variants = derived.variants;
       entry.authenticate_from = derived.authenticate ? 'code' : null;
       entry.authenticate_reason = derived.reason || null;
     } else {

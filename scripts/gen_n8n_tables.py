@@ -102,13 +102,7 @@ def probe_verdict(entry: dict[str, Any]) -> str | None:
         return str(entry["authenticate_reason"])
     from keyturn.n8n.type_probes import TypeProbe, build_request
 
-    probe = TypeProbe(
-        type_name="",
-        defaults={f["name"]: f["default"] for f in entry["fields"] if f["default"] is not None},
-        secret_fields=tuple(entry["secret_fields"]),
-        test=entry["test"],
-        authenticate=entry.get("authenticate"),
-    )
+    probe = TypeProbe.from_entry("", entry)
     try:
         build_request(
             probe, {f["name"]: _sample(f["name"]) for f in entry["fields"] if not f["default"]}

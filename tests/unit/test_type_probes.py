@@ -115,3 +115,20 @@ def test_judging_follows_n8n_rules(status: int, body: dict[str, object], expecte
     assert ok is expected, detail
     if body.get("error") == "invalid_auth":
         assert detail == "Invalid access token"
+
+
+def test_a_code_authenticate_follows_the_credentials_switch_fields() -> None:
+    """n8n's code authenticate branches on a field: the table keeps a variant per value."""
+    openai = probe("openAiApi")
+    plain = build_request(openai, {"apiKey": "sk-1"})
+    assert "X-Custom" not in plain.headers
+    extra = build_request(
+        openai, {"apiKey": "sk-1", "header": True, "headerName": "X-Custom", "headerValue": "v2"}
+    )
+    assert extra.headers["X-Custom"] == "v2"
+    woo = probe("wooCommerceApi")
+    values = {"url": "https://shop.example.com", "consumerKey": "ck_1", "consumerSecret": "cs_1"}
+    assert build_request(woo, values).basic_auth == ("ck_1", "cs_1")
+    in_query = build_request(woo, {**values, "includeCredentialsInQuery": "true"})  # from --set
+    assert in_query.basic_auth is None
+    assert in_query.params["consumer_secret"] == "cs_1"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -35,6 +35,30 @@ class TypeProbe:
     secret_fields: tuple[str, ...]
     test: dict[str, Any]
     authenticate: dict[str, Any] | None
+    # A code authenticate that differs with a switch field: ({field: value}, authenticate).
+    variants: tuple[tuple[dict[str, Any], dict[str, Any]], ...] = ()
+
+    @classmethod
+    def from_entry(cls, type_name: str, entry: dict[str, Any]) -> TypeProbe:
+        """A type's probe from its entry in the generated table."""
+        return cls(
+            type_name=type_name,
+            defaults={f["name"]: f["default"] for f in entry["fields"] if f["default"] is not None},
+            secret_fields=tuple(entry["secret_fields"]),
+            test=entry["test"],
+            authenticate=entry.get("authenticate"),
+            variants=tuple(
+                (variant["when"], variant["authenticate"])
+                for variant in entry.get("authenticate_variants") or []
+            ),
+        )
+
+    def authenticate_for(self, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """The authentication a credential with these fields gets (its variant, if any)."""
+        for when, authenticate in self.variants:
+            if all(_same(fields.get(name), value) for name, value in when.items()):
+                return authenticate
+        return self.authenticate
 
     @property
     def rules(self) -> list[dict[str, Any]]:
@@ -54,15 +78,29 @@ class ProbeRequest:
     basic_auth: tuple[str, str] | None = None
     verify_tls: bool = True
     accept_http_errors: bool = False
+    secrets: list[str] = field(default_factory=list)  # the values to mask when shown
 
-    def describe(self, secrets: list[str]) -> str:
+    def mask(self, text: str, more: list[str] | None = None) -> str:
+        """`text` with every secret masked, raw or in the encodings a request gives it."""
+        for secret in sorted({*self.secrets, *(more or [])} - {""}, key=len, reverse=True):
+            forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
+            forms.add(json.dumps(secret)[1:-1])
+            for form in sorted(forms, key=len, reverse=True):
+                text = text.replace(form, "***")
+        return text
+
+    @property
+    def target(self) -> str:
+        """Method and address without the query, secrets masked (a token may be in the path)."""
+        return self.mask(f"{self.method} {self.url}")
+
+    def describe(self, secrets: list[str] | None = None) -> str:
         def mask(text: str) -> str:
-            for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-                text = text.replace(secret, "***")
-            return text
+            return self.mask(text, secrets)
 
-        query = f"?{urlencode(self.params)}" if self.params else ""
-        parts = [f"{self.method} {mask(self.url + query)}"]
+        params = {name: mask(value) for name, value in self.params.items()}
+        query = f"?{urlencode(params, safe='*')}" if params else ""
+        parts = [f"{self.method} {mask(self.url)}{query}"]
         parts += [f"{name}: {mask(value)}" for name, value in self.headers.items()]
         if self.basic_auth:
             parts.append(f"Basic auth user {mask(self.basic_auth[0])!r}, password ***")
@@ -83,13 +121,7 @@ def type_probe(type_name: str) -> TypeProbe | None:
     entry = _table().get(type_name)
     if entry is None:
         return None
-    return TypeProbe(
-        type_name=type_name,
-        defaults={f["name"]: f["default"] for f in entry["fields"] if f["default"] is not None},
-        secret_fields=tuple(entry["secret_fields"]),
-        test=entry["test"],
-        authenticate=entry.get("authenticate"),
-    )
+    return TypeProbe.from_entry(type_name, entry)
 
 
 def probed_types() -> list[str]:
@@ -101,27 +133,47 @@ def build_request(probe: TypeProbe, values: dict[str, Any]) -> ProbeRequest:
     for the fields not given). Raises ExpressionError when a value it needs is missing."""
     fields = {**probe.defaults, **values}
     request = probe.test["request"]
-    base = _text(render(request.get("baseURL", ""), fields), "baseURL")
-    path = _text(render(request.get("url", ""), fields), "url")
-    url = _join(base, path)
-    if not url.startswith(("http://", "https://")):
-        empty = [name for name in needed_fields(probe) if not fields.get(name)]
-        if empty:
-            raise ExpressionError(
-                f"the test request's address needs the field(s) {', '.join(empty)}"
-            )
-        raise ExpressionError("the test request's address is not a full URL")
+    base = _text(render(request.get("baseURL", ""), fields), "baseURL").strip()
+    path = _text(render(request.get("url", ""), fields), "url").strip()  # as a URL parser does
+    url, url_params = _split_query(_join(base, path))
+    _check_address(url, probe, fields)
     built = ProbeRequest(
         method=str(render(request.get("method", "GET"), fields) or "GET").upper(),
         url=url,
         headers=_strings(render_all(request.get("headers") or {}, fields)),
-        params=_strings(render_all(request.get("qs") or {}, fields)),
+        params={**url_params, **_strings(render_all(request.get("qs") or {}, fields))},
         body=render_all(request["body"], fields) if request.get("body") else None,
         verify_tls=not bool(render(request.get("skipSslCertificateValidation", False), fields)),
         accept_http_errors=bool(request.get("ignoreHttpStatusErrors")),
     )
-    _authenticate(built, probe.authenticate, fields)
+    _authenticate(built, probe.authenticate_for(fields), fields)
+    # HTTP ignores spaces around a header's value; n8n's code leaves some there.
+    built.headers = {name: value.strip() for name, value in built.headers.items()}
+    built.secrets = [
+        str(fields[name]) for name in probe.secret_fields if isinstance(fields.get(name), str)
+    ]
     return built
+
+
+def _split_query(url: str) -> tuple[str, dict[str, str]]:
+    """The address without its query, and that query's parameters (sent with the others)."""
+    parts = urlsplit(url)
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit(parts._replace(query="")), params
+
+
+def _check_address(url: str, probe: TypeProbe, fields: dict[str, Any]) -> None:
+    """A full http(s) URL with a real host name, else which field it needs."""
+    full = url.startswith(("http://", "https://"))
+    if full and _HOST.fullmatch(urlsplit(url).hostname or ""):
+        return
+    empty = [name for name in needed_fields(probe) if not fields.get(name)]
+    if empty:
+        raise ExpressionError(f"the test request's address needs the field(s) {', '.join(empty)}")
+    raise ExpressionError("the test request's address is not a full URL")
+
+
+_HOST = re.compile(r"(?!-)[A-Za-z0-9-]+(?<!-)(\.(?!-)[A-Za-z0-9-]+(?<!-))*|\[[0-9A-Fa-f:.]+\]")
 
 
 def needed_fields(probe: TypeProbe) -> list[str]:
@@ -194,14 +246,14 @@ def send_probe(
                 request.url,
                 headers=request.headers,
                 params=request.params,
-                json=request.body,
                 auth=request.basic_auth,
+                **_body(request),
             ),
             RetryPolicy(attempts, 0.3, 5.0),
             idempotent=request.method in ("GET", "HEAD"),
             what=f"{probe.type_name} test request",  # not the URL: it may carry the key
         )
-    where = f"{request.method} {request.url.split('?')[0]}"
+    where = request.target
     if isinstance(outcome, httpx.TransportError):
         return ProbeResult(
             False, redact(f"{probe.type_name} test {where} could not reach the service: "
@@ -213,6 +265,20 @@ def send_probe(
         body = None
     ok, detail = judge(outcome.status_code, body, probe, request.accept_http_errors)
     return ProbeResult(ok, f"{probe.type_name} test {where}: {detail}")
+
+
+def _body(request: ProbeRequest) -> dict[str, Any]:
+    """The body as n8n sends it: text as is, a form for a form content type, else JSON."""
+    if request.body is None:
+        return {}
+    if isinstance(request.body, str):
+        return {"content": request.body}
+    content_type = next(
+        (value for name, value in request.headers.items() if name.lower() == "content-type"), ""
+    )
+    if "x-www-form-urlencoded" in content_type and isinstance(request.body, dict):
+        return {"data": _strings(request.body)}
+    return {"json": request.body}
 
 
 def judge(status: int, body: Any, probe: TypeProbe, accept_http_errors: bool) -> tuple[bool, str]:
@@ -252,6 +318,14 @@ def _text(value: Any, what: str) -> str:
     if value is UNDEFINED or value is None:
         raise ExpressionError(f"{what} needs a field that has no value")
     return str(value)
+
+
+def _same(value: Any, wanted: Any) -> bool:
+    """A field's value (from n8n, keyturn.toml or --set, where all is text) against a
+    variant's: true and "true" are the same."""
+    if isinstance(wanted, bool):
+        return str(value).lower() == str(wanted).lower()
+    return value is not None and str(value) == str(wanted)
 
 
 def _strings(values: Any) -> dict[str, str]:

@@ -87,6 +87,78 @@ def credential_probes(cache: Path) -> dict[str, Any]:
     return dict(sorted(described.items()))
 
 
+def probe_entries(described: dict[str, Any]) -> dict[str, Any]:
+    """The entries keyturn probes from: an OAuth2 app's at its token endpoint (OAUTH2_PROBE)."""
+    return {
+        name: {**entry, **OAUTH2_PROBE}
+        if "clientSecret" in entry["secret_fields"] and "oAuth2Api" in _ancestors(name, described)
+        else entry
+        for name, entry in described.items()
+    }
+
+
+def _ancestors(name: str, described: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    stack = list(described.get(name, {}).get("extends", []))
+    while stack:
+        parent = stack.pop()
+        if parent not in found:
+            found.add(parent)
+            stack += described.get(parent, {}).get("extends", [])
+    return found | {name}
+
+
+# An OAuth2 app's client secret is proven at its token endpoint, as n8n's OAuth2 client sends
+# it (Basic auth, or in the body when `authentication` is "body"): a client-credentials app
+# gets a token; any other app asks to trade a code that does not exist, which a server that
+# accepts the client answers `invalid_grant` (RFC 6749, 5.2) and one that refuses it
+# `invalid_client`. The app's own test (if any) needs its access token, not its secret.
+_GRANT = '$credentials.grantType === "clientCredentials"'
+OAUTH2_PROBE: dict[str, Any] = {
+    "test": {
+        "oauth2": True,
+        "request": {
+            "method": "POST",
+            "url": "={{$credentials.accessTokenUrl}}",
+            "headers": {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+            "body": {
+                "grant_type": f'={{{{{_GRANT} ? "client_credentials" : "authorization_code"}}}}',
+                "code": f'={{{{{_GRANT} ? "" : "keyturn-probe-not-a-code"}}}}',
+                "scope": f'={{{{{_GRANT} ? $credentials.scope : ""}}}}',
+            },
+        },
+    },
+    "authenticate": {
+        "type": "generic",
+        "properties": {
+            "auth": {
+                "username": "={{$credentials.clientId}}",
+                "password": "={{$credentials.clientSecret}}",
+            }
+        },
+    },
+    "authenticate_variants": [
+        {
+            "when": {"authentication": "body"},
+            "authenticate": {
+                "type": "generic",
+                "properties": {
+                    "body": {
+                        "client_id": "={{$credentials.clientId}}",
+                        "client_secret": "={{$credentials.clientSecret}}",
+                    }
+                },
+            },
+        }
+    ],
+    "authenticate_from": "oauth2",
+    "pre_authentication": False,
+}
+
+
 def probe_verdict(entry: dict[str, Any]) -> str | None:
     """Why keyturn cannot probe a type before set (None: it can)."""
     from keyturn.n8n.expressions import ExpressionError
@@ -96,16 +168,23 @@ def probe_verdict(entry: dict[str, Any]) -> str | None:
         return "n8n declares no test request for it"
     if entry.get("pre_authentication"):
         return "it trades its secret for a token first (preAuthentication)"
-    if any(parent.lower().startswith("oauth") for parent in entry.get("extends", [])):
+    if any(parent.lower().startswith("oauth") for parent in entry.get("extends", [])) and not (
+        entry["test"].get("oauth2")
+    ):
         return "OAuth2: its access token comes from a consent flow, not from a key"
     if entry.get("authenticate") is None and entry.get("authenticate_reason"):
         return str(entry["authenticate_reason"])
+    token_url = next(
+        (f.get("default") for f in entry["fields"] if f["name"] == "accessTokenUrl"), ""
+    )
+    if entry["test"].get("oauth2") and str(token_url).startswith("="):
+        return "OAuth2: its token endpoint's address is an expression over other fields"
     from keyturn.n8n.type_probes import TypeProbe, build_request
 
     probe = TypeProbe.from_entry("", entry)
     try:
         build_request(
-            probe, {f["name"]: _sample(f["name"]) for f in entry["fields"] if not f["default"]}
+            probe, {f["name"]: _sample(f["name"]) for f in entry["fields"] if not f.get("default")}
         )
     except ExpressionError as exc:
         return f"keyturn cannot build its test request ({exc})"
@@ -138,7 +217,7 @@ def _strings(value: Any) -> list[str]:
 
 def credential_types_doc(version: str, described: dict[str, Any]) -> str:
     rows = []
-    counts = {"declarative": 0, "code": 0, "none": 0}
+    counts = {"declarative": 0, "code": 0, "oauth2": 0, "none": 0}
     for name, entry in described.items():
         if not entry["secret_fields"]:
             continue
@@ -154,9 +233,11 @@ def credential_types_doc(version: str, described: dict[str, Any]) -> str:
         f"Generated from n8n {version} by `scripts/gen_n8n_tables.py`; do not edit by hand.\n\n"
         f"Of {total} types with a secret field, keyturn proves a new key itself, with the "
         "type's own test request, before n8n holds it (unless `--probe-url` or a provider's "
-        f"probe is given), for {counts['declarative'] + counts['code']}: "
+        f"probe is given), for {total - counts['none']}: "
         f"{counts['declarative']} that authenticate declaratively, {counts['code']} whose "
-        "authentication is code (described by running it on sample values at generation time). "
+        "authentication is code (described by running it on sample values at generation time), "
+        f"and {counts['oauth2']} OAuth2 apps whose client secret is proven at their token "
+        "endpoint (docs/rotation.md). "
         f"For the other {counts['none']}, the reason is given; rotate them with `--probe-url` "
         "or a provider's probe, or prove them after set with n8n's test or a webhook.\n\n"
         "| type | secret fields | probe before set | why not |\n|---|---|---|---|\n"
@@ -196,6 +277,7 @@ def main() -> None:
     print(f"n8n {version}: {len(table['operations'])} operations with a scope")
     described = credential_probes(cache)
     types = {"n8n_version": version, "types": credential_types(described)}
+    described = probe_entries(described)
     (DATA / "n8n_credential_types.json").write_text(json.dumps(types, separators=(",", ":")) + "\n")
     print(f"n8n {version}: {len(types['types'])} credential types")
     probes = {

@@ -1193,13 +1193,14 @@ def misplaced_secrets(
     """Where `authenticate` puts a secret (its value, with these fields, holds one) but the
     built request does not hold it; and a type whose request carries no secret at all."""
     fields = {**probe.defaults, **samples}
-    if not probe.authenticate:  # the test request must carry a secret itself
+    authenticate = probe.authenticate_for(fields)
+    if not authenticate:  # the test request must carry a secret itself
         carried = json.dumps([request.url, request.headers, request.params, request.body])
         if any(sample in carried for sample in samples.values()):
             return []
         return [f"{probe.type_name}: no authenticate, and no secret in the test request"]
     problems, placed_any = [], False
-    for where, entries in (probe.authenticate.get("properties") or {}).items():
+    for where, entries in (authenticate.get("properties") or {}).items():
         for key, template in (entries or {}).items():
             if not any(f in samples for f in _FIELD.findall(str(template))):
                 continue  # a value built from non-secret fields only

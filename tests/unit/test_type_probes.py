@@ -92,7 +92,9 @@ def test_basic_auth_types_carry_user_and_password() -> None:
     basic = [
         name
         for name in probed_types()
-        if (probe(name).authenticate or {}).get("properties", {}).get("auth")
+        if (probe(name).authenticate_for(probe(name).defaults) or {})
+        .get("properties", {})
+        .get("auth")
     ]
     assert basic, "some types authenticate with Basic auth"
     entry = probe(basic[0])
@@ -132,3 +134,45 @@ def test_a_code_authenticate_follows_the_credentials_switch_fields() -> None:
     in_query = build_request(woo, {**values, "includeCredentialsInQuery": "true"})  # from --set
     assert in_query.basic_auth is None
     assert in_query.params["consumer_secret"] == "cs_1"
+
+
+def test_an_oauth2_client_secret_is_proven_at_the_apps_token_endpoint() -> None:
+    google = probe("googleOAuth2Api")
+    request = build_request(google, {"clientId": "app-1", "clientSecret": "s3cr+t/="})
+    assert (request.method, request.url) == ("POST", "https://oauth2.googleapis.com/token")
+    assert request.body["grant_type"] == "authorization_code"  # a made-up code: no token
+    assert request.carries("s3cr+t/=") and "s3cr" not in request.describe()
+    sent_in = request.body if isinstance(request.body, dict) else {}
+    by_header = request.basic_auth == ("app-1", "s3cr+t/=")
+    assert by_header or sent_in.get("client_secret") == "s3cr+t/="
+    generic = probe("oAuth2Api")
+    values = {
+        "clientId": "app-2", "clientSecret": "cs-2", "grantType": "clientCredentials",
+        "accessTokenUrl": "https://idp.example.com/token", "scope": "read",
+    }  # fmt: skip
+    request = build_request(generic, values)
+    assert request.body["grant_type"] == "client_credentials" and request.body["scope"] == "read"
+    assert request.basic_auth == ("app-2", "cs-2")  # n8n's default: Basic auth header
+    in_body = build_request(generic, {**values, "authentication": "body"})
+    assert in_body.basic_auth is None and in_body.body["client_secret"] == "cs-2"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "ok"),
+    [
+        (200, {"access_token": "t", "token_type": "bearer"}, True),
+        (400, {"error": "invalid_grant"}, True),  # the client authenticated; the code is bad
+        (200, {"error": "bad_verification_code"}, True),  # GitHub answers 200
+        (401, {"error": "invalid_client"}, False),
+        (400, {"error": "invalid_client"}, False),
+        (200, {"ok": False, "error": "bad_client_secret"}, False),  # Slack
+        (401, None, False),
+        (400, {"error": "invalid_request"}, False),  # tells nothing: not a proof
+        (500, None, False),
+        (200, {"ok": True}, False),
+    ],
+)
+def test_the_token_endpoints_answer_is_judged_for_the_client_only(
+    status: int, body: object, ok: bool
+) -> None:
+    assert judge(status, body, probe("oAuth2Api"), False)[0] is ok

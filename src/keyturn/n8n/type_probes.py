@@ -43,7 +43,7 @@ class TypeProbe:
         """A type's probe from its entry in the generated table."""
         return cls(
             type_name=type_name,
-            defaults={f["name"]: f["default"] for f in entry["fields"] if f["default"] is not None},
+            defaults={f["name"]: f["default"] for f in entry["fields"] if f.get("default") is not None},
             secret_fields=tuple(entry["secret_fields"]),
             test=entry["test"],
             authenticate=entry.get("authenticate"),
@@ -93,6 +93,15 @@ class ProbeRequest:
     def target(self) -> str:
         """Method and address without the query, secrets masked (a token may be in the path)."""
         return self.mask(f"{self.method} {self.url}")
+
+    def carries(self, value: str) -> bool:
+        """Whether the request sends `value` somewhere (address, query, headers, Basic auth,
+        body): a probe that does not carry the rotated field proves nothing about it."""
+        places = [self.url, *self.params.values(), *self.headers.values()]
+        places += list(self.basic_auth or ())
+        if self.body is not None:
+            places.append(self.body if isinstance(self.body, str) else json.dumps(self.body))
+        return any(value in place for place in places)
 
     def describe(self, secrets: list[str] | None = None) -> str:
         def mask(text: str) -> str:
@@ -183,6 +192,15 @@ def needed_fields(probe: TypeProbe) -> list[str]:
     text = f"{request.get('baseURL', '')} {request.get('url', '')}"
     names = dict.fromkeys(re.findall(r"\$credentials\??\.([A-Za-z_][A-Za-z0-9_]*)", text))
     return [name for name in names if name not in probe.secret_fields]
+
+
+def referenced_fields(probe: TypeProbe) -> list[str]:
+    """The non-secret fields the request is built from: its address's, then those its
+    authentication sends (an OAuth2 app's client id), for a hint on what to --set."""
+    text = json.dumps(probe.authenticate)
+    names = re.findall(r"\$credentials\??\.([A-Za-z_][A-Za-z0-9_]*)", text)
+    extra = [name for name in names if name not in probe.secret_fields]
+    return list(dict.fromkeys([*needed_fields(probe), *extra]))
 
 
 def render_all(value: Any, fields: dict[str, Any]) -> Any:
@@ -277,13 +295,15 @@ def _body(request: ProbeRequest) -> dict[str, Any]:
         (value for name, value in request.headers.items() if name.lower() == "content-type"), ""
     )
     if "x-www-form-urlencoded" in content_type and isinstance(request.body, dict):
-        return {"data": _strings(request.body)}
+        return {"data": {name: value for name, value in _strings(request.body).items() if value}}
     return {"json": request.body}
 
 
 def judge(status: int, body: Any, probe: TypeProbe, accept_http_errors: bool) -> tuple[bool, str]:
     """n8n's verdict on a test answer: an HTTP error fails (unless the type ignores them),
     then each rule that matches fails with its message."""
+    if probe.test.get("oauth2"):
+        return judge_token_endpoint(status, body)
     if status >= 400 and not accept_http_errors:
         return False, f"the service answered {status}"
     for rule in probe.rules:
@@ -295,6 +315,33 @@ def judge(status: int, body: Any, probe: TypeProbe, accept_http_errors: bool) ->
             if found is not UNDEFINED and found == properties.get("value"):
                 return False, str(properties.get("message") or "the service refused the key")
     return True, f"the service accepted it ({status})"
+
+
+# What OAuth2 token endpoints answer about the client (RFC 6749, 5.2, and the providers that
+# answer otherwise: GitHub, Slack) when the grant itself is made up.
+CLIENT_REFUSED = {
+    "invalid_client", "unauthorized_client", "incorrect_client_credentials",
+    "bad_client_secret", "invalid_client_id", "invalid_client_secret",
+}  # fmt: skip
+CLIENT_ACCEPTED = {"invalid_grant", "bad_verification_code", "invalid_code"}
+
+
+def judge_token_endpoint(status: int, body: Any) -> tuple[bool, str]:
+    """An OAuth2 client secret at the token endpoint: a token (client credentials) or an
+    error about the made-up code means the client authenticated; an error about the client,
+    or 401, that it did not; anything else proves nothing, so it is not taken as a proof."""
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, str) else None
+    if 200 <= status < 300 and isinstance(body, dict) and body.get("access_token"):
+        return True, f"the token endpoint issued a token ({status})"
+    if error in CLIENT_REFUSED or status == 401:
+        return False, f"the token endpoint refused the client ({status} {error or ''})".strip()
+    if error in CLIENT_ACCEPTED:
+        return True, f"the token endpoint accepted the client ({status} {error}: the test code)"
+    return False, (
+        f"the token endpoint's answer ({status} {error or 'no OAuth2 error'}) does not tell "
+        "whether it accepts the client"
+    )
 
 
 def _path(body: Any, key: str) -> Any:

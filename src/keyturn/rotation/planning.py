@@ -37,7 +37,7 @@ from keyturn.n8n.expressions import ExpressionError
 from keyturn.n8n.models import Credential, Workflow
 from keyturn.n8n.node_types import registers_webhook
 from keyturn.n8n.session import CredentialData, is_placeholder
-from keyturn.n8n.type_probes import build_request, needed_fields, type_probe
+from keyturn.n8n.type_probes import build_request, referenced_fields, type_probe
 from keyturn.notify import Notifier
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
@@ -381,9 +381,12 @@ class Planner:
         try:
             request = build_request(probe, {**fields, **samples})
         except ExpressionError as exc:
-            needed = needed_fields(probe)
-            hint = f" (give --set {needed[0]}=VALUE)" if needed else ""
+            empty = [name for name in referenced_fields(probe) if not fields.get(name)]
+            hint = f" (give --set {empty[0]}=VALUE)" if empty else ""
             return fields, f"{exc}{hint}", False
+        missing = [name for name, sample in samples.items() if not request.carries(sample)]
+        if missing:
+            return fields, f"its test request does not carry {', '.join(missing)}", False
         return fields, request.describe(list(samples.values())), True
 
     def _extra_secrets(

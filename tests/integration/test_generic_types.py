@@ -105,8 +105,14 @@ def test_several_fields_plan_with_their_sources_and_masked_probe(
         (["--field", "appKey=env:X", "--current-secret", "url=env:X"], "does not change"),
         (["--field", "appKey=env:X", "--write-back", "file:/tmp/x"], "changes 2 fields"),
         (
-            ["--field", "appKey=stdin", "--current-secret", "stdin"]
-            + ["--current-secret", "appKey=env:OLD_APP"],
+            [
+                "--field",
+                "appKey=stdin",
+                "--current-secret",
+                "stdin",
+                "--current-secret",
+                "appKey=env:OLD_APP",
+            ],
             "Only one of",
         ),
     ],

@@ -43,7 +43,9 @@ class TypeProbe:
         """A type's probe from its entry in the generated table."""
         return cls(
             type_name=type_name,
-            defaults={f["name"]: f["default"] for f in entry["fields"] if f.get("default") is not None},
+            defaults={
+                f["name"]: f["default"] for f in entry["fields"] if f.get("default") is not None
+            },
             secret_fields=tuple(entry["secret_fields"]),
             test=entry["test"],
             authenticate=entry.get("authenticate"),

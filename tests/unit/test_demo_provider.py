@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import logging
 
 import httpx
+import pytest
 
 from keyturn.sandbox.demo_provider import DemoProvider
 
@@ -86,3 +88,13 @@ def test_admin_calls_need_the_admin_token(provider: DemoProvider) -> None:
         ).status_code
         == 401
     )
+
+
+def test_its_debug_log_never_shows_a_key_sent_in_the_query(
+    provider: DemoProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = issue(provider)["key"]
+    with caplog.at_level(logging.DEBUG, logger="keyturn.sandbox.demo_provider"):
+        assert httpx.get(f"{provider.url}/v1/data", params={"api_key": key}).status_code == 200
+    assert "/v1/data" in caplog.text  # it does log the call
+    assert key not in caplog.text and "api_key" not in caplog.text

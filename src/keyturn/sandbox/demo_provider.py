@@ -142,7 +142,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("demo provider: " + format, *args)
+        """Method, path and status only: a query string may carry a key (`?api_key=`)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("demo provider: %s %s %s", self.command, urlsplit(self.path).path, code)
 
     def do_GET(self) -> None:
         self._dispatch("GET")

@@ -70,6 +70,9 @@ def credential_types(described: dict[str, Any]) -> dict[str, object]:
             "secret_fields": entry["secret_fields"],
             "fields": [f["name"] for f in entry["fields"] if f["type"] not in ("notice", "hidden")],
             "has_test": bool(entry["test"]),
+            # n8n writes an OAuth2 credential whenever it stores a new token: its updatedAt
+            # says nothing about when its client secret changed.
+            "oauth2": "oAuth2Api" in _ancestors(name, described),
         }
         for name, entry in described.items()
     }

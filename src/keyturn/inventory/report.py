@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from keyturn.inventory.usage import UsageIndex, build_usage_index
 from keyturn.n8n.client import N8nClient
+from keyturn.n8n.credential_types import secret_changed_at
 from keyturn.n8n.models import Credential
 
 SCHEMA_ID = "keyturn.inventory/v1"
@@ -57,7 +58,8 @@ class CredentialOut(BaseModel):
     updated_at: datetime | None
     age_days: int | None = Field(
         description="Whole days since the credential was last updated (n8n records no separate "
-        "time for a secret change, so updatedAt is the best evidence)."
+        "time for a secret change, so updatedAt is the best evidence); for an OAuth2 app, "
+        "since it was created (n8n updates it whenever it refreshes a token)."
     )
     usages: list[UsageOut]
     flags: list[str] = Field(description="Codes of the flags about this credential.")
@@ -143,7 +145,7 @@ def build_report(
 
 
 def _credential_out(index: UsageIndex, credential: Credential, now: datetime) -> CredentialOut:
-    changed = credential.updated_at or credential.created_at
+    changed = secret_changed_at(credential)
     return CredentialOut(
         id=credential.id,
         name=credential.name,

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
 
 from keyturn.core.errors import ConfigError
 from keyturn.core.probe import COMMON_PLACEMENTS, AuthKind, AuthPlacement
+from keyturn.n8n.models import Credential
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class CredentialType:
     fields: tuple[str, ...]
     secret_fields: tuple[str, ...]
     has_test: bool
+    oauth2: bool = False  # n8n updates it on each token refresh
 
 
 @cache
@@ -34,6 +37,7 @@ def _table() -> dict[str, CredentialType]:
             fields=tuple(entry["fields"]),
             secret_fields=tuple(entry["secret_fields"]),
             has_test=bool(entry["has_test"]),
+            oauth2=bool(entry.get("oauth2")),
         )
         for name, entry in raw["types"].items()
     }
@@ -41,6 +45,16 @@ def _table() -> dict[str, CredentialType]:
 
 def credential_type(name: str) -> CredentialType | None:
     return _table().get(name)
+
+
+def secret_changed_at(credential: Credential) -> datetime | None:
+    """The best evidence of when a credential's secret last changed: its updatedAt, except
+    for an OAuth2 app, which n8n updates whenever it stores a refreshed token (its creation
+    then; an older answer errs towards rotating)."""
+    known = credential_type(credential.type)
+    if known is not None and known.oauth2:
+        return credential.created_at
+    return credential.updated_at or credential.created_at
 
 
 def secret_field_for(type_name: str, requested: str | None = None) -> str:

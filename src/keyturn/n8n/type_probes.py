@@ -55,6 +55,30 @@ class TypeProbe:
             ),
         )
 
+    def assumed_switches(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The switch fields that move a secret elsewhere (a variant that sends it another
+        way) whose value is not known, with the default the probe then assumes."""
+        base = self._placements(self.authenticate)
+        names = {
+            name
+            for when, authenticate in self.variants
+            if any(self._placements(authenticate).get(f) != places for f, places in base.items())
+            for name in when
+        }
+        return {name: self.defaults.get(name) for name in sorted(names) if name not in fields}
+
+    def _placements(self, authenticate: dict[str, Any] | None) -> dict[str, set[str]]:
+        """Secret field -> where the authentication puts it (`headers.Authorization`...)."""
+        places: dict[str, set[str]] = {}
+        for where, values in ((authenticate or {}).get("properties") or {}).items():
+            for key, template in (values or {}).items() if isinstance(values, dict) else []:
+                for name in re.findall(
+                    r"\$credentials\??\.([A-Za-z_][A-Za-z0-9_]*)", str(template)
+                ):
+                    if name in self.secret_fields:
+                        places.setdefault(name, set()).add(f"{where}.{key}")
+        return places
+
     def authenticate_for(self, fields: dict[str, Any]) -> dict[str, Any] | None:
         """The authentication a credential with these fields gets (its variant, if any)."""
         for when, authenticate in self.variants:
@@ -115,8 +139,14 @@ class ProbeRequest:
         parts += [f"{name}: {mask(value)}" for name, value in self.headers.items()]
         if self.basic_auth:
             parts.append(f"Basic auth user {mask(self.basic_auth[0])!r}, password ***")
-        if self.body is not None:
-            parts.append(f"body {mask(json.dumps(self.body))}")
+        sent = _body(self)
+        if "content" in sent:
+            parts.append(f"body {mask(sent['content'])}")
+        elif "data" in sent:
+            form = {name: mask(value) for name, value in sent["data"].items()}
+            parts.append(f"form body {urlencode(form, safe='*')}")
+        elif "json" in sent:
+            parts.append(f"body {mask(json.dumps(sent['json']))}")
         return "; ".join(parts)
 
 

@@ -348,6 +348,7 @@ class Planner:
             plan.probe_fields, plan.probe_request, usable = type_probe_plan
             if usable:
                 plan.probe_type = credential.type
+                plan.warnings += _assumed_switch_warnings(credential.type, plan.probe_fields)
             else:
                 plan.warnings.append(f"no probe of its own before set: {plan.probe_request}")
                 plan.probe_request = None
@@ -723,6 +724,18 @@ def _set_fields(credential: Credential, set_fields: list[str]) -> dict[str, str]
             )
         fields[name] = value
     return fields
+
+
+def _assumed_switch_warnings(type_name: str, fields: dict[str, Any]) -> list[str]:
+    """A probe built on a switch field's default (n8n's API does not return it) sends the
+    secret the way that default says: said, so a credential set otherwise is --set."""
+    probe = type_probe(type_name)
+    assumed = probe.assumed_switches(fields) if probe else {}
+    return [
+        f"the probe assumes {name} = {value!r} ({type_name}'s default; n8n's API does not return "
+        f"it); if this credential says otherwise, give --set {name}=VALUE"
+        for name, value in assumed.items()
+    ]
 
 
 def split_sources(items: list[str], option: str) -> tuple[str | None, dict[str, str]]:

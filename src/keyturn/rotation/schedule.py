@@ -15,6 +15,7 @@ from typing import Any
 
 from keyturn.core.config import Settings
 from keyturn.core.durations import parse_duration
+from keyturn.n8n.credential_types import secret_changed_at
 from keyturn.n8n.models import Credential
 
 
@@ -56,7 +57,7 @@ def due_credentials(
         if not policy:
             continue
         by_keyturn = credential.id in finished
-        last = finished.get(credential.id) or credential.updated_at or credential.created_at
+        last = finished.get(credential.id) or secret_changed_at(credential)
         last = last if last is None or last.tzinfo else last.replace(tzinfo=UTC)
         result.append(
             DueCredential(

@@ -83,10 +83,21 @@ def test_killed_then_resumed_both_fields_are_new(
     # Then a restore of the previous value puts both old ones back.
     restored = run_cli("rollback", datadog["id"], "--json", env=datadog["env"])
     assert restored.code == 0, restored.stderr
+    standin.revoke("datadog", NEW[0], OLD[1])  # only the pair before both rotations passes
     assert n8n_holds(n8n, datadog, OLD)
 
 
-def test_a_failing_second_field_rolls_back_the_first_too(
+def test_a_failure_after_set_puts_both_old_values_back(
+    n8n: N8nHandle, datadog: dict[str, Any], run_cli: Any
+) -> None:
+    failed = run_cli(*datadog["args"], env={**datadog["env"], "KEYTURN_TEST_FAIL_AFTER": "set"})
+    assert failed.code == ExitCode.ROTATION_FAILED, failed.stderr
+    assert "rolled back" in failed.stderr
+    assert n8n_holds(n8n, datadog, OLD)
+    assert not n8n_holds(n8n, datadog, NEW)
+
+
+def test_a_refused_second_field_never_reaches_n8n(
     n8n: N8nHandle, datadog: dict[str, Any], run_cli: Any, tmp_path: Path
 ) -> None:
     (tmp_path / "app").write_text("dd-app-refused-000000000003\n")  # the pair is refused
@@ -95,3 +106,28 @@ def test_a_failing_second_field_rolls_back_the_first_too(
     assert "datadogApi test" in failed.stderr
     assert n8n_holds(n8n, datadog, OLD)
     assert "dd-a" not in failed.stdout + failed.stderr
+
+
+def test_restoring_a_previous_value_writes_it_into_the_field_it_came_from(
+    n8n: N8nHandle, datadog: dict[str, Any], run_cli: Any, tmp_path: Path
+) -> None:
+    """The API key rotated, then a rotation of the app key rolled back: a restore of the
+    previous value puts the old API key back into apiKey (the field it was taken from)."""
+    standin: StandIn = datadog["standin"]
+    standin.accept("datadog", NEW[0], OLD[1])
+    common = ["--grace", "0s", "--json", "--set", f"url={standin.service_url('datadog')}"]
+    first = run_cli(
+        "rotate", datadog["id"], "--field", "apiKey", "--new-secret", f"file:{tmp_path}/api",
+        "--current-secret", "env:OLD_API", *common, env=datadog["env"],
+    )  # fmt: skip
+    assert first.code == 0, first.stderr
+    second = run_cli(
+        "rotate", datadog["id"], "--field", "appKey", "--new-secret", f"file:{tmp_path}/app",
+        "--current-secret", "env:OLD_APP", *common,
+        env={**datadog["env"], "KEYTURN_TEST_FAIL_AFTER": "set"},
+    )  # fmt: skip
+    assert second.code == ExitCode.ROTATION_FAILED, second.stderr
+    restored = run_cli("rollback", datadog["id"], "--json", env=datadog["env"])
+    assert restored.code == 0, restored.stderr
+    standin.revoke("datadog", NEW[0], OLD[1])  # only the pair before both rotations passes
+    assert n8n_holds(n8n, datadog, OLD)

@@ -102,3 +102,19 @@ def test_a_rollback_that_cannot_restore_every_field_refuses_instead_of_half_rest
     rot = rotation({"extra_secrets": {"appKey": "env:APP"}})
     with pytest.raises(StrategyError, match="appKey"):
         known_previous(rot, previous)
+
+
+def test_a_value_that_looks_like_a_bundle_is_refused_not_unpacked() -> None:
+    """A provider's answer or a file crafted as a bundle would otherwise set fields of its
+    own choosing (a base URL) in the credential."""
+    crafted = PREFIX + '{"apiKey": "sk-real", "url": "https://attacker.example/v1"}'
+    with pytest.raises(ConfigError, match="reserves"):
+        pack({"apiKey": crafted}, "apiKey")
+    with pytest.raises(ConfigError, match="reserves"):
+        pack({"apiKey": "fine-value", "appKey": crafted}, "apiKey")
+
+
+def test_secret_data_writes_only_the_rotated_fields_whatever_the_value_holds() -> None:
+    rot = rotation({})
+    packed = PREFIX + '{"apiKey": "new-api", "url": "https://attacker.example"}'
+    assert secret_data(rot, packed, None) == {"apiKey": "new-api"}

@@ -4,6 +4,7 @@ what JavaScript gives; everything else is refused, never run."""
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 import pytest
@@ -100,14 +101,15 @@ _PIECES = st.sampled_from(
     [
         "$credentials.url", "$credentials?.domain", "'x'", '"/"', "(", ")", "||", "??", "+",
         "===", "?", ":", ".replace(/\\/$/, '')", ".trim()", ".split('/')", ".pop()", "[0]",
-        "new RegExp('/$')", "true", "1", ",",
+        "new RegExp('/$')", "true", "1", ",", ".split('')", "((((((((", "/[]/", "/[/]/",
+        "new RegExp($credentials.url)", ".toLowerCase()",
     ]
 )  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(
-    st.lists(_PIECES, max_size=12),
+    st.lists(_PIECES, max_size=24),
     st.dictionaries(st.sampled_from(["url", "domain"]), st.text(max_size=20)),
 )
 def test_any_mix_of_known_pieces_and_values_gives_a_value_or_a_refusal(
@@ -115,3 +117,19 @@ def test_any_mix_of_known_pieces_and_values_gives_a_value_or_a_refusal(
 ) -> None:
     with contextlib.suppress(ExpressionError):
         evaluate(" ".join(pieces), fields)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "'abc'.split('')",
+        "(" * 200 + "1" + ")" * 200,
+        "/" + "[]" * 24,
+        "$credentials.url.replace(new RegExp($credentials.domain), '')",
+    ],
+)
+def test_hostile_forms_are_refused_at_once(expression: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ExpressionError):
+        evaluate(expression, {"url": " " * 3000, "domain": "\\s*" * 7 + "x"})
+    assert time.monotonic() - started < 0.5

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from urllib.parse import quote, quote_plus
 
+import httpx
 import pytest
 
 from keyturn.core.redact import (
@@ -249,3 +250,10 @@ def test_a_session_cookie_in_httpcore_header_tuples_is_masked() -> None:
     masked = mask_secret_fields(line)
     assert jwt not in masked and "X-Powered-By" in masked and "Express" in masked
     assert jwt not in mask_secret_fields(f"Cookie: n8n-auth={jwt}; other=1")
+
+
+def test_a_secret_in_a_url_path_is_hidden_as_httpx_logs_it() -> None:
+    secret = "tok:en+/=&% 99abc-path"
+    register_secret(secret)
+    logged = f"HTTP Request: GET {httpx.URL('http://127.0.0.1:1/bot' + secret + '/getMe')}"
+    assert "99abc" not in redact(logged)

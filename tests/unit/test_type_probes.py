@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from keyturn.n8n.expressions import ExpressionError
@@ -10,7 +11,9 @@ from keyturn.n8n.type_probes import (
     build_request,
     judge,
     needed_fields,
+    probe_gaps,
     probed_types,
+    send_probe,
     type_probe,
 )
 
@@ -176,3 +179,68 @@ def test_the_token_endpoints_answer_is_judged_for_the_client_only(
     status: int, body: object, ok: bool
 ) -> None:
     assert judge(status, body, probe("oAuth2Api"), False)[0] is ok
+
+
+def test_field_values_given_as_text_take_the_fields_type() -> None:
+    mattermost = probe("mattermostApi")
+    values = {"accessToken": "t-1", "baseUrl": "https://chat.example.com"}
+    assert build_request(mattermost, {**values, "allowUnauthorizedCerts": "false"}).verify_tls
+    insecure = build_request(mattermost, {**values, "allowUnauthorizedCerts": "true"})
+    assert not insecure.verify_tls and "NOT verified" in insecure.describe()
+    with pytest.raises(ExpressionError, match="true or false"):
+        build_request(mattermost, {**values, "allowUnauthorizedCerts": "nope"})
+    with pytest.raises(ExpressionError, match="longer than"):
+        build_request(mattermost, {**values, "baseUrl": "https://x.example.com" + "/" * 3000})
+
+
+def test_a_redirect_proves_nothing() -> None:
+    github = probe("githubApi")
+    request = build_request(github, {"accessToken": "ghp_wrong", "server": "https://gh.example"})
+    transport = httpx.MockTransport(
+        lambda r: httpx.Response(302, headers={"Location": "https://login.example/sso"})
+    )
+    result = send_probe(github, request, transport=transport, attempts=1)
+    assert not result.ok and "redirect to login.example" in result.detail
+
+
+def test_an_oauth2_verdict_counts_only_when_a_random_secret_is_refused() -> None:
+    app = probe("googleOAuth2Api")
+    real = build_request(app, {"clientId": "c-1", "clientSecret": "real-secret-1"})
+    decoy = build_request(app, {"clientId": "c-1", "clientSecret": "decoy-secret-2"})
+
+    def server(checks_client_first: bool) -> httpx.MockTransport:
+        def answer(request: httpx.Request) -> httpx.Response:
+            good = b"real-secret-1" in request.content
+            if checks_client_first and not good:
+                return httpx.Response(401, json={"error": "invalid_client"})
+            return httpx.Response(400, json={"error": "invalid_grant"})
+
+        return httpx.MockTransport(answer)
+
+    sound = send_probe(app, real, control=decoy, transport=server(True), attempts=1)
+    assert sound.ok and "random secret refused" in sound.detail
+    blind = send_probe(app, real, control=decoy, transport=server(False), attempts=1)
+    assert not blind.ok and "proves nothing" in blind.detail
+    assert judge(400, {"error": "unauthorized_client"}, app, False)[0] is False
+
+
+@pytest.mark.parametrize(
+    ("type_name", "fields", "rotated", "gap"),
+    [
+        ("twilioApi", {}, ["authToken"], "accountSid"),
+        ("googleOAuth2Api", {}, ["clientSecret"], "clientId"),
+        ("trelloApi", {}, ["apiToken"], "apiKey, a secret keyturn does not know"),
+        ("datadogApi", {"url": "https://dd.example"}, ["apiKey"], "appKey"),
+    ],
+)
+def test_a_probe_that_cannot_prove_the_key_with_what_keyturn_knows_says_why(
+    type_name: str, fields: dict[str, str], rotated: list[str], gap: str
+) -> None:
+    reason = probe_gaps(probe(type_name), fields, rotated)
+    assert reason is not None and gap in reason
+
+
+def test_a_probe_with_everything_it_needs_has_no_gap() -> None:
+    assert probe_gaps(probe("openAiApi"), {}, ["apiKey"]) is None
+    assert probe_gaps(probe("googleOAuth2Api"), {"clientId": "c"}, ["clientSecret"]) is None
+    assert probe_gaps(probe("datadogApi"), {"url": "https://d"}, ["apiKey", "appKey"]) is None

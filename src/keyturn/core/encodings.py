@@ -77,7 +77,9 @@ def _json_escapes(secret: str) -> Iterator[str]:
 
 
 def _url_forms(secret: str) -> Iterator[bytes]:
-    for encoded in (quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret)):
+    # The last: a URL path as httpx writes it (sub-delimiters, ":", "@", "/" and "%" kept).
+    path = quote(secret, safe="!$&'()*+,;=:@/%")
+    for encoded in (quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret), path):
         yield encoded.encode()
         yield _PERCENT_HEX.sub(lambda m: m.group().lower(), encoded).encode()
 

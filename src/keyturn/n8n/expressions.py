@@ -48,7 +48,7 @@ _TOKEN = re.compile(
   | (?P<number>\d+)
   | (?P<op>===|!==|\|\||\?\?|\?\.|[?:+().,\[\]])
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<regex>/(?:\\.|\[[^\]]*\]|[^/\\\n])+/[gi]*)
+  | (?P<regex>/(?:\\.|\[[^\]\\]*\]|[^/\\\n\[])+/[gi]*)
     """,
     re.VERBOSE,
 )
@@ -89,12 +89,28 @@ def evaluate(expression: str, fields: Mapping[str, Any]) -> Any:
     """The value of one `{{ }}` expression over the credential's `fields`."""
     if len(expression) > MAX_LENGTH:
         raise ExpressionError("the expression is longer than any keyturn knows")
-    parser = _Parser(_tokens(expression), fields)
+    tokens = _tokens(expression)
+    _refuse_deep_nesting(tokens)
+    parser = _Parser(tokens, fields)
     result = parser.expression()
     leftover = parser.peek()
     if leftover is not None:
         raise ExpressionError(f"unexpected {leftover[1]!r} in the expression")
     return result
+
+
+MAX_DEPTH = 16  # n8n's own expressions nest two or three levels
+
+
+def _refuse_deep_nesting(tokens: list[tuple[str, str]]) -> None:
+    depth = 0
+    for kind, text in tokens:
+        if kind == "op" and text in "([":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ExpressionError("the expression nests deeper than any keyturn knows")
+        elif kind == "op" and text in ")]":
+            depth -= 1
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -256,18 +272,20 @@ class _Parser:
         if kind == "word" and text in ("true", "false"):
             return text == "true"
         if kind == "word" and text == "new":
-            self.take("word", "RegExp")
-            self.take("op", "(")
-            arguments = self.arguments()
-            if (
-                not arguments
-                or not all(isinstance(a, str) for a in arguments)
-                or len(arguments) > 2
-            ):
-                raise ExpressionError("new RegExp() needs a literal pattern")
-            flags = arguments[1] if len(arguments) == 2 else ""
-            return _regex(f"/{arguments[0]}/{flags}", escaped=False)
+            return self.new_regexp()
         raise ExpressionError(f"keyturn does not evaluate {text!r}")
+
+    def new_regexp(self) -> _Regex:
+        """`new RegExp("pattern"[, "flags"])`, written literally: a pattern taken from a
+        field would be a user's regular expression."""
+        self.take("word", "RegExp")
+        self.take("op", "(")
+        literals = [_unquote(self.take("string"))]
+        if self.accept(","):
+            literals.append(_unquote(self.take("string")))
+        self.take("op", ")")
+        flags = literals[1] if len(literals) == 2 else ""
+        return _regex(f"/{literals[0]}/{flags}", escaped=False)
 
 
 def _unquote(text: str) -> str:
@@ -334,6 +352,12 @@ _METHOD_TABLE: dict[str, Callable[[Any, list[Any]], Any]] = {
     "toUpperCase": _no_arguments("toUpperCase", str.upper),
     "startsWith": lambda t, a: _text(t, "startsWith").startswith(_one_text(a, "startsWith")),
     "endsWith": lambda t, a: _text(t, "endsWith").endswith(_one_text(a, "endsWith")),
-    "split": lambda t, a: _text(t, "split").split(_one_text(a, "split")),
+    "split": lambda t, a: _split(_text(t, "split"), _one_text(a, "split")),
     "pop": _pop,
 }
+
+
+def _split(text: str, separator: str) -> list[str]:
+    if not separator:
+        raise ExpressionError("split() by an empty text")  # characters: no table needs it
+    return text.split(separator)

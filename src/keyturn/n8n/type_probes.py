@@ -37,6 +37,7 @@ class TypeProbe:
     authenticate: dict[str, Any] | None
     # A code authenticate that differs with a switch field: ({field: value}, authenticate).
     variants: tuple[tuple[dict[str, Any], dict[str, Any]], ...] = ()
+    field_types: dict[str, str] = field(default_factory=dict)  # boolean, number, string...
 
     @classmethod
     def from_entry(cls, type_name: str, entry: dict[str, Any]) -> TypeProbe:
@@ -53,7 +54,19 @@ class TypeProbe:
                 (variant["when"], variant["authenticate"])
                 for variant in entry.get("authenticate_variants") or []
             ),
+            field_types={f["name"]: f.get("type", "string") for f in entry["fields"]},
         )
+
+    def typed(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Field values as n8n holds them: "false" from --set or keyturn.toml is the boolean
+        false for a boolean field (the text "false" would be true), a number a number. Secret
+        values are left as they are."""
+        return {
+            name: value
+            if name in self.secret_fields
+            else _typed(name, value, self.field_types.get(name))
+            for name, value in values.items()
+        }
 
     def assumed_switches(self, fields: dict[str, Any]) -> dict[str, Any]:
         """The switch fields that move a secret elsewhere (a variant that sends it another
@@ -108,7 +121,8 @@ class ProbeRequest:
 
     def mask(self, text: str, more: list[str] | None = None) -> str:
         """`text` with every secret masked, raw or in the encodings a request gives it."""
-        for secret in sorted({*self.secrets, *(more or [])} - {""}, key=len, reverse=True):
+        wanted = {s for s in {*self.secrets, *(more or [])} if len(s) >= MIN_MASKED}
+        for secret in sorted(wanted, key=len, reverse=True):
             forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
             forms.add(json.dumps(secret)[1:-1])
             for form in sorted(forms, key=len, reverse=True):
@@ -139,6 +153,8 @@ class ProbeRequest:
         parts += [f"{name}: {mask(value)}" for name, value in self.headers.items()]
         if self.basic_auth:
             parts.append(f"Basic auth user {mask(self.basic_auth[0])!r}, password ***")
+        if not self.verify_tls:
+            parts.append("TLS certificate NOT verified (the credential's own setting)")
         sent = _body(self)
         if "content" in sent:
             parts.append(f"body {mask(sent['content'])}")
@@ -172,7 +188,7 @@ def probed_types() -> list[str]:
 def build_request(probe: TypeProbe, values: dict[str, Any]) -> ProbeRequest:
     """The type's test request for a credential whose fields are `values` (defaults filled in
     for the fields not given). Raises ExpressionError when a value it needs is missing."""
-    fields = {**probe.defaults, **values}
+    fields = {**probe.defaults, **probe.typed(values)}
     request = probe.test["request"]
     base = _text(render(request.get("baseURL", ""), fields), "baseURL").strip()
     path = _text(render(request.get("url", ""), fields), "url").strip()  # as a URL parser does
@@ -184,7 +200,7 @@ def build_request(probe: TypeProbe, values: dict[str, Any]) -> ProbeRequest:
         headers=_strings(render_all(request.get("headers") or {}, fields)),
         params={**url_params, **_strings(render_all(request.get("qs") or {}, fields))},
         body=render_all(request["body"], fields) if request.get("body") else None,
-        verify_tls=not bool(render(request.get("skipSslCertificateValidation", False), fields)),
+        verify_tls=render(request.get("skipSslCertificateValidation", False), fields) is not True,
         accept_http_errors=bool(request.get("ignoreHttpStatusErrors")),
     )
     _authenticate(built, probe.authenticate_for(fields), fields)
@@ -226,12 +242,41 @@ def needed_fields(probe: TypeProbe) -> list[str]:
     return [name for name in names if name not in probe.secret_fields]
 
 
+def _names(value: Any) -> list[str]:
+    return re.findall(r"\$credentials\??\.([A-Za-z_][A-Za-z0-9_]*)", json.dumps(value))
+
+
+def probe_gaps(probe: TypeProbe, fields: dict[str, Any], rotated: list[str]) -> str | None:
+    """Why the request cannot prove the rotated secret with what keyturn knows (None: it
+    can): a field its address or its Basic auth user needs is empty (a good key would be
+    refused), or it also sends a secret that is not rotated (keyturn never knows one)."""
+    known = {**probe.defaults, **probe.typed(fields)}
+    authenticate = probe.authenticate_for(known) or {}
+    properties = authenticate.get("properties") or {}
+    required = [*needed_fields(probe), *_names(properties.get("auth"))]
+    if probe.test.get("oauth2"):
+        required.append("clientId")
+    empty = [
+        name
+        for name in dict.fromkeys(required)
+        if name not in probe.secret_fields and known.get(name) in (None, "")
+    ]
+    if empty:
+        return f"its test request needs {', '.join(empty)} (give --set {empty[0]}=VALUE)"
+    sent = _names([probe.test["request"], authenticate])
+    unknown = [n for n in dict.fromkeys(sent) if n in probe.secret_fields and n not in rotated]
+    if unknown:
+        return (
+            f"its test request also sends {', '.join(unknown)}, a secret keyturn does not know "
+            f"(rotate it too with --field {unknown[0]}=SOURCE)"
+        )
+    return None
+
+
 def referenced_fields(probe: TypeProbe) -> list[str]:
     """The non-secret fields the request is built from: its address's, then those its
     authentication sends (an OAuth2 app's client id), for a hint on what to --set."""
-    text = json.dumps(probe.authenticate)
-    names = re.findall(r"\$credentials\??\.([A-Za-z_][A-Za-z0-9_]*)", text)
-    extra = [name for name in names if name not in probe.secret_fields]
+    extra = [name for name in _names(probe.authenticate) if name not in probe.secret_fields]
     return list(dict.fromkeys([*needed_fields(probe), *extra]))
 
 
@@ -276,13 +321,37 @@ def send_probe(
     probe: TypeProbe,
     request: ProbeRequest,
     *,
+    control: ProbeRequest | None = None,
     timeout: float = 10.0,
     attempts: int = 3,
     transport: httpx.BaseTransport | None = None,
 ) -> ProbeResult:
     """Send a type's test request and judge the answer as n8n's credential test does.
 
-    A service that cannot be reached (DNS, connection, TLS) is a failed proof, said as such."""
+    A service that cannot be reached (DNS, connection, TLS) is a failed proof, said as such;
+    a redirect proves nothing (a login page answers one to any key). With `control` (the same
+    request with a random secret: an OAuth2 token endpoint), the answer counts only if the
+    random secret is refused."""
+    result = _send_and_judge(probe, request, timeout, attempts, transport)
+    if not result.ok or control is None:
+        return result
+    check = _send_and_judge(probe, control, timeout, attempts, transport)
+    if check.ok or "refused the client" not in check.detail:
+        return ProbeResult(
+            False,
+            f"{result.detail}; but a random secret was not refused ({check.detail}): the "
+            "answer proves nothing",
+        )
+    return ProbeResult(True, f"{result.detail}; a random secret refused")
+
+
+def _send_and_judge(
+    probe: TypeProbe,
+    request: ProbeRequest,
+    timeout: float,
+    attempts: int,
+    transport: httpx.BaseTransport | None,
+) -> ProbeResult:
     with new_client(
         timeout=timeout,
         transport=transport,
@@ -309,6 +378,14 @@ def send_probe(
             False, redact(f"{probe.type_name} test {where} could not reach the service: "
                           f"{type(outcome).__name__}: {outcome}")
         )  # fmt: skip
+    if 300 <= outcome.status_code < 400:
+        to = urlsplit(outcome.headers.get("Location") or "").hostname or "elsewhere"
+        return ProbeResult(
+            False,
+            f"{probe.type_name} test {where}: the service answered {outcome.status_code}, a "
+            f"redirect to {to}, which proves nothing (a login page answers one to any key); "
+            "point the credential's address at the API itself",
+        )
     try:
         body: Any = outcome.json()
     except ValueError:
@@ -351,9 +428,11 @@ def judge(status: int, body: Any, probe: TypeProbe, accept_http_errors: bool) ->
 
 # What OAuth2 token endpoints answer about the client (RFC 6749, 5.2, and the providers that
 # answer otherwise: GitHub, Slack) when the grant itself is made up.
+# (`unauthorized_client` is not among them: the client authenticated, and may not use
+# that grant.)
 CLIENT_REFUSED = {
-    "invalid_client", "unauthorized_client", "incorrect_client_credentials",
-    "bad_client_secret", "invalid_client_id", "invalid_client_secret",
+    "invalid_client", "incorrect_client_credentials", "bad_client_secret",
+    "invalid_client_id", "invalid_client_secret",
 }  # fmt: skip
 CLIENT_ACCEPTED = {"invalid_grant", "bad_verification_code", "invalid_code"}
 
@@ -397,6 +476,25 @@ def _text(value: Any, what: str) -> str:
     if value is UNDEFINED or value is None:
         raise ExpressionError(f"{what} needs a field that has no value")
     return str(value)
+
+
+MIN_MASKED = 4  # shorter values are not secrets worth garbling the text for (as in redact)
+MAX_FIELD_LENGTH = 2048  # a base URL, a domain, a user: longer is not one (and slows regexes)
+
+
+def _typed(name: str, value: Any, kind: str | None) -> Any:
+    if isinstance(value, str) and len(value) > MAX_FIELD_LENGTH:
+        raise ExpressionError(f"the field {name} is longer than {MAX_FIELD_LENGTH} characters")
+    if kind == "boolean" and isinstance(value, str):
+        if value.strip().lower() not in ("true", "false"):
+            raise ExpressionError(f"the field {name} takes true or false, not {value!r}")
+        return value.strip().lower() == "true"
+    if kind == "number" and isinstance(value, str):
+        try:
+            return float(value) if "." in value else int(value)
+        except ValueError:
+            raise ExpressionError(f"the field {name} takes a number, not {value!r}") from None
+    return value
 
 
 def _same(value: Any, wanted: Any) -> bool:

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import json
 
-from keyturn.core.errors import ExitCode, KeyturnError
+from keyturn.core.errors import ConfigError
 from keyturn.core.redact import register_secret
 
 PREFIX = "keyturn-fields:1:"
 
 
 def pack(values: dict[str, str], primary: str) -> str:
-    """One value for the journal: the primary field's value alone, or all of them."""
+    """One value for the journal: the primary field's value alone, or all of them. A value
+    that looks like a bundle itself is refused: read as one later, it would write fields of
+    its own choosing into the credential."""
+    for name, value in values.items():
+        if value.startswith(PREFIX):
+            raise ConfigError(
+                f"The value for {name} starts with {PREFIX!r}, which keyturn reserves for its "
+                "own use; it is not a secret keyturn will put into n8n.",
+                "Check where the value comes from (a provider's answer, a file, a variable).",
+            )
     if set(values) == {primary}:
         return values[primary]
     return PREFIX + json.dumps(values, sort_keys=True, separators=(",", ":"))
@@ -35,10 +44,9 @@ def unpack(value: str, field: str) -> dict[str, str]:
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in data.items()
     ):
-        raise KeyturnError(
+        raise ConfigError(
             "A secret in keyturn's journal is damaged (its fields cannot be read).",
             "Restore the journal from a backup (docs/rotation.md).",
-            exit_code=ExitCode.INTERNAL,
         )
     for item in data.values():
         register_secret(item)

@@ -37,7 +37,13 @@ from keyturn.n8n.expressions import ExpressionError
 from keyturn.n8n.models import Credential, Workflow
 from keyturn.n8n.node_types import registers_webhook
 from keyturn.n8n.session import CredentialData, is_placeholder
-from keyturn.n8n.type_probes import build_request, referenced_fields, type_probe
+from keyturn.n8n.type_probes import (
+    build_request,
+    needed_fields,
+    probe_gaps,
+    referenced_fields,
+    type_probe,
+)
 from keyturn.notify import Notifier
 from keyturn.providers.interface import Capability, SecretProvider
 from keyturn.providers.registry import build_provider
@@ -244,22 +250,36 @@ class Planner:
             options.set_fields,
             provider,
         )
-        current_extras = _current_extras(extras, options.current_extras)
+        named_currents = dict(options.current_extras)
+        main_current = named_currents.pop(secret_field, None)
+        if main_current and options.current_secret:
+            raise ConfigError(f"--current-secret is given twice for {secret_field}.", None)
+        current_secret_text = options.current_secret or main_current
+        current_extras = _current_extras(extras, named_currents)
+        _refuse_stdin_twice(options, current_secret_text, extras, current_extras, profile)
         last = self._last_completed_plan(credential.id)
         probe_url_value = options.probe_url or profile.probe_url
         probe_auth_text = options.probe_auth or profile.probe_auth
         if probe_url_value is None and last.get("probe_url"):  # given once, remembered
-            probe_url_value, probe_auth_text = last["probe_url"], last.get("probe_auth")
+            probe_url_value = last["probe_url"]
+            probe_auth_text = probe_auth_text or last.get("probe_auth")
         needs_fields = strategy.name in (SESSION, REPLACE) or bool(
             probe_url_value and not probe_auth_text
         )
-        stored = self._stored_fields(credential, secret_field, needs_fields)
+        stored = self._stored_fields(credential, [secret_field, *extras], needs_fields)
         placement = self._placement(credential, probe_url_value, probe_auth_text, stored) or (
             provider.probe_placement if provider else None
         )
         has_own_probe = bool(probe_url_value) or bool(
             provider and Capability.PROBE in provider.capabilities
         )
+        if has_own_probe and extras and not options.allow_unverified:
+            raise ConfigError(
+                f"--probe-url and a provider's probe send the main secret only, so "
+                f"{', '.join(extras)} would reach n8n unproven.",
+                "Drop them to prove every field with the type's own test request, or accept "
+                "the risk with --allow-unverified.",
+            )
         type_probe_plan = (
             None
             if has_own_probe
@@ -283,7 +303,7 @@ class Planner:
         targets = options.write_back or profile.write_back
         _refuse_write_back_of_several(targets, extras)
         current_source = self._current_source(
-            credential, secret_field, options.current_secret, targets
+            credential, secret_field, current_secret_text, targets
         )
         previous_key_id = self._previous_key_id(credential, options, provider)
         rollback, revoke = self._rollback_and_revoke(
@@ -371,6 +391,8 @@ class Planner:
         if probe is None:
             return None
         remembered = self._last_completed_plan(credential.id).get("probe_fields")
+        for name in profile.fields:
+            _refuse_unknown_field(credential, name, "fields in keyturn.toml")
         fields = {
             **(remembered if isinstance(remembered, dict) else {}),
             **stored,
@@ -378,8 +400,11 @@ class Planner:
             **_set_fields(credential, set_fields),
         }
         fields = {k: v for k, v in fields.items() if k not in probe.secret_fields}
-        samples = {name: f"keyturn-sample-{name}" for name in rotated}
+        samples = {name: _sample(name) for name in rotated}
         try:
+            gap = probe_gaps(probe, fields, rotated)
+            if gap:
+                return fields, gap, False
             request = build_request(probe, {**fields, **samples})
         except ExpressionError as exc:
             empty = [name for name in referenced_fields(probe) if not fields.get(name)]
@@ -457,7 +482,7 @@ class Planner:
         return {}
 
     def _stored_fields(
-        self, credential: Credential, secret_field: str, needed: bool
+        self, credential: Credential, rotated: list[str], needed: bool
     ) -> dict[str, Any]:
         """The credential's non-secret fields as n8n stores them, read by the keyturn user
         (the public API never returns them): only the fields keyturn's table of the type lists
@@ -475,10 +500,11 @@ class Planner:
             return {}
         if data is None:
             return {}
-        _refuse_expression(credential, secret_field, data)
+        for name in rotated:
+            _refuse_expression(credential, name, data)
         clear = data.clear_fields()
         known = credential_type(credential.type)
-        allowed = set(known.fields) - set(known.secret_fields) - {secret_field} if known else set()
+        allowed = set(known.fields) - set(known.secret_fields) - set(rotated) if known else set()
         for name, value in clear.items():
             if name not in allowed and isinstance(value, str) and value:
                 register_secret(value)  # a field keyturn cannot vouch for: kept out of output
@@ -716,6 +742,7 @@ def _set_fields(credential: Credential, set_fields: list[str]) -> dict[str, str]
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise ConfigError(f"--set {item!r} is not FIELD=VALUE.", None)
+        _refuse_unknown_field(credential, name, "--set")
         known = credential_type(credential.type)
         if known and known.secret_fields and name in known.secret_fields:
             raise ConfigError(
@@ -726,16 +753,53 @@ def _set_fields(credential: Credential, set_fields: list[str]) -> dict[str, str]
     return fields
 
 
+def _sample(name: str) -> str:
+    """A stand-in for a secret in the shown request, shaped like it where that matters (a
+    secret that is itself the address, such as a webhook URL); ended so one field's sample
+    is never part of another's."""
+    if any(word in name.lower() for word in ("url", "uri")):
+        return f"https://keyturn-sample.example/{name}/end"
+    return f"keyturn-sample-{name}-end"
+
+
+def _refuse_unknown_field(credential: Credential, name: str, option: str) -> None:
+    """A field name the type does not have (a typo would leave the default in place, and
+    the probe would send the key to the type's default host)."""
+    known = credential_type(credential.type)
+    probe = type_probe(credential.type)
+    names = set(known.fields if known else ()) | set(probe.field_types if probe else ())
+    if names and name not in names:
+        raise ConfigError(
+            f"{option}: credential type {credential.type} has no field {name!r}.",
+            f"Its fields: {', '.join(sorted(names))}.",
+        )
+
+
 def _assumed_switch_warnings(type_name: str, fields: dict[str, Any]) -> list[str]:
-    """A probe built on a switch field's default (n8n's API does not return it) sends the
-    secret the way that default says: said, so a credential set otherwise is --set."""
+    """What the probe takes from the type's defaults because n8n's API does not return it:
+    a switch that decides where the secret goes, and the address the key is sent to (a
+    credential pointed at a gateway or a self-hosted server must say so with --set)."""
     probe = type_probe(type_name)
-    assumed = probe.assumed_switches(fields) if probe else {}
-    return [
+    if probe is None:
+        return []
+    warnings = [
         f"the probe assumes {name} = {value!r} ({type_name}'s default; n8n's API does not return "
         f"it); if this credential says otherwise, give --set {name}=VALUE"
-        for name, value in assumed.items()
+        for name, value in probe.assumed_switches(fields).items()
     ]
+    defaulted = [
+        name
+        for name in needed_fields(probe)
+        if name not in fields and probe.field_types.get(name) != "hidden"
+    ]
+    warnings += [
+        f"the probe sends the new key to {type_name}'s default {name} {probe.defaults.get(name)!r} "
+        f"(n8n's API does not return this credential's); if it points elsewhere (a gateway, a "
+        f"self-hosted server), give --set {name}=URL"
+        for name in defaulted
+        if probe.defaults.get(name)
+    ]
+    return warnings
 
 
 def split_sources(items: list[str], option: str) -> tuple[str | None, dict[str, str]]:
@@ -780,6 +844,24 @@ def _current_extras(
             )
         currents[name] = source
     return currents
+
+
+def _refuse_stdin_twice(
+    options: RotateOptions,
+    current: str | None,
+    extras: dict[str, LocationName],
+    current_extras: dict[str, LocationName],
+    profile: RotationProfile,
+) -> None:
+    """stdin can be read once: only one of the sources may be it (checked by --dry-run too)."""
+    texts = [options.new_secret or profile.new_secret or "", current or ""]
+    kinds = [parse_location(text).kind for text in texts if text]
+    kinds += [source.kind for source in [*extras.values(), *current_extras.values()]]
+    if kinds.count("stdin") > 1:
+        raise ConfigError(
+            "Only one of --new-secret, --current-secret and --field NAME=SOURCE can read stdin.",
+            "Give the others as file:, env:, env-file: or vault: sources.",
+        )
 
 
 def _refuse_write_back_of_several(targets: list[str], extras: dict[str, LocationName]) -> None:

@@ -46,6 +46,7 @@ from keyturn.rotation.strategies import (
     REPLACE,
     Strategy,
     choose_strategy,
+    rotated_fields,
     strategy_by_name,
 )
 
@@ -104,7 +105,6 @@ class Rotations:
                 "(accept_webhook_gap = true in the credential's [rotation] section).",
             )
         notifier = self._notifier()  # a bad [notifications] table fails before anything starts
-        _refuse_stdin_twice(plan)
         source = parse_location(plan.source)
         # Read given values before anything is recorded: a bad source changes nothing.
         preloaded = self.read_value(plan.source) if source.kind != "provider" else None
@@ -267,15 +267,16 @@ class Rotations:
                 f"keyturn has no previous value of {credential.name!r} to restore.",
                 "Only a credential keyturn rotated has one (see `keyturn history`).",
             )
-        last = self.journal.rotations(self.instance, credential.id, self.instance_url)[-1]
-        if last.previous_key_id and last.plan.get("provider") and not force:
+        # The rotation whose previous value this is: its field, and whether it revoked it.
+        owner = self.journal.get(previous.rotation_id) if previous.rotation_id else None
+        owner = owner or self.journal.rotations(self.instance, credential.id, self.instance_url)[-1]
+        if owner.previous_key_id and owner.plan.get("provider") and not force:
             raise ConfigError(
                 f"The previous key of {credential.name!r} ({previous.fingerprint}) was revoked at "
-                f"provider {last.plan['provider']} when the rotation finished: restoring it would "
-                "break every workflow that uses it.",
+                f"provider {owner.plan['provider']} when the rotation finished: restoring it "
+                "would break every workflow that uses it.",
                 "Rotate to a new key instead, or pass --force if you re-enabled it.",
             )
-        field_name = last.field
         value = self.journal.decrypt(previous.secret)
         assert value is not None
         strategy = self._in_place_strategy()
@@ -285,18 +286,23 @@ class Rotations:
             credential_id=credential.id,
             credential_name=credential.name,
             credential_type=credential.type,
-            field=field_name,
+            field=owner.field,
             strategy=strategy.name,
             provider=None,
-            plan={"source": "journal:previous", "restore": True},
+            plan={
+                "source": "journal:previous",
+                "restore": True,
+                "extra_secrets": owner.plan.get("extra_secrets", {}),
+                "key_id_field": owner.plan.get("key_id_field"),
+            },
         )
-        strategy.set(record, value)
         record.pending_secret, record.pending_fingerprint = previous.secret, previous.fingerprint
         record.previous_secret, record.previous_fingerprint = current.secret, current.fingerprint
         record.pending_key_id, record.previous_key_id = (
             previous.provider_key_id,
             current.provider_key_id,
         )
+        strategy.set(record, value)  # with the key id too, where the credential holds it (AWS)
         record.step = Step.FINISHED
         self.journal.promote_labels(record, credential.id)
         self.journal.close_rotation(record, Status.COMPLETED)
@@ -403,17 +409,6 @@ def _auto_probe_function(rotation: Rotation, url: str) -> Callable[[str, str | N
     return probe
 
 
-def _refuse_stdin_twice(plan: RotationPlan) -> None:
-    """stdin can be read once: only one of the sources may be it."""
-    sources = [plan.source, plan.current_secret or "", *plan.extra_secrets.values()]
-    sources += plan.current_extras.values()
-    if sum(parse_location(text).kind == "stdin" for text in sources if text) > 1:
-        raise ConfigError(
-            "Only one of --new-secret, --current-secret and --field NAME=SOURCE can read stdin.",
-            "Give the others as file:, env:, env-file: or vault: sources.",
-        )
-
-
 def _type_probe_function(rotation: Rotation) -> Callable[[str, str | None], ProbeResult] | None:
     """The credential type's own test request, with the rotation's fields and the secret."""
     probe = type_probe(rotation.plan.get("probe_type") or "")
@@ -422,14 +417,21 @@ def _type_probe_function(rotation: Rotation) -> Callable[[str, str | None], Prob
     fields = dict(rotation.plan.get("probe_fields") or {})
     key_id_field = rotation.plan.get("key_id_field")
 
+    rotated = rotated_fields(rotation)
+
     def run(secret: str, key_id: str | None = None) -> ProbeResult:
-        values = {**fields, **unpack(secret, rotation.field)}
+        given = unpack(secret, rotation.field)
+        values = {**fields, **{name: given[name] for name in rotated if name in given}}
         if key_id_field and key_id:
             values[key_id_field] = key_id
+        decoys = {name: secrets.token_urlsafe(24) for name in rotated}
         try:
             request = build_request(probe, values)
+            control = (
+                build_request(probe, {**values, **decoys}) if probe.test.get("oauth2") else None
+            )
         except ExpressionError as exc:
             return ProbeResult(False, f"{probe.type_name} test request: {exc}")
-        return send_probe(probe, request)
+        return send_probe(probe, request, control=control)
 
     return run

@@ -122,7 +122,8 @@ def known_previous(rotation: Rotation, previous: str | None) -> str:
 
 
 def rotated_fields(rotation: Rotation) -> list[str]:
-    """The secret fields a rotation changes: its field, and those rotated with it."""
+    """The secret fields a rotation changes: its field, and those rotated with it (a restore
+    record: those of the rotation whose previous value it puts back)."""
     return [rotation.field, *rotation.plan.get("extra_secrets", {})]
 
 
@@ -243,7 +244,10 @@ class ReplaceAndRepoint:
 def secret_data(rotation: Rotation, secret: str, key_id: str | None) -> dict[str, Any]:
     """The credential fields a rotation writes: the secret (or the several rotated together),
     and for providers whose key id lives in the credential too (AWS accessKeyId), that id."""
-    data: dict[str, Any] = dict(unpack(secret, rotation.field))
+    values = unpack(secret, rotation.field)
+    data: dict[str, Any] = {
+        name: values[name] for name in rotated_fields(rotation) if name in values
+    }
     key_id_field = rotation.plan.get("key_id_field")
     if key_id_field and key_id:
         data[key_id_field] = key_id

@@ -12,6 +12,11 @@ JSON body when the credential tuple the request carries is registered and not re
   wordpress  Basic USER:PASSWORD          accept("wordpress", user, password)
   discourse  Api-Key: KEY, Api-Username: USER   accept("discourse", key, user)
   datadog    DD-API-KEY: A, DD-APPLICATION-KEY: B   accept("datadog", a, b)
+  ollama     Authorization: Bearer KEY (a self-hosted Ollama behind an authenticating proxy)
+
+`StandIn(root="ollama")` serves one service at the root of its address instead (every path),
+as a real single-service host does: on Ollama's default port, a credential whose base URL
+is its type's default reaches it.
 
 and an OAuth2 authorization server with its API, under `/oauth` (RFC 6749 and 6750):
 
@@ -171,6 +176,11 @@ SERVICES: dict[str, Service] = {
                 Part("app_key", True, _header("DD-APPLICATION-KEY")),
             ),
             {"valid": True},
+        ),
+        Service(
+            "ollama",
+            (Part("api_key", True, _bearer_token),),
+            {"models": [{"name": "llama3:8b", "model": "llama3:8b"}]},
         ),
     )
 }
@@ -473,7 +483,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         body = self._read_body()
         url = urlsplit(self.path)
-        name, _, _ = url.path.lstrip("/").partition("/")
+        name = self.server.root or url.path.lstrip("/").partition("/")[0]
         if name == OAUTH:
             return self._oauth(url.path, body)
         service = SERVICES.get(name)
@@ -527,16 +537,19 @@ _INVALID_TOKEN = Answer(
 class _StandInServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int]) -> None:
+    def __init__(self, address: tuple[str, int], root: str | None) -> None:
         super().__init__(address, _Handler)
         self.state = StandInState()
+        self.root = root  # the one service served at every path, if any
 
 
 class StandIn:
     """Runs the stand-in services in a background thread on 127.0.0.1."""
 
-    def __init__(self, port: int = 0) -> None:
-        self._server = _StandInServer(("127.0.0.1", port))
+    def __init__(self, port: int = 0, root: str | None = None) -> None:
+        if root is not None:
+            _known(root)
+        self._server = _StandInServer(("127.0.0.1", port), root)
         # A short poll makes stop() quick (shutdown waits for the loop's next poll).
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -556,6 +569,8 @@ class StandIn:
         return self._server.state
 
     def service_url(self, name: str) -> str:
+        if name == self._server.root:
+            return self.url
         return f"{self.url}/{_known(name)}"
 
     @property

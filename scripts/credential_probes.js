@@ -153,6 +153,7 @@ async function main() {
         type: p.type,
         default: typeof p.default === 'object' ? null : p.default,
         secret: !!(p.typeOptions && p.typeOptions.password),
+        required: !!p.required,
       })),
       secret_fields: secret,
       // n8n merges only the properties of the types in `extends`; its test and authenticate

@@ -187,7 +187,12 @@ def probe_verdict(entry: dict[str, Any]) -> str | None:
     probe = TypeProbe.from_entry("", entry)
     try:
         build_request(
-            probe, {f["name"]: _sample(f["name"]) for f in entry["fields"] if not f.get("default")}
+            probe,
+            {
+                f["name"]: _sample(f["name"])
+                for f in entry["fields"]
+                if f.get("default") in (None, "")
+            },
         )
     except ExpressionError as exc:
         return f"keyturn cannot build its test request ({exc})"

@@ -131,3 +131,23 @@ def test_several_fields_refused_with_one_clear_line_and_nothing_changed(
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert n8n.client.list_credentials() == before
+
+
+def test_several_fields_with_a_probe_url_are_proven_by_the_types_own_test(
+    datadog: dict[str, Any], run_cli: Any
+) -> None:
+    """A probe URL sends the main secret only; the type's test request sends every field,
+    so it is the one used (and a probe URL remembered from an earlier rotation is no bar)."""
+    folder = datadog["dir"]
+    result = run_cli(
+        *datadog_args(
+            datadog, "--field", f"appKey=file:{folder}/new-app", "--current-secret",
+            "env:OLD_API", "--current-secret", "appKey=env:OLD_APP",
+            "--probe-url", "http://127.0.0.1:9/ping", "--probe-auth", "header:DD-API-KEY",
+        ),
+        env=datadog["env"],
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    plan = json.loads(result.stdout)["plan"]
+    assert plan["probe_type"] == "datadogApi"
+    assert "DD-APPLICATION-KEY: ***" in plan["probe_request"]

@@ -253,7 +253,9 @@ def test_a_session_cookie_in_httpcore_header_tuples_is_masked() -> None:
 
 
 def test_a_secret_in_a_url_path_is_hidden_as_httpx_logs_it() -> None:
-    secret = "tok:en+/=&% 99abc-path"
-    register_secret(secret)
-    logged = f"HTTP Request: GET {httpx.URL('http://127.0.0.1:1/bot' + secret + '/getMe')}"
-    assert "99abc" not in redact(logged)
+    for secret in ("tok:en+/=&% 99abc-path", "sp ace|pipe[token]^1", 'a{b}`c"d<e>f'):
+        register_secret(secret)
+        path = httpx.URL("http://127.0.0.1:1/bot" + secret + "/getMe")
+        query = httpx.URL("http://127.0.0.1:1/x", params={"key": secret})
+        logged = redact(f"HTTP Request: GET {path} and GET {query}")
+        assert logged.count("[redacted]") == 2, logged

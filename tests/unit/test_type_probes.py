@@ -230,7 +230,6 @@ def test_an_oauth2_verdict_counts_only_when_a_random_secret_is_refused() -> None
         ("twilioApi", {}, ["authToken"], "accountSid"),
         ("googleOAuth2Api", {}, ["clientSecret"], "clientId"),
         ("trelloApi", {}, ["apiToken"], "apiKey, a secret keyturn does not know"),
-        ("datadogApi", {"url": "https://dd.example"}, ["apiKey"], "appKey"),
     ],
 )
 def test_a_probe_that_cannot_prove_the_key_with_what_keyturn_knows_says_why(
@@ -244,3 +243,7 @@ def test_a_probe_with_everything_it_needs_has_no_gap() -> None:
     assert probe_gaps(probe("openAiApi"), {}, ["apiKey"]) is None
     assert probe_gaps(probe("googleOAuth2Api"), {"clientId": "c"}, ["clientSecret"]) is None
     assert probe_gaps(probe("datadogApi"), {"url": "https://d"}, ["apiKey", "appKey"]) is None
+    # An optional secret keyturn does not know goes empty, as n8n sends it unset.
+    assert probe_gaps(probe("datadogApi"), {"url": "https://d"}, ["apiKey"]) is None
+    # A branch not taken sends nothing: Twilio by auth token needs no API key pair.
+    assert probe_gaps(probe("twilioApi"), {"accountSid": "AC1"}, ["authToken"]) is None

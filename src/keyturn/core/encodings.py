@@ -76,10 +76,20 @@ def _json_escapes(secret: str) -> Iterator[str]:
     yield ascii_only.replace("/", "\\/")  # PHP and some Java encoders escape `/`
 
 
+_WHATWG_QUERY_SAFE = "".join(chr(i) for i in range(0x21, 0x7F) if chr(i) not in '"#<>')
+_WHATWG_PATH_SAFE = "".join(c for c in _WHATWG_QUERY_SAFE if c not in "?`{}")
+
+
 def _url_forms(secret: str) -> Iterator[bytes]:
-    # The last: a URL path as httpx writes it (sub-delimiters, ":", "@", "/" and "%" kept).
-    path = quote(secret, safe="!$&'()*+,;=:@/%")
-    for encoded in (quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret), path):
+    # And as a URL's path and query are written by WHATWG rules, as httpx logs them.
+    path, query = quote(secret, safe=_WHATWG_PATH_SAFE), quote(secret, safe=_WHATWG_QUERY_SAFE)
+    for encoded in (
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+        quote(secret),
+        path,
+        query,
+    ):
         yield encoded.encode()
         yield _PERCENT_HEX.sub(lambda m: m.group().lower(), encoded).encode()
 

@@ -21,6 +21,7 @@ class ProbeResult:
 
     ok: bool
     detail: str
+    refused: bool = False  # the service said plainly that the credential is wrong
 
 
 @dataclass(frozen=True)

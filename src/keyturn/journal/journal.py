@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, func, select, true, update
+from sqlalchemy import ColumnElement, Engine, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -245,10 +245,16 @@ class Journal:
         credential_id: str | None = None,
         instance_url: str | None = None,
     ) -> list[Rotation]:
-        """Rotations recorded for an instance (by identity, or by name), oldest first."""
+        """Rotations recorded for an instance (by identity, or by name), oldest first; of one
+        credential: those of its id, and the one that replaced an older credential by it."""
         query = select(Rotation).where(_on_instance(instance, instance_url))
         if credential_id:
-            query = query.where(Rotation.credential_id == credential_id)
+            query = query.where(
+                or_(
+                    Rotation.credential_id == credential_id,
+                    Rotation.new_credential_id == credential_id,
+                )
+            )
         return list(self._session.scalars(query.order_by(Rotation.created_at)))
 
     def encrypt(self, value: str) -> tuple[str, str]:

@@ -38,6 +38,7 @@ class TypeProbe:
     # A code authenticate that differs with a switch field: ({field: value}, authenticate).
     variants: tuple[tuple[dict[str, Any], dict[str, Any]], ...] = ()
     field_types: dict[str, str] = field(default_factory=dict)  # boolean, number, string...
+    required: frozenset[str] = frozenset()  # the fields n8n's form requires
 
     @classmethod
     def from_entry(cls, type_name: str, entry: dict[str, Any]) -> TypeProbe:
@@ -55,17 +56,27 @@ class TypeProbe:
                 for variant in entry.get("authenticate_variants") or []
             ),
             field_types={f["name"]: f.get("type", "string") for f in entry["fields"]},
+            required=frozenset(f["name"] for f in entry["fields"] if f.get("required")),
         )
 
     def typed(self, values: dict[str, Any]) -> dict[str, Any]:
         """Field values as n8n holds them: "false" from --set or keyturn.toml is the boolean
         false for a boolean field (the text "false" would be true), a number a number. Secret
         values are left as they are."""
+        used = self.used_fields
         return {
-            name: value
-            if name in self.secret_fields
-            else _typed(name, value, self.field_types.get(name))
+            name: _typed(name, value, self.field_types.get(name))
+            if name in used and name not in self.secret_fields
+            else value
             for name, value in values.items()
+        }
+
+    @property
+    def used_fields(self) -> set[str]:
+        """The fields the request can read: in its test, its authentication or a variant's."""
+        variants = [[when, authenticate] for when, authenticate in self.variants]
+        return {*_names([self.test, self.authenticate, variants])} | {
+            name for when, _ in self.variants for name in when
         }
 
     def assumed_switches(self, fields: dict[str, Any]) -> dict[str, Any]:
@@ -248,23 +259,34 @@ def _names(value: Any) -> list[str]:
 
 def probe_gaps(probe: TypeProbe, fields: dict[str, Any], rotated: list[str]) -> str | None:
     """Why the request cannot prove the rotated secret with what keyturn knows (None: it
-    can): a field its address or its Basic auth user needs is empty (a good key would be
-    refused), or it also sends a secret that is not rotated (keyturn never knows one)."""
+    can): a field its address, its Basic auth user or an OAuth2 app's client id needs is
+    empty (a good key would be refused), or it also sends a secret n8n requires that is not
+    rotated (keyturn never knows one; an optional one goes empty, as n8n sends it unset).
+    Each candidate gets a marker value, and only the ones the built request really carries
+    count (a branch of an expression that is not taken sends nothing)."""
     known = {**probe.defaults, **probe.typed(fields)}
-    authenticate = probe.authenticate_for(known) or {}
-    properties = authenticate.get("properties") or {}
-    required = [*needed_fields(probe), *_names(properties.get("auth"))]
+    properties = (probe.authenticate_for(known) or {}).get("properties") or {}
+    must = {*needed_fields(probe), *_names(properties.get("auth"))}
     if probe.test.get("oauth2"):
-        required.append("clientId")
-    empty = [
-        name
-        for name in dict.fromkeys(required)
-        if name not in probe.secret_fields and known.get(name) in (None, "")
-    ]
+        must.add("clientId")
+    markers = {
+        name: f"keyturn-marker-{name}-end"
+        for name in probe.field_types
+        if name not in rotated
+        and (name in probe.secret_fields or (name in must and known.get(name) in (None, "")))
+    }
+    samples = {name: f"keyturn-sample-{name}-end" for name in rotated}
+    empty = [name for name in markers if name not in probe.secret_fields]
+    try:
+        request = build_request(probe, {**fields, **samples, **markers})
+    except ExpressionError:
+        request = None  # an empty address: said below, or by the caller's own build
+    carried = [name for name, mark in markers.items() if request and request.carries(mark)]
+    if request is not None:
+        empty = [name for name in carried if name not in probe.secret_fields]
     if empty:
         return f"its test request needs {', '.join(empty)} (give --set {empty[0]}=VALUE)"
-    sent = _names([probe.test["request"], authenticate])
-    unknown = [n for n in dict.fromkeys(sent) if n in probe.secret_fields and n not in rotated]
+    unknown = [name for name in carried if name in probe.secret_fields and name in probe.required]
     if unknown:
         return (
             f"its test request also sends {', '.join(unknown)}, a secret keyturn does not know "
@@ -336,7 +358,7 @@ def send_probe(
     if not result.ok or control is None:
         return result
     check = _send_and_judge(probe, control, timeout, attempts, transport)
-    if check.ok or "refused the client" not in check.detail:
+    if check.ok or not check.refused:
         return ProbeResult(
             False,
             f"{result.detail}; but a random secret was not refused ({check.detail}): the "
@@ -391,7 +413,8 @@ def _send_and_judge(
     except ValueError:
         body = None
     ok, detail = judge(outcome.status_code, body, probe, request.accept_http_errors)
-    return ProbeResult(ok, f"{probe.type_name} test {where}: {detail}")
+    refused = bool(probe.test.get("oauth2")) and _client_refused(outcome.status_code, body)
+    return ProbeResult(ok, f"{probe.type_name} test {where}: {detail}", refused=refused)
 
 
 def _body(request: ProbeRequest) -> dict[str, Any]:
@@ -441,11 +464,10 @@ def judge_token_endpoint(status: int, body: Any) -> tuple[bool, str]:
     """An OAuth2 client secret at the token endpoint: a token (client credentials) or an
     error about the made-up code means the client authenticated; an error about the client,
     or 401, that it did not; anything else proves nothing, so it is not taken as a proof."""
-    error = body.get("error") if isinstance(body, dict) else None
-    error = error if isinstance(error, str) else None
+    error = _oauth2_error(body)
     if 200 <= status < 300 and isinstance(body, dict) and body.get("access_token"):
         return True, f"the token endpoint issued a token ({status})"
-    if error in CLIENT_REFUSED or status == 401:
+    if _client_refused(status, body):
         return False, f"the token endpoint refused the client ({status} {error or ''})".strip()
     if error in CLIENT_ACCEPTED:
         return True, f"the token endpoint accepted the client ({status} {error}: the test code)"
@@ -453,6 +475,15 @@ def judge_token_endpoint(status: int, body: Any) -> tuple[bool, str]:
         f"the token endpoint's answer ({status} {error or 'no OAuth2 error'}) does not tell "
         "whether it accepts the client"
     )
+
+
+def _oauth2_error(body: Any) -> str | None:
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, str) else None
+
+
+def _client_refused(status: int, body: Any) -> bool:
+    return status == 401 or _oauth2_error(body) in CLIENT_REFUSED
 
 
 def _path(body: Any, key: str) -> Any:

@@ -149,7 +149,7 @@ class RotationPlan:
         verification = ", ".join(self.verify) or "NONE (--allow-unverified)"
         if self.probe_request and PROBE in self.verify:
             verification += f"; probe {self.probe_request}"
-        if self.probe_url:
+        if self.probe_url and not (self.extra_secrets and self.probe_type):
             verification += f"; probe GET {self.probe_url} ({self.probe_auth})"
         if self.webhooks:
             verification += f"; webhooks {', '.join(self.webhooks)}"
@@ -273,20 +273,26 @@ class Planner:
         has_own_probe = bool(probe_url_value) or bool(
             provider and Capability.PROBE in provider.capabilities
         )
-        if has_own_probe and extras and not options.allow_unverified:
-            raise ConfigError(
-                f"--probe-url and a provider's probe send the main secret only, so "
-                f"{', '.join(extras)} would reach n8n unproven.",
-                "Drop them to prove every field with the type's own test request, or accept "
-                "the risk with --allow-unverified.",
-            )
+        # With several fields, the type's own test request (which sends them all) comes
+        # before a probe URL or a provider's probe (which send the main one only).
         type_probe_plan = (
             None
-            if has_own_probe
+            if has_own_probe and not extras
             else self._type_probe(
                 credential, [secret_field, *extras], profile, options.set_fields, stored
             )
         )
+        if has_own_probe and extras and not (type_probe_plan and type_probe_plan[2]):
+            if not options.allow_unverified:
+                why = type_probe_plan[1] if type_probe_plan else "keyturn has no test for it"
+                raise ConfigError(
+                    f"{', '.join(extras)} would reach n8n unproven: a probe URL or a "
+                    "provider's probe sends the main secret only, and the type's own test "
+                    f"request cannot be used ({why}).",
+                    "Make the type's test usable (see the reason), or accept the risk with "
+                    "--allow-unverified.",
+                )
+            type_probe_plan = None
         workflows = self.client.list_workflows()
         index = build_usage_index([credential], workflows)
         usages = index.usages_of(credential.id)
@@ -400,6 +406,10 @@ class Planner:
             **_set_fields(credential, set_fields),
         }
         fields = {k: v for k, v in fields.items() if k not in probe.secret_fields}
+        try:
+            probe.typed(fields)
+        except ExpressionError as exc:
+            raise ConfigError(f"A field given to the probe is wrong: {exc}.", None) from None
         samples = {name: _sample(name) for name in rotated}
         try:
             gap = probe_gaps(probe, fields, rotated)

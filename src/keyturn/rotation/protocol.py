@@ -136,9 +136,11 @@ class RotationProtocol:
     def create_secret(self, rotation: Rotation) -> None:
         if rotation.pending_secret is None:
             value, key_id, origin = self._obtain_pending(rotation)
+            rotation.pending_key_id = key_id
+            # Saved at once: a key the provider issued is revoked if what follows fails.
+            self.journal.save(rotation)
             value = pack({rotation.field: value, **self._extra_values(rotation)}, rotation.field)
             rotation.pending_secret, rotation.pending_fingerprint = self.journal.encrypt(value)
-            rotation.pending_key_id = key_id
             self.journal.save(rotation)  # write-ahead: saved before anything outside changes
             self.journal.set_label(
                 lock_key(rotation),

@@ -269,7 +269,15 @@ class Rotations:
             )
         # The rotation whose previous value this is: its field, and whether it revoked it.
         owner = self.journal.get(previous.rotation_id) if previous.rotation_id else None
-        owner = owner or self.journal.rotations(self.instance, credential.id, self.instance_url)[-1]
+        recorded = self.journal.rotations(self.instance, credential.id, self.instance_url)
+        owner = owner or (recorded[-1] if recorded else None)
+        if owner is None:
+            raise CredentialNotFound(
+                f"keyturn has a previous value of {credential.name!r} but no record of the "
+                "rotation it came from, so it cannot tell which field it belongs to.",
+                "Rotate it to a new value instead.",
+            )
+        rotated = [owner.field, *owner.plan.get("extra_secrets", {})]
         if owner.previous_key_id and owner.plan.get("provider") and not force:
             raise ConfigError(
                 f"The previous key of {credential.name!r} ({previous.fingerprint}) was revoked at "
@@ -279,6 +287,13 @@ class Rotations:
             )
         value = self.journal.decrypt(previous.secret)
         assert value is not None
+        missing = [name for name in rotated if name not in unpack(value, owner.field)]
+        if missing:
+            raise ConfigError(
+                f"keyturn knows only part of the previous value of {credential.name!r} (not "
+                f"{', '.join(missing)}): restoring it would leave the fields mismatched.",
+                "Rotate it to a new value instead.",
+            )
         strategy = self._in_place_strategy()
         record = self.journal.start_rotation(
             instance=self.instance,
@@ -371,6 +386,8 @@ class Rotations:
             return None
         url, auth = rotation.plan.get("probe_url"), rotation.plan.get("probe_auth")
         main = rotation.field
+        if rotation.plan.get("extra_secrets") and rotation.plan.get("probe_type"):
+            return _type_probe_function(rotation)  # it sends every rotated field
         if url and auth == AUTO:
             return _auto_probe_function(rotation, url)
         if url and auth:

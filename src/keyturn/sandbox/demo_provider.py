@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from keyturn.sandbox.background import BackgroundServer
+
 log = logging.getLogger(__name__)
 
 
@@ -280,40 +282,18 @@ class _ProviderServer(ThreadingHTTPServer):
         self.admin_token = admin_token
 
 
-class DemoProvider:
+class DemoProvider(BackgroundServer):
     """Runs the demo provider in a background thread on 127.0.0.1."""
+
+    _server: _ProviderServer
 
     def __init__(self, port: int = 0, admin_token: str | None = None) -> None:
         self.admin_token = admin_token or secrets.token_urlsafe(24)
-        self._server = _ProviderServer(("127.0.0.1", port), self.admin_token)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        port: int = self._server.server_address[1]
-        return port
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(_ProviderServer(("127.0.0.1", port), self.admin_token))
 
     @property
     def state(self) -> ProviderState:
         return self._server.state
-
-    def start(self) -> DemoProvider:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> DemoProvider:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def serve_forever(self) -> None:
         self._server.serve_forever()

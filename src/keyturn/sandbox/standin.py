@@ -56,6 +56,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from keyturn.sandbox.background import BackgroundServer
 from keyturn.sandbox.demo_provider import _bearer
 
 log = logging.getLogger(__name__)
@@ -543,26 +544,15 @@ class _StandInServer(ThreadingHTTPServer):
         self.root = root  # the one service served at every path, if any
 
 
-class StandIn:
+class StandIn(BackgroundServer):
     """Runs the stand-in services in a background thread on 127.0.0.1."""
+
+    _server: _StandInServer
 
     def __init__(self, port: int = 0, root: str | None = None) -> None:
         if root is not None:
             _known(root)
-        self._server = _StandInServer(("127.0.0.1", port), root)
-        # A short poll makes stop() quick (shutdown waits for the loop's next poll).
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        port: int = self._server.server_address[1]
-        return port
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(_StandInServer(("127.0.0.1", port), root))
 
     @property
     def state(self) -> StandInState:
@@ -577,20 +567,6 @@ class StandIn:
     def token_url(self) -> str:
         """The OAuth2 service's token endpoint."""
         return f"{self.url}{TOKEN_PATH}"
-
-    def start(self) -> StandIn:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> StandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- control ------------------------------------------------------------------------------
 

@@ -268,4 +268,4 @@ def test_a_hostile_credential_name_is_one_path_segment_at_the_real_provider(
     with pytest.raises(ProviderError, match="404"):  # a name with odd characters: one segment
         HttpProvider("demo", config).issue(_hostile_context("a b?c#d"))
     seen = [r.getMessage() for r in caplog.records if r.name == "keyturn.sandbox.demo_provider"]
-    assert any('"POST /admin/keys/a%20b%3Fc%23d HTTP/1.1" 404' in line for line in seen), seen
+    assert any("POST /admin/keys/a%20b%3Fc%23d 404" in line for line in seen), seen

@@ -29,9 +29,12 @@ from typing import Any
 
 from _realworld import realworld_files
 
-# One export holds a real key (a VirusTotal key typed into a header): left out of the base set
+# Two exports hold real keys: left out of the base set
 # so that the ground truth is exactly what was planted.
-EXCLUDED_BASES = {"Slack_Venafi_Cloud_Slack_Cert_Bot.json"}
+EXCLUDED_BASES = {
+    "Slack_Venafi_Cloud_Slack_Cert_Bot.json",  # a VirusTotal key in a header
+    "Real_Estate_Airbnb-Guest-Assistant.json",  # an API key in an Authorization header
+}
 
 
 @dataclass

@@ -102,8 +102,13 @@ def test_realworld_exports_only_real_keys_are_flagged() -> None:
         workflow = Workflow.model_validate(json.loads(path.read_text(encoding="utf-8")))
         for node in workflow.nodes:
             found.extend((path.name, s.field) for s in hardcoded_secrets(node))
-    # The one literal key in the collection (a VirusTotal key typed into a header).
-    assert found == [("Slack_Venafi_Cloud_Slack_Cert_Bot.json", "X-Apikey")]
+    # The literal keys in the collection: a VirusTotal key typed into a header, and an API key
+    # after the scheme "API-Key" in the Authorization header of two nodes.
+    assert sorted(found) == [
+        ("Real_Estate_Airbnb-Guest-Assistant.json", "=Authorization"),
+        ("Real_Estate_Airbnb-Guest-Assistant.json", "=Authorization"),
+        ("Slack_Venafi_Cloud_Slack_Cert_Bot.json", "X-Apikey"),
+    ]
 
 
 @given(parameters=st.dictionaries(st.text(max_size=12), json_values, max_size=6))

@@ -19,16 +19,22 @@ from keyturn.detect.findings import Finding, Location
 from keyturn.detect.oldsecrets import OldSecrets
 from keyturn.detect.rules import ENV_READ, KNOWN_TOKEN, URL_PASSWORD
 from keyturn.detect.values import (
+    CONFIG,
+    DATA,
     MIN_SECRET_LENGTH,
+    NODE,
+    PAIR,
     URL_USERINFO,
     Hit,
     Token,
+    Where,
     code_hits,
     embedded_json,
     env_reads_in,
     escape_pointer,
     is_secret_key,
     judge,
+    jwk_private_members,
     tokens_in,
     url_password,
 )
@@ -74,7 +80,7 @@ def scan_workflow(
             _walk_node(parameters, path, "", _Sink(emit, name, node_name, tokens))
     for key, value in workflow.items():
         if key not in _SKIP_WORKFLOW_KEYS and isinstance(value, dict | list):
-            walk_data(value, [prefix, key], "", _Sink(emit, name, None, tokens))
+            walk_data(value, [prefix, key], "", _Sink(emit, name, None, tokens), DATA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +130,14 @@ def _walk_node(value: Any, path: list[str], context: str, emit: _Sink) -> None:
             if kind is str:
                 if len(item) < MIN_SECRET_LENGTH:
                     continue
-                item_context = pair_name if key == "value" and type(pair_name) is str else key
+                if key == "value" and type(pair_name) is str:
+                    item_context, where = pair_name, PAIR  # a named header, query or field
+                else:
+                    item_context, where = key, NODE
                 code = key in _CODE_KEYS
                 if code or _worth_judging(item_context, item):
                     path.append(key)
-                    _judge_parameter(item_context, item, path, emit, code=code)
+                    _judge_parameter(item_context, item, path, emit, code=code, where=where)
                     path.pop()
             elif kind is dict or kind is list:
                 path.append(key)
@@ -166,7 +175,9 @@ def _is_pure_expression(text: str) -> bool:
     return text.startswith("={{") and text.endswith("}}") and text.count("{{") == 1
 
 
-def _judge_parameter(context: str, text: str, path: list[str], emit: _Sink, *, code: bool) -> None:
+def _judge_parameter(
+    context: str, text: str, path: list[str], emit: _Sink, *, code: bool, where: Where = NODE
+) -> None:
     if "env" in text:
         for variable, secret_like in env_reads_in(text, context):
             if secret_like:
@@ -179,36 +190,37 @@ def _judge_parameter(context: str, text: str, path: list[str], emit: _Sink, *, c
         return
     elif text[0] in "={" and (embedded := embedded_json(text)) is not None:
         if isinstance(embedded, dict | list):
-            walk_data(embedded, list(path), context, emit)
+            walk_data(embedded, list(path), context, emit, PAIR)  # JSON headers, query, body
     else:
-        found = judge(context, text, tokens=emit.tokens)
+        found = judge(context, text, where=where, tokens=emit.tokens)
         if found is not None:
             emit(found, _pointer(path))
 
 
-def walk_data(value: Any, path: list[str], context: str, emit: _Sink) -> None:
-    """Any JSON data (pinned data, static data, other JSON files): each string with its key."""
+def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Where) -> None:
+    """Any JSON data (pinned data, static data, JSON in a parameter, other JSON files): each
+    string with its key, judged as what `where` says it is."""
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(item, str):
                 if len(item) >= MIN_SECRET_LENGTH:
-                    hit = judge(key, item, config_file=True, tokens=emit.tokens)
+                    hit = judge(key, item, where=where, tokens=emit.tokens)
                     if hit is not None:
                         emit(hit, _pointer([*path, key]))
             elif isinstance(item, dict | list):
                 path.append(key)
-                walk_data(item, path, key, emit)
+                walk_data(item, path, key, emit, where)
                 path.pop()
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, str):
                 if len(item) >= MIN_SECRET_LENGTH:
-                    hit = judge(context, item, config_file=True, tokens=emit.tokens)
+                    hit = judge(context, item, where=where, tokens=emit.tokens)
                     if hit is not None:
                         emit(hit, _pointer([*path, str(index)]))
             elif isinstance(item, dict | list):
                 path.append(str(index))
-                walk_data(item, path, context, emit)
+                walk_data(item, path, context, emit, where)
                 path.pop()
 
 
@@ -257,9 +269,9 @@ def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
     for prefix, workflow in workflows:
         scan_workflow(workflow, prefix, emit, tokens)
     if not workflows and isinstance(document, dict | list):
-        walk_data(document, [""], "", _Sink(emit, None, None, tokens))
+        walk_data(document, [""], "", _Sink(emit, None, None, tokens), CONFIG)
     # Tokens where the walk does not look (node notes, keys, ...): reported by line.
-    for offset, token, kind in raw_tokens:
+    for offset, token, kind in [*raw_tokens, *jwk_private_members(raw)]:
         if token not in reported:
             reported.add(token)
             hit = Hit(KNOWN_TOKEN, token, "", kind)
@@ -275,12 +287,15 @@ def scan_text(path: str, text: str) -> list[Finding]:
 
     def add(hit: Hit, offset: int) -> None:
         line = _line(newline_offsets, offset)
-        if (line, hit.value) in seen:
+        # A token is found in the raw text and again in a variable's (unescaped) value.
+        key = (line, hit.detail) if hit.rule is KNOWN_TOKEN else (line, hit.value)
+        if key in seen:
             return
-        seen.add((line, hit.value))
+        seen.add(key)
         findings.append(Finding.from_hit(hit, Location(path, line)))
 
-    for offset, token, kind in tokens_in(text.encode()):
+    raw = text.encode()
+    for offset, token, kind in [*tokens_in(raw), *jwk_private_members(raw)]:
         add(Hit(KNOWN_TOKEN, token, "", kind), _char_offset(text, offset))
     if "://" in text:
         for match in URL_USERINFO.finditer(text):
@@ -289,12 +304,12 @@ def scan_text(path: str, text: str) -> list[Finding]:
                 add(Hit(URL_PASSWORD, password, "", "password in a URL"), match.start())
     for assignment in assignments(text):
         if len(assignment.value) >= MIN_SECRET_LENGTH:
-            hit = judge(assignment.name, assignment.value, config_file=True)
+            hit = judge(assignment.name, assignment.value, where=CONFIG)
             if hit is not None:
                 add(hit, assignment.offset)
     if '":' in text:  # JSON-like text that did not parse (a cut-off export, say)
         for match in JSON_PAIR.finditer(text):
-            hit = judge(match.group(1), match.group(2), config_file=True)
+            hit = judge(match.group(1), match.group(2), where=CONFIG)
             if hit is not None:
                 add(hit, match.start())
     return findings

@@ -105,9 +105,19 @@ OLD_SECRET = Rule(
     "Replace it with the new value or a credential reference, then scan again.",
 )
 
+WORKFLOW_DATA = Rule(
+    "KT010",
+    "secret-in-workflow-data",
+    Severity.HIGH,
+    "A workflow's pinned data or static data holds a secret (a copy of a real request, "
+    "response or state): it travels with every export and copy of the workflow.",
+    "Remove the value (or the pinned data) from the workflow; rotate the key if the workflow "
+    "was shared or exported.",
+)
+
 ALL_RULES = (
     NODE_PARAMETER, URL_PASSWORD, CODE_LITERAL, KNOWN_TOKEN, ENV_FILE_SECRET, ENV_READ,
-    DANGLING_REFERENCE, DUPLICATE_NAME, OLD_SECRET,
+    DANGLING_REFERENCE, DUPLICATE_NAME, OLD_SECRET, WORKFLOW_DATA,
 )  # fmt: skip
 
 

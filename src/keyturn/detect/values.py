@@ -22,6 +22,7 @@ from keyturn.detect.rules import (
     KNOWN_TOKEN,
     NODE_PARAMETER,
     URL_PASSWORD,
+    WORKFLOW_DATA,
     Rule,
 )
 
@@ -60,7 +61,11 @@ _TOKEN_PATTERNS = {
     "Shopify token": r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}",
     "Mailgun key": r"\bkey-[0-9a-f]{32}\b",
     "JSON Web Token": r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
-    "private key": r"-----BEGIN (?:RSA |EC |OPENSSH |DSA |PGP |ENCRYPTED )?PRIVATE KEY-----",
+    # The whole block, its lines broken by real newlines or by escaped ones (`\\n` in JSON, in
+    # a string inside code, or doubly escaped), so that its body can be judged.
+    "private key": r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+    r"[A-Za-z0-9+/=\\\r\n\t :,.()-]{40,}?"
+    r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
 }
 KNOWN_TOKEN_RE = re.compile(
     "|".join(f"(?P<t{index}>{pattern})" for index, pattern in enumerate(_TOKEN_PATTERNS.values()))
@@ -79,6 +84,45 @@ PLACEHOLDER = re.compile(
     r"_here|here_|dummy|sample|redacted|todo|fixme|\.\.\.|\$\{|^\$[a-z_]+$|%[a-z_]+%|"
     r"^(?:none|null|undefined|string|token|secret|password|apikey|bearer|true|false)$"
 )
+
+
+# Where a value sits decides how it is judged (and what the finding says):
+NODE = "node"  # a node parameter under its own key
+PAIR = "pair"  # a named request parameter (header, query, body) or an assigned field
+DATA = "data"  # a workflow's pinned data or static data: copies of real requests
+CONFIG = "config"  # a .env, compose or other config file
+Where = str
+
+# The words of names under which APIs take a credential. A literal under such a name in a
+# request (a header, a query or body parameter, an assigned field, a config variable) is a
+# secret whatever its alphabet: hex, a UUID, base64 with /+=, a short vendor key.
+_AUTH_WORDS = frozenset(
+    {
+        "key", "apikey", "token", "secret", "password", "passwd", "pwd", "passphrase", "auth",
+        "authorization", "credential", "credentials", "bearer", "appid", "appkey", "apitoken",
+        "accesstoken", "accesskey", "secretkey", "privatekey", "clientsecret", "authtoken",
+        "xapikey", "sessiontoken", "subscriptionkey", "licensekey", "serviceaccount",
+    }
+)  # fmt: skip
+# Words that make such a name something else: a public value, a paging cursor, a setting.
+_NOT_AUTH_WORDS = frozenset(
+    {
+        "public", "publishable", "idempotency", "page", "next", "cursor", "continuation",
+        "sort", "partition", "primary", "cache", "object", "type", "name", "id", "url", "uri",
+        "endpoint", "expires", "expiry", "expiration", "ttl", "length", "count", "max", "limit",
+        "field", "header", "location", "path", "file", "format", "mode", "method", "scope",
+        "usage", "lifetime", "encoding", "hint", "label", "version", "prefix", "sync",
+    }
+)  # fmt: skip
+_NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# Names in copies of real requests that hold signatures, hashes and ids, never secrets.
+_DATA_NOT_SECRET = re.compile(
+    r"signature|(?:^|[-_])sig$|hash|digest|nonce|timestamp|etag|(?:^|[-_])id$|uuid|"
+    r"address|domain|host|request[-_]?id|trace|checksum|fingerprint",
+)
+_BLOCKCHAIN_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_AUTH_VALUE_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{1,20} +(?=\S+$)")
+_DIGITS_ONLY = re.compile(r"^[0-9]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +151,49 @@ def is_secret_key(key: str) -> bool:
         if len(_secret_key_cache) < 100_000:
             _secret_key_cache[key] = known
     return known
+
+
+_auth_name_cache: dict[str, bool] = {}
+
+
+def is_auth_name(name: str) -> bool:
+    """Whether a request parameter's or variable's name is one APIs take a credential under
+    (`X-API-Key`, `key`, `appid`, `access_token`, `Authorization`...), and not a public value
+    or a setting (`publicKey`, `pageToken`, `token_type`)."""
+    known = _auth_name_cache.get(name)
+    if known is None:
+        words = [word.lower() for word in _NAME_WORDS.findall(name)]
+        joined = "".join(words)
+        known = not _NOT_AUTH_WORDS.intersection(words) and (
+            bool(_AUTH_WORDS.intersection(words)) or joined in _AUTH_WORDS
+        )
+        if len(_auth_name_cache) < 100_000:
+            _auth_name_cache[name] = known
+    return known
+
+
+def is_key_material(value: str) -> bool:
+    """A literal that can be a credential in an authentication position, whatever its
+    alphabet: one token of 8 or more characters, not a placeholder, a word, a number or an
+    address. An Authorization value's scheme (`Bearer`, `Token`, `Bot`...) is not part of it."""
+    value = _AUTH_VALUE_SCHEME.sub("", value.strip())
+    if len(value) < MIN_SECRET_LENGTH or _WHITESPACE(value):
+        return False
+    if value.lower().startswith(("http://", "https://", "/", "=", "{{", "./", "$")):
+        return False
+    if _DIGITS_ONLY.match(value) or is_placeholder(value):
+        return False
+    return _DIGIT(value) is not None or entropy(value) >= 3.3  # a word is not a key
+
+
+def not_secret_in_data(key: str, value: str) -> bool:
+    """In a copy of a real request (pinned data): signatures, hashes, ids, addresses and
+    domains are what they look like, not credentials."""
+    return (
+        bool(_DATA_NOT_SECRET.search(key.lower()))
+        or key.endswith(("Id", "ID"))  # authorId, memberID
+        or bool(_BLOCKCHAIN_ADDRESS.match(value))
+    )
 
 
 _OBVIOUS_PLACEHOLDER = re.compile(r"xxxx|XXXX|\*\*\*|<[^>]*>|\[[^\]]*\]|\.\.\.|\$\{|0{8}")
@@ -158,12 +245,32 @@ def tokens_in(raw: bytes) -> list[tuple[int, str, str]]:
     found = []
     for match in TOKEN_SCANNER.finditer(raw):
         token = match.group(0).decode("utf-8", "replace")
-        body = token.split("-----")[-1] if token.startswith("-----") else token
+        # A private key block is judged by its body (between its BEGIN and END lines).
+        body = token.split("-----")[2] if token.startswith("-----") else token
         if not is_placeholder(body):
             group = match.lastgroup
             name = group.decode() if isinstance(group, bytes) else str(group)
             found.append((match.start(), token, _TOKEN_NAMES.get(name, "token")))
     return found
+
+
+# A JSON Web Key's private members (RSA d, p, q, dp, dq, qi; EC and OKP d; a symmetric k),
+# raw or escaped inside a string; looked for only where a "kty" is.
+_JWK_PRIVATE = re2.compile(rb'\\*"(d|p|q|dp|dq|qi|k)\\*"\s*:\s*\\*"([A-Za-z0-9_-]{22,})\\*"')
+
+
+def jwk_private_members(raw: bytes) -> list[tuple[int, str, str]]:
+    """(offset, value, kind) of every private member of a JSON Web Key in raw bytes."""
+    if b"kty" not in raw:
+        return []
+    return [
+        (
+            match.start(2),
+            match.group(2).decode("ascii"),
+            f"JWK private key ({match.group(1).decode()})",
+        )
+        for match in _JWK_PRIVATE.finditer(raw)
+    ]
 
 
 def known_token(text: str, tokens: Sequence[Token] | None = None) -> Token | None:
@@ -198,14 +305,25 @@ def url_password(text: str) -> str | None:
     return None
 
 
+_RULE_AT = {
+    NODE: NODE_PARAMETER,
+    PAIR: NODE_PARAMETER,
+    DATA: WORKFLOW_DATA,
+    CONFIG: ENV_FILE_SECRET,
+}
+
+
 def judge(
-    key: str, value: str, *, config_file: bool = False, tokens: Sequence[Token] | None = None
+    key: str, value: str, *, where: Where = NODE, tokens: Sequence[Token] | None = None
 ) -> Hit | None:
-    """The secret in one value, judged with its key (parameter, header or variable name)."""
+    """The secret in one value, judged with its key (parameter, header or variable name) and
+    where it sits: in a request parameter or a config variable, the name decides (place beats
+    shape); elsewhere a secret-like name and a secret-like value."""
     size = len(value)
     if size < MIN_SECRET_LENGTH:
         return None
-    secret_key = is_secret_key(key)
+    auth_place = where in (PAIR, CONFIG) and is_auth_name(key)
+    secret_key = auth_place or is_secret_key(key)
     if size < 16 and not secret_key:
         return None  # too short for a token format or a URL with a password
     literal = literal_part(value)
@@ -218,9 +336,14 @@ def judge(
         password = url_password(literal)
         if password is not None:
             return Hit(URL_PASSWORD, password, key, "password in a URL")
+    if where == DATA and not_secret_in_data(key, literal):
+        return None
+    if auth_place and is_key_material(literal):
+        value = _AUTH_VALUE_SCHEME.sub("", literal.strip())
+        return Hit(_RULE_AT[where], value, key, f"literal value in {key!r}")
     if secret_key and looks_like_secret_value(literal):
-        rule = ENV_FILE_SECRET if config_file else NODE_PARAMETER
-        return Hit(rule, AUTH_SCHEME.sub("", literal.strip()), key, f"literal value in {key!r}")
+        value = AUTH_SCHEME.sub("", literal.strip())
+        return Hit(_RULE_AT[where], value, key, f"literal value in {key!r}")
     return None
 
 

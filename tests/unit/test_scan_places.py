@@ -138,3 +138,24 @@ def test_a_copy_of_a_real_webhook_request_flags_its_credentials_not_its_signatur
     findings = scan_doc(tmp_path, request(), pin={"Webhook": [{"json": received}]})
     assert [(f.rule.id, f.field) for f in findings] == [("KT010", "authorization")]
     assert "pinned data" in findings[0].rule.description
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://api.openweathermap.org/data/2.5/weather?q=Paris&appid={HEX32}",
+        f"https://maps.example.com/geocode?address=x&key={UUID_KEY}",
+        f"=https://api.example.com/v1/items?api_key={HEX32}&page={{{{ $json.page }}}}",
+    ],
+)
+def test_a_key_in_a_urls_query_is_found(tmp_path: Path, url: str) -> None:
+    node = {"name": "Call API", "type": "n8n-nodes-base.httpRequest", "parameters": {"url": url}}
+    findings = scan_doc(tmp_path, node)
+    assert [(f.rule.id, f.field) for f in findings] == [("KT001", "url")]
+    assert "query" in findings[0].detail
+
+
+def test_a_urls_query_without_a_key_is_not_reported(tmp_path: Path) -> None:
+    url = "https://api.example.com/v1/items?page=2&pageToken=CAEQAhoGCAoQARgB&key={{ $json.k }}"
+    node = {"name": "Call API", "type": "n8n-nodes-base.httpRequest", "parameters": {"url": url}}
+    assert scan_doc(tmp_path, node) == []

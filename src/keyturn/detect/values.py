@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 import re2  # google-re2: linear-time regexes, hundreds of MB/s over raw bytes
@@ -313,6 +314,19 @@ _RULE_AT = {
 }
 
 
+_URL_QUERY_PAIR = re.compile(r"[?&]([A-Za-z][\w.-]{0,40})=([^&#\s'\"]+)")
+
+
+def url_query_secret(text: str) -> tuple[str, str] | None:
+    """(name, value) of the first credential in a URL's query (`?key=...`, `&appid=...`):
+    a query parameter is an authentication position like a request's own."""
+    for match in _URL_QUERY_PAIR.finditer(text):
+        name, value = match.group(1), match.group(2)
+        if "{{" not in value and is_auth_name(name) and is_key_material(unquote(value)):
+            return name, unquote(value)
+    return None
+
+
 def judge(
     key: str, value: str, *, where: Where = NODE, tokens: Sequence[Token] | None = None
 ) -> Hit | None:
@@ -336,6 +350,11 @@ def judge(
         password = url_password(literal)
         if password is not None:
             return Hit(URL_PASSWORD, password, key, "password in a URL")
+        if where != DATA and "://" in literal and "=" in literal:
+            found = url_query_secret(literal)
+            if found is not None:
+                name, secret = found
+                return Hit(_RULE_AT[where], secret, key, f"literal {name!r} in a URL's query")
     if where == DATA and not_secret_in_data(key, literal):
         return None
     if auth_place and is_key_material(literal):

@@ -95,6 +95,9 @@ def test_what_is_not_a_key_in_those_positions_is_not_reported(
         f"const k = '-----BEGIN PGP PRIVATE KEY BLOCK-----\\n\\n{RSA_BODY}\\n"
         "-----END PGP PRIVATE KEY BLOCK-----'",
         f'const jwk = {{"kty": "RSA", "n": "{JWK_D}", "e": "AQAB", "d": "{JWK_D}"}};',
+        "const k = '-----BEGIN PRIVATE KEY-----\\n' +\n"
+        + "".join(f"  '{RSA_BODY[i : i + 64]}\\n' +\n" for i in range(0, len(RSA_BODY), 64))
+        + "  '-----END PRIVATE KEY-----';",
     ],
 )
 def test_private_keys_in_code_strings_with_escaped_newlines(tmp_path: Path, source: str) -> None:

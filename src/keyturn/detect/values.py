@@ -63,9 +63,10 @@ _TOKEN_PATTERNS = {
     "Mailgun key": r"\bkey-[0-9a-f]{32}\b",
     "JSON Web Token": r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
     # The whole block, its lines broken by real newlines or by escaped ones (`\\n` in JSON, in
-    # a string inside code, or doubly escaped), so that its body can be judged.
+    # a string inside code, or doubly escaped), or written as concatenated strings in code
+    # (`'...\\n' + '...'`), so that its body can be judged.
     "private key": r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-    r"[A-Za-z0-9+/=\\\r\n\t :,.()-]{40,}?"
+    r"[A-Za-z0-9+/=\\\r\n\t :,.()'\"`-]{40,}?"
     r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
 }
 KNOWN_TOKEN_RE = re.compile(

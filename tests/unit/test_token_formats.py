@@ -5,6 +5,7 @@ distinctive format."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import json
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 import re2
 
+from keyturn.detect import token_formats
 from keyturn.detect.token_formats import TOKEN_FORMATS, TokenFormat
 
 NAMES = [fmt.name for fmt in TOKEN_FORMATS]
@@ -56,6 +58,27 @@ def test_the_table_is_wide_and_names_are_unique() -> None:
     assert len(TOKEN_FORMATS) >= 150
     assert len(set(NAMES)) == len(NAMES)
     assert all(isinstance(fmt, TokenFormat) for fmt in TOKEN_FORMATS)
+
+
+def test_the_source_holds_no_token() -> None:
+    """Examples are written in pieces: no scanner (keyturn's own included) finds a token in the
+    module's source."""
+    assert token_formats.__file__ is not None
+    with open(token_formats.__file__, encoding="utf-8") as source:
+        tree = ast.parse(source.read())
+    literals = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+    patterns = {fmt.pattern for fmt in TOKEN_FORMATS}
+    hits = [
+        (fmt.name, literal[:40])
+        for fmt in TOKEN_FORMATS
+        for literal in literals
+        if literal not in patterns and compiled(fmt.pattern)[0].search(literal)
+    ]
+    assert hits == []
 
 
 def test_the_table_scans_as_re2_does_it_on_files() -> None:

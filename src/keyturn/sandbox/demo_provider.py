@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from keyturn.sandbox.background import BackgroundServer
+from keyturn.sandbox.background import BackgroundServer, reply_json
 
 log = logging.getLogger(__name__)
 
@@ -257,14 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
         return parsed if isinstance(parsed, dict) else {}
 
     def _reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        reply_json(self, status, payload, headers)
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -45,7 +45,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import logging
 import secrets
 import threading
@@ -56,7 +55,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from keyturn.sandbox.background import BackgroundServer
+from keyturn.sandbox.background import BackgroundServer, reply_json
 from keyturn.sandbox.demo_provider import _bearer
 
 log = logging.getLogger(__name__)
@@ -519,15 +518,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        reply_json(self, status, payload, headers)
 
 
 _INVALID_TOKEN = Answer(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from keyturn.cli import (
+from keyturn.cli.app import (
     InstanceOption,
     JsonOption,
     _client,

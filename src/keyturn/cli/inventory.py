@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from keyturn.cli import InstanceOption, JsonOption, _client, _progress, app
+from keyturn.cli.app import InstanceOption, JsonOption, _client, _progress, app
 
 
 class _FetchProgress:

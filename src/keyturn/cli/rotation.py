@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from keyturn.cli import (
+from keyturn.cli.app import (
     DryRunOption,
     GlobalOptions,
     InstanceOption,

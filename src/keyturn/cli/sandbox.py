@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from keyturn.cli import app, stderr
+from keyturn.cli.app import app, stderr
 from keyturn.core.errors import ConfigError
 
 

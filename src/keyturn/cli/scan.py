@@ -1,33 +1,26 @@
-"""`keyturn scan`."""
+"""`keyturn scan`: the typer command (its options and --help, the live instance, --old-secret).
+
+A scan of files only usually runs without typer (cli/scan_run.py); both run the same code.
+"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from keyturn.cli import (
+from keyturn.cli.app import (
     GlobalOptions,
     InstanceOption,
     _client,
     _flag,
     _opt,
-    _progress,
     app,
     print_blind_spots,
-    stderr,
 )
-from keyturn.core.errors import ConfigError, ExitCode
-from keyturn.core.redact import redact_document
-
-if TYPE_CHECKING:
-    from keyturn.detect.findings import ScanResult
-    from keyturn.detect.rules import Severity
-    from keyturn.n8n.client import N8nClient
-    from keyturn.scan.engine import ScanOptions
+from keyturn.cli.scan_run import ScanRequest, finish, scan_files_and_instance
+from keyturn.core.errors import ConfigError
 
 
 @app.command()
@@ -63,70 +56,28 @@ def scan(
 
     Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage or input error.
     """
-    from keyturn.scan.baseline import apply_baseline, load_baseline
-    from keyturn.scan.engine import ScanOptions
-
-    fmt = "json" if json else output_format
-    threshold = _check_options(fmt, fail_on, update_baseline, baseline, paths or [])
-    options = ScanOptions(
-        old_secrets=tuple(_read_old_secrets(ctx, old_secret or [])),
-        max_file_bytes=max_file_size * 1024 * 1024,
+    request = ScanRequest(
+        paths=list(paths or []),
+        fmt="json" if json else output_format,
+        fail_on=fail_on,
+        output=output,
+        baseline=baseline,
+        update_baseline=update_baseline,
+        max_file_size=max_file_size,
         workers=workers,
     )
+    threshold = request.threshold()
+    options = request.scan_options(old_secrets=tuple(_read_old_secrets(ctx, old_secret or [])))
     client = _client(ctx, instance) if (live or instance or not paths) else None
-    result = _scan_with_progress(list(paths or []), client, options)
-    if update_baseline and baseline is not None:
-        _record_baseline(baseline, result)
-        return
-    if baseline is not None:
-        apply_baseline(result, load_baseline(baseline))
-    _emit_scan_report(result, fmt, output)
-    if any(finding.rule.severity >= threshold for finding in result.findings):
-        raise typer.Exit(int(ExitCode.FINDINGS))
-
-
-def _check_options(
-    fmt: str, fail_on: str, update_baseline: bool, baseline: Path | None, paths: list[Path]
-) -> Severity:
-    """Refuse contradictory or unknown options and missing paths; the --fail-on severity."""
-    from keyturn.detect.rules import Severity
-
-    if fmt not in ("table", "json", "sarif"):
-        raise ConfigError("--format takes table, json or sarif.", None)
     try:
-        threshold = Severity.parse(fail_on)
-    except KeyError:
-        raise ConfigError("--fail-on takes low, medium or high.", None) from None
-    if update_baseline and baseline is None:
-        raise ConfigError("--update-baseline needs --baseline FILE.", None)
-    for path in paths:
-        if not path.exists() and not path.is_symlink():
-            raise ConfigError(f"{path} does not exist.", "Check the PATH arguments.")
-    return threshold
-
-
-def _scan_with_progress(
-    paths: list[Path], client: N8nClient | None, options: ScanOptions
-) -> ScanResult:
-    """Scan with a spinner on stderr; closes the client."""
-    from keyturn.scan.engine import run_scan
-
-    try:
-        with _progress() as progress:
-            progress.add_task("Scanning", total=None)
-            return run_scan(paths, client, options)
+        result = scan_files_and_instance(request.paths, client, options)
     finally:
         if client is not None:
             print_blind_spots(client.blind_spots)
             client.close()
-
-
-def _record_baseline(baseline: Path, result: ScanResult) -> None:
-    from keyturn.formats.safe_text import plain
-    from keyturn.scan.baseline import write_baseline
-
-    write_baseline(baseline, result)
-    stderr.print(plain(f"Baseline {baseline}: {len(result.findings)} findings recorded."))
+    code = finish(request, result, threshold)
+    if code:
+        raise typer.Exit(code)
 
 
 def _read_old_secrets(ctx: typer.Context, sources: list[str]) -> list[str]:
@@ -143,31 +94,6 @@ def _read_old_secrets(ctx: typer.Context, sources: list[str]) -> list[str]:
             )
         values.append(read_secret(text, "--old-secret", _vault_table(ctx, text)))
     return values
-
-
-def _emit_scan_report(result: ScanResult, fmt: str, output: Path | None) -> None:
-    from keyturn.formats.scan_out import (
-        dumps,
-        json_document,
-        render_table,
-        sarif_document,
-        summary_line,
-    )
-
-    if fmt == "table":
-        console = Console(file=output.open("w"), width=200) if output else Console()
-        render_table(result, console)
-        if output:
-            console.file.close()
-            stderr.print(summary_line(result), highlight=False)
-        return
-    document = sarif_document(result) if fmt == "sarif" else json_document(result)
-    text = dumps(redact_document(document))
-    if output:
-        output.write_text(text, encoding="utf-8")
-        stderr.print(summary_line(result), highlight=False)
-    else:
-        sys.stdout.write(text)
 
 
 def _vault_table(ctx: typer.Context, location: str) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from keyturn.cli import (
+from keyturn.cli.app import (
     DryRunOption,
     InstanceOption,
     JsonOption,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from keyturn.detect.rules import Rule
 from keyturn.detect.values import Hit, preview
+
+if TYPE_CHECKING:
+    import hashlib
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Finding:
             detail=hit.detail,
             preview=preview(hit.value),
             fingerprint=place_fingerprint(hit.rule.id, location, hit.field),
-            value_digest=hashlib.sha256(hit.value.encode()).digest(),
+            value_digest=_sha256(hit.value.encode()).digest(),
         )
 
     @property
@@ -55,6 +57,9 @@ class Finding:
     def keyed_fingerprint(self, key: bytes) -> str:
         """The place and the value, as HMAC-SHA256 under a baseline's random salt: changes when
         the secret changes, and matches no table computed in advance nor another repository's."""
+        import hashlib
+        import hmac  # only baselines need it
+
         material = f"{self._place}|".encode() + self.value_digest
         return hmac.new(key, material, hashlib.sha256).hexdigest()[:32]
 
@@ -62,14 +67,20 @@ class Finding:
         """What baselines of format v1 recorded (SHA-256 of the place and of the value's
         SHA-256), only to match them: never written out again."""
         material = f"{self._place}|{self.value_digest.hex()}"
-        return hashlib.sha256(material.encode()).hexdigest()[:32]
+        return _sha256(material.encode()).hexdigest()[:32]
 
 
 def place_fingerprint(rule_id: str, location: Location, field_name: str) -> str:
     """Stable across runs and machines (SARIF tracks an alert by it); derived from the rule and
     the place only, so a published report cannot confirm a guess of the secret."""
     material = f"{rule_id}|{location.path}|{_place(location, field_name)}"
-    return hashlib.sha256(material.encode()).hexdigest()[:32]
+    return _sha256(material.encode()).hexdigest()[:32]
+
+
+def _sha256(data: bytes) -> hashlib._Hash:
+    import hashlib  # here: the scan of a file without findings need not load OpenSSL's
+
+    return hashlib.sha256(data)
 
 
 def _place(location: Location, field_name: str) -> str:

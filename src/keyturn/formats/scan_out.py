@@ -1,21 +1,24 @@
-"""Scan reports: a rich table, a JSON document (keyturn.scan/v1) or SARIF 2.1.0."""
+"""Scan reports: a table (Rich on a terminal), a JSON document (keyturn.scan/v1) or SARIF 2.1.0.
+
+Rich is imported only to draw the table: `keyturn scan --format json` loads none of it.
+"""
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import orjson
-from rich.console import Console
-from rich.text import Text
 
 from keyturn import __version__
 from keyturn.detect.findings import Finding, ScanResult
 from keyturn.detect.rules import ALL_RULES, Severity
-from keyturn.formats.safe_text import plain
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SCHEMA_ID = "keyturn.scan/v1"
 SARIF_SCHEMA = (
@@ -33,23 +36,44 @@ def _where(finding: Finding) -> str:
     return f"{text} ({inside})" if inside else text
 
 
-def render_table(result: ScanResult, console: Console) -> None:
-    """One entry per finding: severity, rule, where; then what and a redacted preview.
-
-    Paths, workflow and node names and previews are the scanned files' data: plain text.
-    """
+def _table_rows(result: ScanResult) -> list[list[tuple[str, str]]]:
+    """Each line of the table as (text, style) parts: per finding its severity, rule and
+    where, then what and a redacted preview; the skipped files; the summary."""
+    rows: list[list[tuple[str, str]]] = []
     for finding in result.findings:
-        console.print(
-            Text.assemble(
-                (f"{finding.rule.severity.label:<7}", _STYLE[finding.rule.severity]),
+        severity = finding.rule.severity
+        rows.append(
+            [
+                (f"{severity.label:<7}", _STYLE[severity]),
                 (f"{finding.rule.id} {finding.rule.name}  ", "bold"),
-                plain(_where(finding), "cyan"),
-            )
+                (_where(finding), "cyan"),
+            ]
         )
-        console.print(plain(f"        {finding.detail}: {finding.preview}"))
+        rows.append([(f"        {finding.detail}: {finding.preview}", "")])
     for skipped in result.skipped:
-        console.print(plain(f"skipped {skipped.path}: {skipped.reason}", "dim"))
-    console.print(plain(summary_line(result)))
+        rows.append([(f"skipped {skipped.path}: {skipped.reason}", "dim")])
+    rows.append([(summary_line(result), "")])
+    return rows
+
+
+def table_lines(result: ScanResult) -> list[str]:
+    """The table's lines without styles, as they are (not escaped: see `render_table`)."""
+    return ["".join(text for text, _ in row) for row in _table_rows(result)]
+
+
+def render_table(result: ScanResult, console: Console) -> None:
+    """The table on a Rich console, one `print` per line.
+
+    Paths, workflow and node names and previews are the scanned files' data: plain text, with
+    control characters shown as escapes.
+    """
+    from rich.text import Text
+
+    from keyturn.formats.safe_text import plain
+
+    for row in _table_rows(result):
+        parts = [plain(text, style) for text, style in row]
+        console.print(parts[0] if len(parts) == 1 else Text.assemble(*parts))
 
 
 def summary_line(result: ScanResult) -> str:

@@ -10,7 +10,6 @@ import os
 import stat
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -139,6 +138,8 @@ def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
     files = list(discover(paths, result))
     workers = options.workers or (os.cpu_count() or 1)
     if workers > 1 and len(files) >= _PARALLEL_MIN_FILES:
+        from concurrent.futures import ProcessPoolExecutor  # only now: 30 ms of imports
+
         batches = [files[index :: workers * 4] for index in range(workers * 4)]
         with ProcessPoolExecutor(workers) as pool:
             for part in pool.map(_scan_batch, batches, [options] * len(batches)):

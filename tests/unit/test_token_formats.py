@@ -81,31 +81,6 @@ def test_the_source_holds_no_token() -> None:
     assert hits == []
 
 
-def test_the_table_scans_as_re2_does_it_on_files() -> None:
-    """One re2 alternation for the formats that open with fixed text, the match's group naming
-    the format; the ones that open with a run only around their keywords' hits."""
-    options = re2.Options()
-    options.max_mem = 64 << 20  # the default 8 MB is too small for this many patterns
-    re2.compile("|".join(f"(?:{fmt.pattern})" for fmt in TOKEN_FORMATS).encode(), options)
-    fixed = [(index, fmt) for index, fmt in enumerate(TOKEN_FORMATS) if not fmt.opens_with_run]
-    scanner = re2.compile(
-        "|".join(f"(?P<t{index}>{fmt.pattern})" for index, fmt in fixed).encode(), options
-    )
-    # A sample: each new token costs the combined DFA some milliseconds to build its states.
-    for index, fmt in fixed[::12]:
-        match = scanner.search(fmt.example.encode())
-        assert match is not None, fmt.name
-        assert match.lastgroup in (f"t{index}", f"t{index}".encode()), fmt.name
-    runs = [fmt for fmt in TOKEN_FORMATS if fmt.opens_with_run]
-    assert 0 < len(runs) < 30
-    for fmt in runs:
-        text = f"noise {fmt.example} noise"
-        lowered = text.lower()
-        starts = [lowered.find(keyword) for keyword in fmt.keywords if keyword in lowered]
-        window = text[max(0, min(starts) - 100) : min(starts) + 100]
-        assert found(fmt, window) == (own_match(fmt), own_match(fmt)), fmt.name
-
-
 @pytest.mark.parametrize("fmt", TOKEN_FORMATS, ids=NAMES)
 def test_pattern_compiles_in_re2_and_re(fmt: TokenFormat) -> None:
     re.compile(fmt.pattern)

@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dotenv.parser import parse_stream
-
 NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 # The escapes docker compose and python-dotenv undo in double quotes; any other `\X` is kept.
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "'": "'", "$": "$"}
@@ -71,6 +69,8 @@ def _binding_pattern(name: str) -> re.Pattern[str]:
 def dotenv_bindings(text: str) -> Iterator[tuple[int, str, str | None, str]]:
     """(offset, name, value, text) of each assignment, read by python-dotenv's parser; lines
     it cannot read and comments are skipped."""
+    from dotenv.parser import parse_stream  # here: the scanner reads .env files without it
+
     offset = 1 if text.startswith("\ufeff") else 0  # the parser drops a byte order mark
     for binding in parse_stream(io.StringIO(text)):
         original = binding.original.string

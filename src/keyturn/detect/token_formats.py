@@ -21,19 +21,11 @@ Each `TokenFormat` has:
   token or a Supabase anon key; `live_` + 30 characters is also an identifier): those need the
   scanner's context rules before they are reported.
 
-Scanning cost, measured with google-re2 over 50 MB of random base64-like text on two cores:
-
-- the whole table as one alternation: 41 minutes (0.02 MB/s). The formats that open with a long
-  run of characters before their signature (`opens_with_run`: Azure's identifiable keys, like
-  76 base64 characters then `+ASt`) multiply the states of re2's DFA, which runs out of memory
-  and falls back to its NFA;
-- the others (233) as one alternation, compiled with `max_mem` of 64 MB (re2's default 8 MB
-  overflows the same way): 0.3 to 0.5 s, 100 to 170 MB/s;
-- the 16 that open with a run, found through one case-insensitive re2 pass over their keywords
-  and matched in a window around each hit (the keyword lies inside the token): 0.2 to 0.3 s.
-
-A token the big alternation has not met before costs its DFA a few milliseconds to build
-states, so files full of distinct tokens scan slower than random text.
+Files are scanned for these by detect/token_scan.py: a prefilter (Hyperscan, or re2's keyword
+set) says which formats occur in a file, then each of those runs alone. One re2 alternation of
+the whole table is far slower (0.02 MB/s: the formats that open with a long run of characters,
+like Azure's identifiable keys, blow up its automaton; without them, about 50 MB/s on files
+full of tokens, since every token it has not met costs its automaton new states).
 
 Overlaps on purpose: an Azure DevOps PAT is also an Azure annotated key (both carry the
 `JQQJ9` signature; report the more specific name), and a Google Chat webhook URL carries a
@@ -74,7 +66,6 @@ tokens, Google refresh tokens, Cloudflare's checksum (8 hex by observation, not 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 
@@ -87,17 +78,6 @@ class TokenFormat:
     keywords: tuple[str, ...]
     example: str
     distinctive: bool = True
-
-    @property
-    def opens_with_run(self) -> bool:
-        """Whether the pattern opens with 20 or more characters of a class wider than digits or
-        hex before any fixed text: cheap alone, costly inside one big re2 alternation."""
-        run = _LEADING_RUN.match(self.pattern)
-        return run is not None and int(run[2]) >= 20 and run[1] not in ("0-9", "a-f0-9")
-
-
-# A pattern's opening run: `[class]{count` (after an optional word boundary).
-_LEADING_RUN = re.compile(r"(?:\\b)?\[([^\]]+)\]\{([0-9]+)")
 
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

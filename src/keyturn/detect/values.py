@@ -26,6 +26,7 @@ from keyturn.detect.rules import (
     WORKFLOW_DATA,
     Rule,
 )
+from keyturn.detect.token_scan import PRIVATE_KEY_KIND, find_tokens
 
 MIN_SECRET_LENGTH = 8
 SECRET_NAME = re.compile(
@@ -44,37 +45,6 @@ NOT_SECRET_KEYS = frozenset(
         "tokenendpoint", "auth_url", "token_url", "tokenlimit", "maxtokenlimit",
     }
 )  # fmt: skip
-_TOKEN_PATTERNS = {
-    "AWS access key id": r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-    "GitHub token": r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}",
-    "GitLab token": r"\bglpat-[A-Za-z0-9_-]{20,}",
-    "Slack token": r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
-    "Slack webhook": r"hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]{16,}",
-    "Discord webhook": r"discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{30,}",
-    "Stripe key": r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}",
-    "OpenAI/Anthropic key": r"\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
-    "Google API key": r"\bAIza[0-9A-Za-z_-]{35}",
-    "Hugging Face token": r"\bhf_[A-Za-z0-9]{30,}",
-    "npm token": r"\bnpm_[A-Za-z0-9]{36}",
-    "SendGrid key": r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}",
-    "Twilio key": r"\bSK[0-9a-f]{32}\b",
-    "Telegram bot token": r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b",
-    "Shopify token": r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}",
-    "Mailgun key": r"\bkey-[0-9a-f]{32}\b",
-    "JSON Web Token": r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
-    # The whole block, its lines broken by real newlines or by escaped ones (`\\n` in JSON, in
-    # a string inside code, or doubly escaped), or written as concatenated strings in code
-    # (`'...\\n' + '...'`), so that its body can be judged.
-    "private key": r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-    r"[A-Za-z0-9+/=\\\r\n\t :,.()'\"`-]{40,}?"
-    r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
-}
-KNOWN_TOKEN_RE = re.compile(
-    "|".join(f"(?P<t{index}>{pattern})" for index, pattern in enumerate(_TOKEN_PATTERNS.values()))
-)
-_TOKEN_NAMES = {f"t{index}": name for index, name in enumerate(_TOKEN_PATTERNS)}
-# The same patterns for whole files: one linear pass over the raw bytes finds every token.
-TOKEN_SCANNER = re2.compile(KNOWN_TOKEN_RE.pattern.encode())
 Token = tuple[str, str]  # (token, kind)
 URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://([^/\s:@'\"]+):([^/\s@'\"]{3,})@", re.I)
 EXPRESSION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
@@ -243,16 +213,13 @@ def literal_part(value: str) -> str | None:
 
 
 def tokens_in(raw: bytes) -> list[tuple[int, str, str]]:
-    """(offset, token, kind) of every well-known token in raw bytes, in one linear pass."""
+    """(offset, token, kind) of every well-known token in raw bytes (detect/token_scan.py), but
+    placeholders: a private key block is judged by its body (between its BEGIN and END lines)."""
     found = []
-    for match in TOKEN_SCANNER.finditer(raw):
-        token = match.group(0).decode("utf-8", "replace")
-        # A private key block is judged by its body (between its BEGIN and END lines).
-        body = token.split("-----")[2] if token.startswith("-----") else token
+    for offset, token, kind in find_tokens(raw):
+        body = token.split("-----")[2] if kind == PRIVATE_KEY_KIND else token
         if not is_placeholder(body):
-            group = match.lastgroup
-            name = group.decode() if isinstance(group, bytes) else str(group)
-            found.append((match.start(), token, _TOKEN_NAMES.get(name, "token")))
+            found.append((offset, token, kind))
     return found
 
 

@@ -1,0 +1,295 @@
+"""Finding known tokens in raw bytes: the vendors' formats (token_formats.py), a few wider shapes
+of the most common services, and private key blocks.
+
+Two steps per file. A prefilter tells which formats occur in it at all; then each of those
+runs alone (re2, linear time) over the file and gives the exact tokens. One regex holding all
+250 formats would do it in one pass, but its automaton builds new states for every token it has
+not met, and crawls (token_formats.py measures it); a format alone stays small and fast.
+
+The prefilter is Hyperscan (the `hyperscan` package bundles it) where it is installed, which is
+every platform it has wheels for: every format in one database, each reported once per file,
+at about 500 MB/s on one core. Its compiled database is kept in keyturn's cache folder, so a
+process loads it in a millisecond instead of compiling it for a second. Elsewhere (Linux on
+ARM) re2 stands in, at about a third of the speed: one pass of an RE2::Set of the formats'
+keywords says which formats may occur. Both find the same tokens (tests/unit/test_token_scan.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import re2
+
+from keyturn.detect.token_formats import TOKEN_FORMATS
+
+# Wider than the vendors' formats on purpose: made-up, older or newer tokens of the services n8n
+# users paste most (`sk-proj-` without OpenAI's T3BlbkFJ marker, an AWS key id with any digit).
+# A token that a vendor's exact format also matches is reported under the exact format's name.
+BROAD_SHAPES: tuple[tuple[str, str, str], ...] = (  # name, regex, keywords (for re2's prefilter)
+    ("AWS access key id", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", "akia asia"),
+    (
+        "GitHub token",
+        r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}",
+        "ghp_ gho_ ghu_ ghs_ ghr_ github_pat_",
+    ),
+    ("GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}", "glpat-"),
+    ("Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}", "xoxa- xoxb- xoxp- xoxo- xoxs- xoxr-"),
+    (
+        "Slack webhook",
+        r"hooks\.slack\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]{16,}",
+        "hooks.slack.com",
+    ),
+    (
+        "Discord webhook",
+        r"discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{30,}",
+        "discord.com discordapp.com",
+    ),
+    (
+        "Stripe key",
+        r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}",
+        "sk_live_ sk_test_ rk_live_ rk_test_",
+    ),
+    (
+        "OpenAI/Anthropic key",
+        r"\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
+        "sk-",
+    ),
+    ("Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}", "hf_"),
+    ("Twilio key", r"\bSK[0-9a-f]{32}\b", "sk"),
+    ("Telegram bot token", r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b", ":aa"),
+    ("Shopify token", r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}", "shpat_ shpss_ shpca_ shppa_"),
+    ("Mailgun key", r"\bkey-[0-9a-f]{32}\b", "key-"),
+)
+# The whole block, its lines broken by real newlines or by escaped ones (`\\n` in JSON, in a
+# string inside code, or doubly escaped), or written as concatenated strings in code
+# (`'...\\n' + '...'`), so that its body can be judged.
+PRIVATE_KEY = re2.compile(
+    rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+    rb"[A-Za-z0-9+/=\\\r\n\t :,.()'\"`-]{40,}?"
+    rb"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+)
+PRIVATE_KEY_KIND = "private key"
+
+Found = tuple[int, str, str]  # (byte offset, token, kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """One format the scanner looks for: its name, its regex, and the prefilter's keywords."""
+
+    name: str
+    pattern: str
+    keywords: tuple[str, ...]
+
+    @property
+    def regex(self) -> Any:
+        return _compiled(self.pattern)
+
+    def finditer(self, raw: bytes) -> Iterator[tuple[int, int]]:
+        """(start, end) of each match in `raw`, as `regex.finditer` gives them.
+
+        A pattern that opens with a word boundary (`\\bghp_`) keeps re2 from skipping ahead to
+        its fixed text with memchr, and scans four times slower. So the pattern runs without
+        it, and a match found where no word begins is searched again with the real pattern.
+        """
+        loose = _loose(self.pattern)
+        if loose is None:
+            for match in self.regex.finditer(raw):
+                yield match.start(), match.end()
+            return
+        position = 0
+        while (match := loose.search(raw, position)) is not None:
+            start = match.start()
+            if start and raw[start - 1] in _WORD_BYTES:
+                match = self.regex.search(raw, start + 1)
+                if match is None:
+                    return
+            yield match.start(), match.end()
+            position = match.end()
+
+
+def _shapes() -> tuple[Shape, ...]:
+    """The vendors' distinctive formats (first: their names win), the JSON Web Token (not
+    distinctive, but long reported anywhere), then the broad shapes."""
+    exact = [
+        Shape(fmt.name, fmt.pattern, fmt.keywords)
+        for fmt in TOKEN_FORMATS
+        if fmt.distinctive or fmt.name == "JSON Web Token"
+    ]
+    broad = [Shape(name, pattern, tuple(words.split())) for name, pattern, words in BROAD_SHAPES]
+    return (*exact, *broad)
+
+
+SHAPES: tuple[Shape, ...] = _shapes()
+
+
+@cache
+def _compiled(pattern: str) -> Any:
+    return re2.compile(pattern.encode())
+
+
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+@cache
+def _loose(pattern: str) -> Any:
+    """The pattern without its opening word boundary, when it opens with one followed by a
+    character (not a class or a group) and has no other alternative at the top."""
+    if (
+        not pattern.startswith("\\b")
+        or pattern[2:3] in ("", "[", "(", "\\")
+        or _has_top_bar(pattern)
+    ):
+        return None
+    return re2.compile(pattern[2:].encode())
+
+
+def _has_top_bar(pattern: str) -> bool:
+    depth, escaped = 0, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+    return False
+
+
+def find_tokens(raw: bytes, *, engine: str | None = None) -> list[Found]:
+    """(offset, token, kind) of every known token and private key block in `raw`, in file
+    order; where formats overlap, the one that starts first, then the more exact one."""
+    present = _prefilter(engine)(raw)
+    spans: list[tuple[int, int, int]] = []  # (start, rank, end)
+    for rank in present:
+        spans.extend((start, rank, end) for start, end in SHAPES[rank].finditer(raw))
+    found = _without_overlaps(raw, sorted(spans))
+    if b"PRIVATE KEY" in raw:
+        found.extend(
+            (match.start(), match.group(0).decode("utf-8", "replace"), PRIVATE_KEY_KIND)
+            for match in PRIVATE_KEY.finditer(raw)
+        )
+        found.sort()
+    return found
+
+
+def _without_overlaps(raw: bytes, spans: list[tuple[int, int, int]]) -> list[Found]:
+    found: list[Found] = []
+    reached = -1
+    for start, rank, end in spans:
+        if start >= reached:
+            found.append((start, raw[start:end].decode("utf-8", "replace"), SHAPES[rank].name))
+            reached = end
+    return found
+
+
+Prefilter = Callable[[bytes], Iterable[int]]
+
+
+@cache
+def _prefilter(engine: str | None) -> Prefilter:
+    """Hyperscan when installed (or asked for), re2 otherwise (or when asked for)."""
+    if engine != "re2":
+        try:
+            return _HyperscanPrefilter()
+        except ImportError:
+            if engine == "hyperscan":
+                raise
+    return _Re2Prefilter()
+
+
+class _HyperscanPrefilter:
+    """Which formats occur in a text: one Hyperscan pass, each format reported once."""
+
+    def __init__(self) -> None:
+        import hyperscan
+
+        self._hs = hyperscan
+        self._database = _load_or_compile_database(hyperscan)
+
+    def __call__(self, raw: bytes) -> set[int]:
+        present: set[int] = set()
+
+        def on_match(rank: int, start: int, end: int, flags: int, context: object) -> None:
+            present.add(rank)
+
+        self._database.scan(raw, match_event_handler=on_match)
+        return present
+
+
+def _load_or_compile_database(hyperscan: Any) -> Any:
+    """The compiled database from keyturn's cache, or compiled now and cached (best effort: an
+    unwritable cache folder costs a second per process, nothing else)."""
+    cached = _database_cache_path(hyperscan)
+    try:
+        database = hyperscan.loadb(cached.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        database.scratch = hyperscan.Scratch(database)
+        return database
+    except (OSError, hyperscan.error):  # none cached yet, or from another build
+        pass
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=[shape.pattern.encode() for shape in SHAPES],
+        ids=list(range(len(SHAPES))),
+        elements=len(SHAPES),
+        flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(SHAPES),
+    )
+    _write_atomically(cached, hyperscan.dumpb(database))
+    return database
+
+
+def _database_cache_path(hyperscan: Any) -> Path:
+    """Named by the formats and the Hyperscan version: a change of either compiles anew."""
+    digest = hashlib.sha256()
+    for shape in SHAPES:
+        digest.update(shape.pattern.encode() + b"\0")
+    digest.update(hyperscan.__version__.encode())
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "keyturn" / f"token-formats-{digest.hexdigest()[:16]}.hsdb"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    import tempfile  # here: a scan that finds the database cached never needs it
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".token-formats-")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
+class _Re2Prefilter:
+    """Which formats may occur in a text, with re2 alone: one pass of an RE2::Set of every
+    format's keywords (case-insensitive) tells which keywords occur; a format may occur where
+    one of its keywords does."""
+
+    def __init__(self) -> None:
+        options = re2.Options()
+        options.case_sensitive = False
+        words = sorted({word for shape in SHAPES for word in shape.keywords})
+        self._keywords = re2.Set.SearchSet(options)
+        for word in words:
+            self._keywords.Add(re2.escape(word).encode())
+        self._keywords.Compile()
+        self._shapes_of = [
+            [rank for rank, shape in enumerate(SHAPES) if word in shape.keywords] for word in words
+        ]
+
+    def __call__(self, raw: bytes) -> set[int]:
+        present: set[int] = set()
+        for index in self._keywords.Match(raw) or ():
+            present.update(self._shapes_of[index])
+        return present

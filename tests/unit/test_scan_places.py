@@ -16,6 +16,7 @@ HEX32 = "3f9a0c1d7e5b2a4c6d8e0f1a2b3c4d5e"
 UUID_KEY = "8d3e1f0a-52c4-4b7e-9a61-0c2d4e6f8a1b"
 HEX40 = "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"
 SLASHY = "aB3/dE6+gH9=jK2/mN5+pQ8="
+OPENS_WITH_SLASH = "/BVwfZiT3lDV4TMoRE2IUA/bXxLOHO5ZWpnDYnkhnKX+L79jBkcslgCx2k1fXA=="  # base64
 SHORT_VENDOR = "k7Qp2Xw9Lm4Rt8Vz"
 RSA_BODY = "MIIEowIBAAKCAQEA1x" + "Qk9Xr2LmX4pT7vN1kW9yB3cD6fG8hJ0" * 4
 JWK_D = "Y3Jhc2ggdGhlIHN5c3RlbSB3aXRoIGEgcHJpdmF0ZSBrZXkgZXhwb25lbnQ"
@@ -50,6 +51,7 @@ def scan_doc(tmp_path: Path, *nodes: dict[str, Any], pin: Any = None) -> list[An
         ("api-key", UUID_KEY, "headerParameters"),
         ("Authorization", f"Bearer {UUID_KEY}", "headerParameters"),
         ("Authorization", f"Bearer {SLASHY}", "headerParameters"),
+        ("Authorization", f"Bearer {OPENS_WITH_SLASH}", "headerParameters"),
         ("Authorization", f"Token {HEX40}", "headerParameters"),
         ("Ocp-Apim-Subscription-Key", HEX32, "headerParameters"),
         ("X-Auth-Token", SHORT_VENDOR, "headerParameters"),

@@ -148,10 +148,14 @@ def is_key_material(value: str) -> bool:
     """A literal that can be a credential in an authentication position, whatever its
     alphabet: one token of 8 or more characters, not a placeholder, a word, a number or an
     address. An Authorization value's scheme (`Bearer`, `Token`, `Bot`...) is not part of it."""
-    value = _AUTH_VALUE_SCHEME.sub("", value.strip())
+    whole = value.strip()
+    value = _AUTH_VALUE_SCHEME.sub("", whole)
     if len(value) < MIN_SECRET_LENGTH or _WHITESPACE(value):
         return False
-    if value.lower().startswith(("http://", "https://", "/", "=", "{{", "./", "$")):
+    if value.lower().startswith(("http://", "https://", "{{", "$")):
+        return False
+    # A path, unless a scheme came first: `Bearer /BVwf...+x==` is base64, which may open with /.
+    if value == whole and value.startswith(("/", "=", "./")):
         return False
     if _DIGITS_ONLY.match(value) or is_placeholder(value):
         return False

@@ -5,6 +5,7 @@ cache survives corruption, an unwritable folder and a change of the formats."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import string
@@ -174,3 +175,13 @@ def test_another_set_of_formats_gets_its_own_cache(
     before = token_scan._database_cache_path(hyperscan)
     monkeypatch.setattr(token_scan, "SHAPES", SHAPES[1:])
     assert token_scan._database_cache_path(hyperscan) != before
+
+
+def test_the_formats_page_is_current() -> None:
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("gen", root / "scripts/gen_token_formats_doc.py")
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    page = (root / "docs" / "token-formats.md").read_text(encoding="utf-8")
+    assert page == generator.render(), "run python scripts/gen_token_formats_doc.py"

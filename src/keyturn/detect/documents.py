@@ -170,7 +170,7 @@ def _may_report(context: str, text: str, where: Where, tokens: Sequence[Token]) 
     if text[0] in "={":
         # A pure expression reads values at run time: nothing literal to judge.
         return not _is_pure_expression(text)
-    return is_secret_name(context, where) or may_hold_unnamed_secret(text, tokens)
+    return is_secret_name(context, where) or may_hold_unnamed_secret(text, where, tokens)
 
 
 def _pointer(path: list[str]) -> str:
@@ -234,7 +234,7 @@ def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Whe
 
 def _may_judge(key: str, value: str, where: Where, tokens: Sequence[Token]) -> bool:
     """Whether judge() can report `value` under `key` (exact; most data values fail)."""
-    return is_secret_name(key, where) or may_hold_unnamed_secret(value, tokens)
+    return is_secret_name(key, where) or may_hold_unnamed_secret(value, where, tokens)
 
 
 class LineIndex:

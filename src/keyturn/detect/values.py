@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -336,15 +337,18 @@ def is_secret_name(key: str, where: Where) -> bool:
     return (where in (PAIR, CONFIG) and is_auth_name(key)) or is_secret_key(key)
 
 
-def may_hold_unnamed_secret(value: str, tokens: Sequence[Token]) -> bool:
+def may_hold_unnamed_secret(value: str, where: Where, tokens: Sequence[Token]) -> bool:
     """Whether judge() can report `value` under a name that is not secret-like, given the
-    file's `tokens`: only a well-known token or a URL (a password, a credential in its query)
-    is reported there. Exact, so callers skip judge() for the many values that fail it."""
+    file's `tokens`: only a well-known token or a URL with a password or (outside data) a
+    credential in its query is reported there. Exact, so callers can skip judge() for the
+    many values that fail it."""
     if len(value) < MIN_UNNAMED_SECRET_LENGTH:
         return False
     if value[0] == "=":
         return True  # an expression: judged by its literal part, not the text seen here
-    return "://" in value or known_token(value, tokens) is not None
+    if "://" in value and ("@" in value or (where != DATA and "=" in value)):
+        return True
+    return known_token(value, tokens) is not None
 
 
 def judge(
@@ -356,9 +360,7 @@ def judge(
     size = len(value)
     if size < MIN_SECRET_LENGTH:
         return None
-    auth_place = where in (PAIR, CONFIG) and is_auth_name(key)
-    secret_key = auth_place or is_secret_key(key)
-    if size < MIN_UNNAMED_SECRET_LENGTH and not secret_key:
+    if size < MIN_UNNAMED_SECRET_LENGTH and not is_secret_name(key, where):
         return None  # too short for a token format or a URL with a password
     literal = literal_part(value)
     if literal is None:
@@ -367,6 +369,16 @@ def judge(
         token = known_token(literal, tokens)
         if token is not None:
             return Hit(KNOWN_TOKEN, token[0], key, token[1])
+    return _judge_literal(key, literal, where)
+
+
+# Memoized: exports repeat the same headers, URLs and placeholders in workflow after workflow.
+@lru_cache(maxsize=4096)
+def _judge_literal(key: str, literal: str, where: Where) -> Hit | None:
+    """judge() past the file's tokens: a function of its arguments alone."""
+    auth_place = where in (PAIR, CONFIG) and is_auth_name(key)
+    secret_key = auth_place or is_secret_key(key)
+    if len(literal) >= MIN_UNNAMED_SECRET_LENGTH:
         password = url_password(literal)
         if password is not None:
             return Hit(URL_PASSWORD, password, key, "password in a URL")

@@ -22,6 +22,7 @@ from keyturn.detect.values import (
     CONFIG,
     DATA,
     MIN_SECRET_LENGTH,
+    MIN_UNNAMED_SECRET_LENGTH,
     NODE,
     PAIR,
     URL_USERINFO,
@@ -33,8 +34,10 @@ from keyturn.detect.values import (
     env_reads_in,
     escape_pointer,
     is_secret_key,
+    is_secret_name,
     judge,
     jwk_private_members,
+    may_hold_unnamed_secret,
     tokens_in,
     url_password,
 )
@@ -83,7 +86,7 @@ def scan_workflow(
             walk_data(value, [prefix, key], "", _Sink(emit, name, None, tokens), DATA)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per node, and a frozen one is 4x slower to make
 class _Sink:
     """Where the walkers send hits: the workflow and node they are in, and the file's tokens."""
 
@@ -135,11 +138,11 @@ def _walk_node(value: Any, path: list[str], context: str, emit: _Sink) -> None:
                 else:
                     item_context, where = key, NODE
                 code = key in _CODE_KEYS
-                if code or _worth_judging(item_context, item):
+                if code or _may_report(item_context, item, where, emit.tokens):
                     path.append(key)
                     _judge_parameter(item_context, item, path, emit, code=code, where=where)
                     path.pop()
-            elif kind is dict or kind is list:
+            elif (kind is dict or kind is list) and item:
                 path.append(key)
                 _walk_node(item, path, key, emit)
                 path.pop()
@@ -147,24 +150,27 @@ def _walk_node(value: Any, path: list[str], context: str, emit: _Sink) -> None:
         for index, item in enumerate(value):
             kind = type(item)
             if kind is str:
-                if len(item) >= MIN_SECRET_LENGTH and _worth_judging(context, item):
+                if len(item) >= MIN_SECRET_LENGTH and _may_report(context, item, NODE, emit.tokens):
                     path.append(str(index))
                     _judge_parameter(context, item, path, emit, code=False)
                     path.pop()
-            elif kind is dict or kind is list:
+            elif (kind is dict or kind is list) and item:
                 path.append(str(index))
                 _walk_node(item, path, context, emit)
                 path.pop()
 
 
-def _worth_judging(context: str, text: str) -> bool:
-    """Cheap rejection of the many strings that cannot hold a secret or a $env read."""
+def _may_report(context: str, text: str, where: Where, tokens: Sequence[Token]) -> bool:
+    """Whether `text` (not code) can give a finding: a $env read, an expression's literal
+    part, embedded JSON, or what judge() reports. Exact, and cheap for the many that cannot."""
     if "env" in text:
         return True
-    if len(text) < 16:
-        return is_secret_key(context)  # too short for a token format or a URL password
-    # A pure expression reads values at run time: nothing literal to judge.
-    return not (text.startswith("={{") and text.endswith("}}") and text.count("{{") == 1)
+    if len(text) < MIN_UNNAMED_SECRET_LENGTH:
+        return is_secret_key(context)
+    if text[0] in "={":
+        # A pure expression reads values at run time: nothing literal to judge.
+        return not _is_pure_expression(text)
+    return is_secret_name(context, where) or may_hold_unnamed_secret(text, where, tokens)
 
 
 def _pointer(path: list[str]) -> str:
@@ -200,28 +206,35 @@ def _judge_parameter(
 def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Where) -> None:
     """Any JSON data (pinned data, static data, JSON in a parameter, other JSON files): each
     string with its key, judged as what `where` says it is."""
-    if isinstance(value, dict):
+    if type(value) is dict:
         for key, item in value.items():
-            if isinstance(item, str):
-                if len(item) >= MIN_SECRET_LENGTH:
+            kind = type(item)
+            if kind is str:
+                if len(item) >= MIN_SECRET_LENGTH and _may_judge(key, item, where, emit.tokens):
                     hit = judge(key, item, where=where, tokens=emit.tokens)
                     if hit is not None:
                         emit(hit, _pointer([*path, key]))
-            elif isinstance(item, dict | list):
+            elif (kind is dict or kind is list) and item:
                 path.append(key)
                 walk_data(item, path, key, emit, where)
                 path.pop()
-    elif isinstance(value, list):
+    elif type(value) is list:
         for index, item in enumerate(value):
-            if isinstance(item, str):
-                if len(item) >= MIN_SECRET_LENGTH:
+            kind = type(item)
+            if kind is str:
+                if len(item) >= MIN_SECRET_LENGTH and _may_judge(context, item, where, emit.tokens):
                     hit = judge(context, item, where=where, tokens=emit.tokens)
                     if hit is not None:
                         emit(hit, _pointer([*path, str(index)]))
-            elif isinstance(item, dict | list):
+            elif (kind is dict or kind is list) and item:
                 path.append(str(index))
                 walk_data(item, path, context, emit, where)
                 path.pop()
+
+
+def _may_judge(key: str, value: str, where: Where, tokens: Sequence[Token]) -> bool:
+    """Whether judge() can report `value` under `key` (exact; most data values fail)."""
+    return is_secret_name(key, where) or may_hold_unnamed_secret(value, where, tokens)
 
 
 class LineIndex:

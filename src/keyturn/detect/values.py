@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -29,6 +30,8 @@ from keyturn.detect.rules import (
 from keyturn.detect.token_scan import PRIVATE_KEY_KIND, find_tokens
 
 MIN_SECRET_LENGTH = 8
+# Shorter values are judged only under a secret-like name (not as a token or a URL password).
+MIN_UNNAMED_SECRET_LENGTH = 16
 SECRET_NAME = re.compile(
     r"auth|api[-_ ]?key|apikey|token|secret|passw|pwd|private[-_]?key|access[-_]?key|"
     r"signature|credential|client[-_]?secret|bearer|x-api|session[-_]?key|"
@@ -299,6 +302,26 @@ def url_query_secret(text: str) -> tuple[str, str] | None:
     return None
 
 
+def is_secret_name(key: str, where: Where) -> bool:
+    """Whether judge() takes the name `key` as a secret's: a name APIs take a credential under,
+    in a request parameter or a config variable, or a secret-like name anywhere."""
+    return (where in (PAIR, CONFIG) and is_auth_name(key)) or is_secret_key(key)
+
+
+def may_hold_unnamed_secret(value: str, where: Where, tokens: Sequence[Token]) -> bool:
+    """Whether judge() can report `value` under a name that is not secret-like, given the
+    file's `tokens`: only a well-known token or a URL with a password or (outside data) a
+    credential in its query is reported there. Exact, so callers can skip judge() for the
+    many values that fail it."""
+    if len(value) < MIN_UNNAMED_SECRET_LENGTH:
+        return False
+    if value[0] == "=":
+        return True  # an expression: judged by its literal part, not the text seen here
+    if "://" in value and ("@" in value or (where != DATA and "=" in value)):
+        return True
+    return known_token(value, tokens) is not None
+
+
 def judge(
     key: str, value: str, *, where: Where = NODE, tokens: Sequence[Token] | None = None
 ) -> Hit | None:
@@ -308,17 +331,25 @@ def judge(
     size = len(value)
     if size < MIN_SECRET_LENGTH:
         return None
-    auth_place = where in (PAIR, CONFIG) and is_auth_name(key)
-    secret_key = auth_place or is_secret_key(key)
-    if size < 16 and not secret_key:
+    if size < MIN_UNNAMED_SECRET_LENGTH and not is_secret_name(key, where):
         return None  # too short for a token format or a URL with a password
     literal = literal_part(value)
     if literal is None:
         return None
-    if len(literal) >= 16:
+    if len(literal) >= MIN_UNNAMED_SECRET_LENGTH:
         token = known_token(literal, tokens)
         if token is not None:
             return Hit(KNOWN_TOKEN, token[0], key, token[1])
+    return _judge_literal(key, literal, where)
+
+
+# Memoized: exports repeat the same headers, URLs and placeholders in workflow after workflow.
+@lru_cache(maxsize=4096)
+def _judge_literal(key: str, literal: str, where: Where) -> Hit | None:
+    """judge() past the file's tokens: a function of its arguments alone."""
+    auth_place = where in (PAIR, CONFIG) and is_auth_name(key)
+    secret_key = auth_place or is_secret_key(key)
+    if len(literal) >= MIN_UNNAMED_SECRET_LENGTH:
         password = url_password(literal)
         if password is not None:
             return Hit(URL_PASSWORD, password, key, "password in a URL")

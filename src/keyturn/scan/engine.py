@@ -6,6 +6,7 @@ worker processes. Whatever cannot be read is reported as skipped with a reason; 
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import time
@@ -128,8 +129,16 @@ def _scan_content(path: str, raw: bytes, result: ScanResult) -> list[Finding]:
 
 def _scan_batch(paths: list[str], options: ScanOptions) -> ScanResult:
     total = ScanResult()
-    for path in paths:
-        total.merge(scan_file(path, options))
+    # The scan makes no reference cycles, but each parsed document is millions of new
+    # objects: the cyclic collector would keep traversing them for nothing (~1 s per 100 MB).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for path in paths:
+            total.merge(scan_file(path, options))
+    finally:
+        if collecting:
+            gc.enable()
     return total
 
 

@@ -108,6 +108,19 @@ def test_private_keys_in_code_strings_with_escaped_newlines(tmp_path: Path, sour
     assert "private key" in findings[0].detail.lower() or "JWK" in findings[0].detail
 
 
+def test_the_same_secret_in_two_places_is_reported_at_each(tmp_path: Path) -> None:
+    """A user removes every copy: each line that holds one is a finding, also where the walk of
+    the workflow does not look (a node's notes) and for what only the raw bytes show (a JWK)."""
+    jwk = f'const jwk = {{"kty": "EC", "crv": "P-256", "d": "{JWK_D}"}};'
+    token = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
+    noted = [{"name": f"Note {n}", "type": "n8n-nodes-base.noOp", "parameters": {},
+              "notes": f"old token {token}"} for n in (1, 2)]  # fmt: skip
+    findings = scan_doc(tmp_path, code(jwk), code(jwk), *noted)
+    lines = sorted((f.detail, f.location.line) for f in findings)
+    assert len({line for _, line in lines}) == 4, lines
+    assert [detail for detail, _ in lines].count("JWK private key (d)") == 2
+
+
 def test_a_private_key_in_a_dotenv_value_and_a_placeholder_block(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text(

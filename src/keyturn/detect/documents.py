@@ -270,25 +270,28 @@ def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
     lines = LineIndex(raw)
     raw_tokens = tokens_in(raw)
     tokens = tuple({(token, kind) for _, token, kind in raw_tokens})
-    reported: set[str] = set()
+    reported: set[tuple[str, int | None]] = set()  # (token, line): each copy is a finding
 
     def emit(hit: Hit, pointer: str | None, workflow: str | None, node: str | None) -> None:
+        line = lines.line_of_value(hit.value)
         if hit.rule is KNOWN_TOKEN:
-            reported.add(hit.value)
-        location = Location(path, lines.line_of_value(hit.value), pointer or None, workflow, node)
-        findings.append(Finding.from_hit(hit, location))
+            reported.add((hit.value, line))
+        findings.append(
+            Finding.from_hit(hit, Location(path, line, pointer or None, workflow, node))
+        )
 
     workflows = workflows_in(document)
     for prefix, workflow in workflows:
         scan_workflow(workflow, prefix, emit, tokens)
     if not workflows and isinstance(document, dict | list):
         walk_data(document, [""], "", _Sink(emit, None, None, tokens), CONFIG)
-    # Tokens where the walk does not look (node notes, keys, ...): reported by line.
+    # Tokens where the walk does not look (node notes, keys, JSON Web Keys...): by line.
     for offset, token, kind in [*raw_tokens, *jwk_private_members(raw)]:
-        if token not in reported:
-            reported.add(token)
+        line = lines.line_at(offset)
+        if (token, line) not in reported:
+            reported.add((token, line))
             hit = Hit(KNOWN_TOKEN, token, "", kind)
-            findings.append(Finding.from_hit(hit, Location(path, lines.line_at(offset))))
+            findings.append(Finding.from_hit(hit, Location(path, line)))
     return findings
 
 

@@ -166,6 +166,12 @@ def _has_top_bar(pattern: str) -> bool:
     return False
 
 
+def prepare() -> None:
+    """Load (or compile and cache) the prefilter now: before worker processes start, so that
+    they inherit it or load the cached database instead of each compiling it."""
+    _prefilter(None)
+
+
 def find_tokens(raw: bytes, *, engine: str | None = None) -> list[Found]:
     """(offset, token, kind) of every known token and private key block in `raw`, in file
     order; where formats overlap, the one that starts first, then the more exact one."""

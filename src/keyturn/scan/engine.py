@@ -149,6 +149,9 @@ def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
     if workers > 1 and len(files) >= _PARALLEL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor  # only now: 30 ms of imports
 
+        from keyturn.detect.token_scan import prepare
+
+        prepare()
         batches = [files[index :: workers * 4] for index in range(workers * 4)]
         with ProcessPoolExecutor(workers) as pool:
             for part in pool.map(_scan_batch, batches, [options] * len(batches)):

@@ -54,10 +54,14 @@ EXPRESSION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 AUTH_SCHEME = re.compile(r"^(?:bearer|basic|token|apikey|key)\s+", re.IGNORECASE)
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Matched against the lower-cased value (a case-insensitive regex is much slower).
+# Each alternative opens with a literal character, which lets the regex skip ahead quickly.
 PLACEHOLDER = re.compile(
     r"your|xxx|\*\*\*|<[^>]*>|\[[^\]]*\]|placeholder|example|change[-_ ]?me|replace|insert|"
-    r"_here|here_|dummy|sample|redacted|todo|fixme|\.\.\.|\$\{|^\$[a-z_]+$|%[a-z_]+%|"
-    r"^(?:none|null|undefined|string|token|secret|password|apikey|bearer|true|false)$"
+    r"_here|here_|dummy|sample|redacted|todo|fixme|\.\.\.|\$\{|%[a-z_]+%"
+)
+# A whole value that is nothing but a placeholder word or a variable (matched from its start).
+PLACEHOLDER_WORD = re.compile(
+    r"\$[a-z_]+$|(?:none|null|undefined|string|token|secret|password|apikey|bearer|true|false)$"
 )
 
 
@@ -175,14 +179,16 @@ def not_secret_in_data(key: str, value: str) -> bool:
     )
 
 
-_OBVIOUS_PLACEHOLDER = re.compile(r"xxxx|XXXX|\*\*\*|<[^>]*>|\[[^\]]*\]|\.\.\.|\$\{|0{8}")
+_OBVIOUS_PLACEHOLDER = re.compile(r"xxxx|XXXX|\*\*\*|<[^>]*>|\[[^\]]*\]|\.\.\.|\$\{|00000000")
 
 
 def is_placeholder(value: str) -> bool:
     """Placeholders are wordy (low entropy) or obviously filler; random secrets are neither."""
     if len(set(value)) < 4 or _OBVIOUS_PLACEHOLDER.search(value):
         return True
-    return bool(PLACEHOLDER.search(value.lower())) and entropy(value) < 4.2
+    lowered = value.lower()
+    wordy = PLACEHOLDER.search(lowered) or PLACEHOLDER_WORD.match(lowered)
+    return wordy is not None and entropy(value) < 4.2
 
 
 def entropy(value: str) -> float:
@@ -215,7 +221,12 @@ def literal_part(value: str) -> str | None:
         return value
     if "{{" not in value:
         return value[1:]
-    literal = EXPRESSION.sub(" ", value[1:]).strip()
+    return _expression_literal(value)
+
+
+@lru_cache(maxsize=1024)  # the same expressions recur in workflow after workflow
+def _expression_literal(expression: str) -> str | None:
+    literal = EXPRESSION.sub(" ", expression[1:]).strip()
     return literal or None
 
 
@@ -448,4 +459,9 @@ def env_reads_in(text: str, context: str) -> Iterator[tuple[str, bool]]:
         return
     for match in ENV_READ_PATTERN.finditer(text):
         variable = match.group(1) or match.group(2)
-        yield variable, bool(SECRET_NAME.search(variable)) or bool(SECRET_NAME.search(context))
+        yield variable, _has_secret_word(variable) or _has_secret_word(context)
+
+
+@lru_cache(maxsize=4096)  # variable and parameter names repeat; the search takes ~10 us
+def _has_secret_word(name: str) -> bool:
+    return SECRET_NAME.search(name) is not None

@@ -6,6 +6,7 @@ Rich is imported only to draw the table: `keyturn scan --format json` loads none
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -92,14 +93,14 @@ def summary_line(result: ScanResult) -> str:
 
 
 def json_document(result: ScanResult) -> dict[str, Any]:
+    label = {severity: severity.label for severity in Severity}  # once, not per finding
+    counts = Counter(f.rule.severity for f in result.findings)
     return {
         "schema": SCHEMA_ID,
         "generated_at": datetime.now(UTC).isoformat(),
         "summary": {
             "findings": len(result.findings),
-            "by_severity": {
-                s.label: sum(f.rule.severity == s for f in result.findings) for s in Severity
-            },
+            "by_severity": {label[s]: counts[s] for s in Severity},
             "baselined": result.baselined,
             "files_scanned": result.files_scanned,
             "bytes_scanned": result.bytes_scanned,
@@ -111,7 +112,7 @@ def json_document(result: ScanResult) -> dict[str, Any]:
             {
                 "rule_id": f.rule.id,
                 "rule": f.rule.name,
-                "severity": f.rule.severity.label,
+                "severity": label[f.rule.severity],
                 "message": f.message,
                 "remediation": f.rule.remediation,
                 "field": f.field,

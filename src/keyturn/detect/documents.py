@@ -192,15 +192,18 @@ def _judge_parameter(
     if code:
         for hit in code_hits(text, emit.tokens):
             emit(hit, _pointer(path))
-    elif _is_pure_expression(text):
         return
-    elif text[0] in "={" and (embedded := embedded_json(text)) is not None:
-        if isinstance(embedded, dict | list):
-            walk_data(embedded, list(path), context, emit, PAIR)  # JSON headers, query, body
-    else:
-        found = judge(context, text, where=where, tokens=emit.tokens)
-        if found is not None:
-            emit(found, _pointer(path))
+    if text[0] in "={":
+        if _is_pure_expression(text):
+            return
+        embedded = embedded_json(text)
+        if embedded is not None:
+            if isinstance(embedded, dict | list):
+                walk_data(embedded, list(path), context, emit, PAIR)  # JSON headers, query, body
+            return
+    found = judge(context, text, where=where, tokens=emit.tokens)
+    if found is not None:
+        emit(found, _pointer(path))
 
 
 def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Where) -> None:

@@ -388,13 +388,19 @@ def code_hits(code: str, tokens: Sequence[Token] | None = None) -> Iterator[Hit]
     password = url_password(code)
     if password is not None:
         yield Hit(URL_PASSWORD, password, "code", "password in a URL")
-    for name, value in _secret_named_literals(code):
-        if (
-            looks_like_secret_value(value)
-            and "{{" not in value
-            and (token is None or value != token[0])
-        ):
+    for name, value in _secret_literals_in_code(code):
+        if token is None or value != token[0]:
             yield Hit(CODE_LITERAL, value, name, f"literal {name!r} in code")
+
+
+@lru_cache(maxsize=256)  # Code nodes are copied from workflow to workflow
+def _secret_literals_in_code(code: str) -> tuple[tuple[str, str], ...]:
+    """(name, literal) of each secret-named literal in `code` that looks like a secret."""
+    return tuple(
+        (name, value)
+        for name, value in _secret_named_literals(code)
+        if looks_like_secret_value(value) and "{{" not in value
+    )
 
 
 _ASSIGNMENT_AT = re.compile(

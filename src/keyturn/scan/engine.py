@@ -93,7 +93,7 @@ def scan_file(path: str, options: ScanOptions) -> ScanResult:
         if status.st_size > options.max_file_bytes:
             result.skipped.append(Skipped(path, f"larger than {options.max_file_bytes} bytes"))
             return result
-        with open(path, "rb") as handle:
+        with open(path, "rb", buffering=0) as handle:  # one read: no buffer needed
             raw = handle.read()
     except OSError as exc:
         result.skipped.append(Skipped(path, f"cannot read: {exc.strerror or exc}"))

@@ -143,6 +143,12 @@ CASES = [
     ["wf.json", "--fail-on", "severe"],
     ["wf.json", "--baseline", "no-such-baseline.json"],
     ["wf.json", "--max-file-size", "0", "--json"],
+    # Report and baseline files that cannot be: one line, exit 2, on both paths.
+    ["wf.json", "--output", "no-such-folder/report.json", "--json"],
+    ["wf.json", "--output=", "--json"],
+    ["wf.json", "--output", "."],
+    ["wf.json", "--baseline", ""],
+    ["wf.json", "--baseline", "no-such-folder/b.json", "--update-baseline"],
 ]
 
 
@@ -154,6 +160,18 @@ def test_the_fast_path_prints_what_the_typer_app_prints(files: Path, args: list[
     assert fast.code == typer.code
     assert _same_run(fast.stdout) == _same_run(typer.stdout)
     assert fast.stderr == typer.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--output", "no-such-folder/report.json"], ["--output="], ["--baseline", ""]],
+    ids=" ".join,
+)
+def test_a_report_or_baseline_that_cannot_be_is_a_usage_error(files: Path, args: list[str]) -> None:
+    result = run("fast", files, "scan", "wf.json", *args)
+    assert result.code == 2
+    assert result.stderr.count(b"\n") <= 2 and b"Traceback" not in result.stderr
+    assert b"internal error" not in result.stderr
 
 
 def test_a_narrow_console_and_a_report_file_match_too(files: Path) -> None:

@@ -4,6 +4,7 @@ not flag their signatures, hashes and ids; each finding says where it is."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from keyturn.scan.engine import ScanOptions, run_scan
+from tests.helpers import realworld_files
 
 HEX32 = "3f9a0c1d7e5b2a4c6d8e0f1a2b3c4d5e"
 UUID_KEY = "8d3e1f0a-52c4-4b7e-9a61-0c2d4e6f8a1b"
@@ -177,3 +179,66 @@ def test_a_urls_query_without_a_key_is_not_reported(tmp_path: Path) -> None:
     url = "https://api.example.com/v1/items?page=2&pageToken=CAEQAhoGCAoQARgB&key={{ $json.k }}"
     node = {"name": "Call API", "type": "n8n-nodes-base.httpRequest", "parameters": {"url": url}}
     assert scan_doc(tmp_path, node) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "where"),
+    [
+        ("appid", "a1b2c3d4e5f6q", "queryParameters"),
+        ("key", "Zq81kPw0aMx3", "headerParameters"),
+        ("passphrase", "k7Qp2Xw9Lm", "bodyParameters"),
+    ],
+)
+def test_a_short_key_under_an_authentication_name_is_found(
+    tmp_path: Path, name: str, value: str, where: str
+) -> None:
+    (finding,) = scan_doc(tmp_path, request((name, value), where=where))
+    assert finding.rule.id == "KT001"
+    assert value not in finding.preview and len(finding.preview.split("…")[0]) <= 2
+
+
+def test_a_token_written_with_json_escapes_is_found(tmp_path: Path) -> None:
+    token = "ghp_" + "Qm7Vx2Lp9Rt4Wz8Kc3Nb6Hy1Jd5Fg0As2Ek7"
+    escaped = "\\u0067" + token[1:]  # what a JSON writer may emit for "g"
+    source = {"name": "Code", "type": "n8n-nodes-base.code", "parameters": {"jsCode": "x"}}
+    path = tmp_path / "flow.json"
+    text = json.dumps({"name": "Flow", "nodes": [source], "connections": {}}, indent=2)
+    path.write_text(text.replace('"x"', f"\"const t = '{escaped}';\""))
+    findings = run_scan([path], None, ScanOptions(workers=1)).findings
+    assert [(f.rule.id, f.detail) for f in findings] == [
+        ("KT004", "GitHub personal access token (classic)")
+    ]
+
+
+def test_two_tokens_of_one_kind_on_one_line_of_a_text_file(tmp_path: Path) -> None:
+    """A baseline that knows the first must not hide the second."""
+    first = "ghp_" + "Qm7Vx2Lp9Rt4Wz8Kc3Nb6Hy1Jd5Fg0As2Ek7"
+    second = "ghp_" + "Zr4Tq8Wm2Kx6Pv0Ny3Lb7Hc1Jd5Fs9Ag3Eu6"
+    env = tmp_path / "tokens.env"
+    env.write_text(f'export TOKENS="{first}"\n')
+    assert len(run_scan([env], None, ScanOptions(workers=1)).findings) == 1
+    env.write_text(f'export TOKENS="{first} {second}"\n')
+    findings = run_scan([env], None, ScanOptions(workers=1)).findings
+    assert sorted(f.value_digest for f in findings) == sorted(
+        hashlib.sha256(token.encode()).digest() for token in (first, second)
+    )
+
+
+def test_the_walk_skips_only_what_cannot_be_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk's cheap rejections are exact: on every real export, the findings are the
+    same with them switched off."""
+    from keyturn.detect import documents
+
+    files = realworld_files()
+    with_filters = _findings(files)
+    monkeypatch.setattr(documents, "_may_report", lambda *args: True)
+    monkeypatch.setattr(documents, "_may_judge", lambda *args: True)
+    assert _findings(files) == with_filters
+
+
+def _findings(files: list[Path]) -> list[tuple[object, ...]]:
+    found = run_scan(files, None, ScanOptions(workers=1)).findings
+    return sorted((f.rule.id, f.location.path, f.location.line, f.location.pointer, f.field,
+                   f.detail, f.fingerprint) for f in found)  # fmt: skip

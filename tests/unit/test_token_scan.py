@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import random
 import string
 from pathlib import Path
@@ -20,8 +21,12 @@ from keyturn.detect.token_formats import TOKEN_FORMATS
 from keyturn.detect.token_scan import SHAPES, Shape, find_tokens
 from tests.helpers import realworld_files
 
-hyperscan = pytest.importorskip("hyperscan")
-ENGINES = ["hyperscan", "re2"]
+try:
+    import hyperscan
+except ImportError:  # Linux on ARM: the re2 prefilter alone is tested
+    hyperscan = None
+needs_hyperscan = pytest.mark.skipif(hyperscan is None, reason="hyperscan is not installed")
+ENGINES = ["re2"] if hyperscan is None else ["hyperscan", "re2"]
 EXACT = [fmt for fmt in TOKEN_FORMATS if fmt.distinctive or fmt.name == "JSON Web Token"]
 
 
@@ -71,10 +76,13 @@ def test_formats_that_need_their_place_are_not_scanned_for() -> None:
             assert find_tokens(f'"id": "{fmt.example}"'.encode()) == []
 
 
-def test_every_shape_has_keywords_found_in_its_matches() -> None:
+def test_every_shape_has_lowercase_keywords_and_each_example_holds_one() -> None:
+    examples = {fmt.name: fmt.example for fmt in TOKEN_FORMATS}
     for shape in SHAPES:
         assert shape.keywords, shape.name
         assert all(word == word.lower() for word in shape.keywords), shape.name
+        if shape.name in examples:
+            assert any(word in examples[shape.name].lower() for word in shape.keywords)
 
 
 def mixed_document() -> bytes:
@@ -90,6 +98,7 @@ def mixed_document() -> bytes:
     return "\n".join(parts).encode()
 
 
+@needs_hyperscan
 def test_both_prefilters_find_the_same_tokens() -> None:
     document = mixed_document()
     by_hyperscan = find_tokens(document, engine="hyperscan")
@@ -97,6 +106,7 @@ def test_both_prefilters_find_the_same_tokens() -> None:
     assert by_hyperscan == find_tokens(document, engine="re2")
 
 
+@needs_hyperscan
 def test_both_prefilters_agree_on_all_real_workflows() -> None:
     files = realworld_files()
     assert len(files) >= 390
@@ -127,6 +137,7 @@ def test_a_token_glued_to_a_word_is_not_one_but_the_next_is() -> None:
     token = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
     assert find_tokens(f"x{token}".encode()) == []
     glued_then_apart = f"x{token}-{token}".encode()
+    assert find_tokens(glued_then_apart, engine="re2")  # (the loop below covers every engine)
     for engine in ENGINES:
         assert find_tokens(glued_then_apart, engine=engine) == [
             (42, token, "GitHub personal access token (classic)")
@@ -138,6 +149,7 @@ def fresh_prefilter(cache: Path, monkeypatch: pytest.MonkeyPatch) -> token_scan.
     return token_scan._HyperscanPrefilter()
 
 
+@needs_hyperscan
 def test_the_compiled_database_is_cached_and_reused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -150,6 +162,7 @@ def test_the_compiled_database_is_cached_and_reused(
     assert set(first(document)) == set(second(document)) != set()
 
 
+@needs_hyperscan
 def test_a_corrupt_cache_is_compiled_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = fresh_prefilter(tmp_path, monkeypatch)
     (cached,) = (tmp_path / "keyturn").glob("token-formats-*.hsdb")
@@ -160,6 +173,7 @@ def test_a_corrupt_cache_is_compiled_again(tmp_path: Path, monkeypatch: pytest.M
     assert len(cached.read_bytes()) == len(good)  # compiled and written whole again
 
 
+@needs_hyperscan
 def test_an_unwritable_cache_folder_costs_time_not_tokens(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -168,6 +182,7 @@ def test_an_unwritable_cache_folder_costs_time_not_tokens(
     assert prefilter(mixed_document())
 
 
+@needs_hyperscan
 def test_another_set_of_formats_gets_its_own_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,3 +200,104 @@ def test_the_formats_page_is_current() -> None:
     spec.loader.exec_module(generator)
     page = (root / "docs" / "token-formats.md").read_text(encoding="utf-8")
     assert page == generator.render(), "run python scripts/gen_token_formats_doc.py"
+
+
+GHP = "ghp_" + "Qm7Vx2Lp9Rt4Wz8Kc3Nb6Hy1Jd5Fg0As2Ek7"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    "prefix",
+    ["abc8Q~...-", "Zm9v8Q~xxxx-", "sk-xxxx-", "abc8Q~" + "Ab3dE5fG7hJ9kL1mN3pQ5rS7tU9vW" + "-"],
+)
+def test_a_match_that_touches_a_token_does_not_hide_it(engine: str, prefix: str) -> None:
+    """Whatever a placeholder or another format's match glued before it, the token is found."""
+    found = find_tokens(f"B={prefix}{GHP}\n".encode(), engine=engine, keep=_not_placeholder)
+    assert GHP in {token for _, token, _ in found}
+
+
+def _not_placeholder(token: str, kind: str) -> bool:
+    from keyturn.detect.values import is_placeholder
+
+    return kind == token_scan.PRIVATE_KEY_KIND or not is_placeholder(token)
+
+
+def test_an_unterminated_block_does_not_swallow_the_next_one() -> None:
+    body = "MIIEowIBAAKCAQEA1x" + "Qk9Xr2LmX4pT7vN1kW9yB3cD6fG8hJ0" * 4
+    real = f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
+    text = "-----BEGIN PRIVATE KEY-----\n(your key here)\n\n" + real
+    ((offset, block, kind),) = find_tokens(text.encode())
+    assert block == real.strip() and kind == "private key"
+    assert text[offset:].startswith(real)
+
+
+def _cache_file(cache: Path) -> Path:
+    (cached,) = (cache / "keyturn").glob("token-formats-*.hsdb")
+    return cached
+
+
+@needs_hyperscan
+def test_a_database_of_other_patterns_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh_prefilter(tmp_path, monkeypatch)
+    cached = _cache_file(tmp_path)
+    other = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    other.compile(expressions=[b"nothing-to-see"], ids=[0], elements=1, flags=[0])
+    cached.write_bytes(hyperscan.dumpb(other))
+    assert set(fresh_prefilter(tmp_path, monkeypatch)(GHP.encode()))  # compiled again: found
+    stream = hyperscan.Database(mode=hyperscan.HS_MODE_STREAM)
+    stream.compile(expressions=[b"ghp_"], ids=[0], elements=1, flags=[0])
+    cached.write_bytes(hyperscan.dumpb(stream))
+    assert set(fresh_prefilter(tmp_path, monkeypatch)(GHP.encode()))
+
+
+@needs_hyperscan
+def test_a_cache_writable_by_others_or_a_symlink_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh_prefilter(tmp_path, monkeypatch)
+    cached = _cache_file(tmp_path)
+    assert cached.stat().st_mode & 0o022 == 0
+    good = cached.read_bytes()
+    cached.chmod(0o666)
+    assert token_scan._cached_database(hyperscan, cached) is None
+    cached.unlink()
+    elsewhere = tmp_path / "elsewhere.hsdb"
+    elsewhere.write_bytes(good)
+    cached.symlink_to(elsewhere)
+    assert token_scan._cached_database(hyperscan, cached) is None
+    cached.unlink()
+    os.mkfifo(cached)  # a FIFO would block a plain read
+    assert token_scan._cached_database(hyperscan, cached) is None
+
+
+@needs_hyperscan
+def test_no_home_or_a_relative_cache_folder_compiles_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.delenv("HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    prefilter = token_scan._HyperscanPrefilter()
+    assert set(prefilter(GHP.encode()))
+    assert list(tmp_path.rglob("*")) == []  # nothing written under the working folder
+
+
+@needs_hyperscan
+def test_a_hyperscan_failure_falls_back_to_re2(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(hyperscan_module: object) -> object:
+        raise hyperscan.ArchitectureError("no SSSE3")
+
+    monkeypatch.setattr(token_scan, "_load_or_compile_database", broken)
+    token_scan._prefilter.cache_clear()
+    try:
+        assert isinstance(token_scan._prefilter(None), token_scan._Re2Prefilter)
+        assert find_tokens(GHP.encode()) == [(0, GHP, "GitHub personal access token (classic)")]
+    finally:
+        token_scan._prefilter.cache_clear()

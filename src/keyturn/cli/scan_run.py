@@ -17,9 +17,11 @@ import errno
 import os
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from keyturn.cli.output import console_width, plain_text, write_lines
 from keyturn.core.errors import ConfigError, ExitCode
@@ -66,6 +68,9 @@ class ScanRequest:
         for path in self.paths:
             if not path.exists() and not path.is_symlink():
                 raise ConfigError(f"{path} does not exist.", "Check the PATH arguments.")
+        for option, given in (("--output", self.output), ("--baseline", self.baseline)):
+            if given is not None:
+                _check_file_option(option, given)
         return threshold
 
     def scan_options(self, old_secrets: tuple[str, ...] = ()) -> ScanOptions:
@@ -76,6 +81,28 @@ class ScanRequest:
             max_file_bytes=self.max_file_size * 1024 * 1024,
             workers=self.workers,
         )
+
+
+def _check_file_option(option: str, path: Path) -> None:
+    """Before a long scan: a report or baseline file must be a file in an existing folder."""
+    if str(path) in ("", ".") or path.is_dir():
+        raise ConfigError(f"{option} {str(path)!r} is a folder, not a file.", "Give a file name.")
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"{option} {path}: the folder {path.parent} does not exist.", "Create it first."
+        )
+
+
+@contextmanager
+def _file_errors(option: str, path: Path) -> Iterator[None]:
+    """A report or baseline file that cannot be written or read: one line, exit 2."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            f"{option} {path}: {reason}.", "Check the path and its permissions."
+        ) from None
 
 
 def run_without_typer(args: list[str]) -> int | None:
@@ -201,7 +228,8 @@ def finish(request: ScanRequest, result: ScanResult, threshold: Severity) -> int
     if request.update_baseline and request.baseline is not None:
         from keyturn.scan.baseline import write_baseline
 
-        write_baseline(request.baseline, result)
+        with _file_errors("--baseline", request.baseline):
+            write_baseline(request.baseline, result)
         write_lines(
             [f"Baseline {request.baseline}: {len(result.findings)} findings recorded."], sys.stderr
         )
@@ -209,7 +237,9 @@ def finish(request: ScanRequest, result: ScanResult, threshold: Severity) -> int
     if request.baseline is not None:
         from keyturn.scan.baseline import apply_baseline, load_baseline
 
-        apply_baseline(result, load_baseline(request.baseline))
+        with _file_errors("--baseline", request.baseline):
+            baseline = load_baseline(request.baseline)
+        apply_baseline(result, baseline)
     _emit(result, request.fmt, request.output)
     if any(finding.rule.severity >= threshold for finding in result.findings):
         return int(ExitCode.FINDINGS)
@@ -225,7 +255,8 @@ def _emit(result: ScanResult, fmt: str, output: Path | None) -> None:
         document = sarif_document(result) if fmt == "sarif" else json_document(result)
         text = dumps(_redacted(document))
         if output:
-            output.write_text(text, encoding="utf-8")
+            with _file_errors("--output", output):
+                output.write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
     if output:  # the report is in the file; what it found, on stderr
@@ -235,7 +266,10 @@ def _emit(result: ScanResult, fmt: str, output: Path | None) -> None:
 def _emit_table(result: ScanResult, output: Path | None) -> None:
     from keyturn.formats.scan_out import render_table, table_lines
 
-    stream = output.open("w") if output else sys.stdout
+    stream: TextIO = sys.stdout
+    if output:
+        with _file_errors("--output", output):
+            stream = output.open("w")
     try:
         width = console_width(stream, _TABLE_FILE_WIDTH if output else None)
         text = plain_text(table_lines(result), width, stream)

@@ -33,7 +33,6 @@ from keyturn.detect.values import (
     embedded_json,
     env_reads_in,
     escape_pointer,
-    is_secret_key,
     is_secret_name,
     judge,
     jwk_private_members,
@@ -166,7 +165,7 @@ def _may_report(context: str, text: str, where: Where, tokens: Sequence[Token]) 
     if "env" in text:
         return True
     if len(text) < MIN_UNNAMED_SECRET_LENGTH:
-        return is_secret_key(context)
+        return is_secret_name(context, where)
     if text[0] in "={":
         # A pure expression reads values at run time: nothing literal to judge.
         return not _is_pure_expression(text)
@@ -272,7 +271,14 @@ def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
     findings: list[Finding] = []
     lines = LineIndex(raw)
     raw_tokens = tokens_in(raw)
-    tokens = tuple({(token, kind) for _, token, kind in raw_tokens})
+    found = {(token, kind) for _, token, kind in raw_tokens}
+    # A token written with JSON's escapes (`\u0067hp_...`, `https:\/\/hooks...`) is not one in
+    # the raw bytes, only in the parsed document.
+    escaped = []
+    if b"\\u" in raw or b"\\/" in raw:
+        again = tokens_in(serialize(document))
+        escaped = list(dict.fromkeys((t, k) for _, t, k in again if (t, k) not in found))
+    tokens = tuple(found.union(escaped))
     reported: set[tuple[str, int | None]] = set()  # (token, line): each copy is a finding
 
     def emit(hit: Hit, pointer: str | None, workflow: str | None, node: str | None) -> None:
@@ -295,6 +301,11 @@ def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
             reported.add((token, line))
             hit = Hit(KNOWN_TOKEN, token, "", kind)
             findings.append(Finding.from_hit(hit, Location(path, line)))
+    reported_values = {value for value, _ in reported}
+    for token, kind in escaped:  # where the walk did not look: no line to give
+        if token not in reported_values:
+            hit = Hit(KNOWN_TOKEN, token, "", kind)
+            findings.append(Finding.from_hit(hit, Location(path, None)))
     return findings
 
 
@@ -302,20 +313,24 @@ def scan_text(path: str, text: str) -> list[Finding]:
     """.env, compose and other text files: assignments, well-known tokens, URL passwords."""
     findings: list[Finding] = []
     seen: set[tuple[int, str]] = set()
+    token_lines: set[int] = set()  # lines whose every token the raw pass reported
     newline_offsets = _newlines(text)
 
-    def add(hit: Hit, offset: int) -> None:
+    def add(hit: Hit, offset: int, *, raw_pass: bool = False) -> None:
         line = _line(newline_offsets, offset)
-        # A token is found in the raw text and again in a variable's (unescaped) value.
-        key = (line, hit.detail) if hit.rule is KNOWN_TOKEN else (line, hit.value)
-        if key in seen:
+        # A variable's value holds again, unescaped, a token the raw pass found on its line.
+        if hit.rule is KNOWN_TOKEN and not raw_pass and line in token_lines:
             return
-        seen.add(key)
+        if (line, hit.value) in seen:
+            return
+        seen.add((line, hit.value))
+        if raw_pass:
+            token_lines.add(line)
         findings.append(Finding.from_hit(hit, Location(path, line)))
 
     raw = text.encode()
     for offset, token, kind in [*tokens_in(raw), *jwk_private_members(raw)]:
-        add(Hit(KNOWN_TOKEN, token, "", kind), _char_offset(text, offset))
+        add(Hit(KNOWN_TOKEN, token, "", kind), _char_offset(text, offset), raw_pass=True)
     if "://" in text:
         for match in URL_USERINFO.finditer(text):
             password = url_password(match.group(0))

@@ -16,8 +16,10 @@ keywords says which formats may occur. Both find the same tokens (tests/unit/tes
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -114,14 +116,16 @@ class Shape:
             position = match.end()
 
 
+# The vendors' distinctive formats, and the JSON Web Token (not distinctive, but long reported
+# anywhere); the others (`live_` + 30 characters...) are also ids, and only their place tells.
+EXACT_FORMATS = tuple(
+    fmt for fmt in TOKEN_FORMATS if fmt.distinctive or fmt.name == "JSON Web Token"
+)
+
+
 def _shapes() -> tuple[Shape, ...]:
-    """The vendors' distinctive formats (first: their names win), the JSON Web Token (not
-    distinctive, but long reported anywhere), then the broad shapes."""
-    exact = [
-        Shape(fmt.name, fmt.pattern, fmt.keywords)
-        for fmt in TOKEN_FORMATS
-        if fmt.distinctive or fmt.name == "JSON Web Token"
-    ]
+    """The exact formats first (their names win over the broad shapes')."""
+    exact = [Shape(fmt.name, fmt.pattern, fmt.keywords) for fmt in EXACT_FORMATS]
     broad = [Shape(name, pattern, tuple(words.split())) for name, pattern, words in BROAD_SHAPES]
     return (*exact, *broad)
 
@@ -172,30 +176,46 @@ def prepare() -> None:
     _prefilter(None)
 
 
-def find_tokens(raw: bytes, *, engine: str | None = None) -> list[Found]:
+def find_tokens(
+    raw: bytes, *, engine: str | None = None, keep: Callable[[str, str], bool] | None = None
+) -> list[Found]:
     """(offset, token, kind) of every known token and private key block in `raw`, in file
-    order; where formats overlap, the one that starts first, then the more exact one."""
+    order. `keep(token, kind)` drops what is not a token (placeholders) before overlapping
+    matches are resolved, so a placeholder never hides a real token it touches."""
     present = _prefilter(engine)(raw)
     spans: list[tuple[int, int, int]] = []  # (start, rank, end)
     for rank in present:
         spans.extend((start, rank, end) for start, end in SHAPES[rank].finditer(raw))
-    found = _without_overlaps(raw, sorted(spans))
+    found = _without_overlaps(raw, sorted(spans), keep)
     if b"PRIVATE KEY" in raw:
-        found.extend(
-            (match.start(), match.group(0).decode("utf-8", "replace"), PRIVATE_KEY_KIND)
-            for match in PRIVATE_KEY.finditer(raw)
-        )
+        for match in PRIVATE_KEY.finditer(raw):
+            # A BEGIN line left without its END (a placeholder, a cut-off block) runs on to the
+            # next block's END: the block is what follows the last BEGIN.
+            last = match.group(0).rfind(b"-----BEGIN ")
+            block = match.group(0)[last:].decode("utf-8", "replace")
+            if keep is None or keep(block, PRIVATE_KEY_KIND):
+                found.append((match.start() + last, block, PRIVATE_KEY_KIND))
         found.sort()
     return found
 
 
-def _without_overlaps(raw: bytes, spans: list[tuple[int, int, int]]) -> list[Found]:
+def _without_overlaps(
+    raw: bytes, spans: list[tuple[int, int, int]], keep: Callable[[str, str], bool] | None
+) -> list[Found]:
+    """One finding per token: a match inside one already taken is the same token under another
+    name (the broad shape of an exact format, the API key inside a webhook URL); one that
+    starts a word inside it and runs past its end is a token of its own."""
     found: list[Found] = []
-    reached = -1
+    taken_start, reached = -1, -1
     for start, rank, end in spans:
-        if start >= reached:
-            found.append((start, raw[start:end].decode("utf-8", "replace"), SHAPES[rank].name))
-            reached = end
+        if start < reached and not (
+            start > taken_start and end > reached and raw[start - 1] not in _WORD_BYTES
+        ):
+            continue
+        token, kind = raw[start:end].decode("utf-8", "replace"), SHAPES[rank].name
+        if keep is None or keep(token, kind):
+            found.append((start, token, kind))
+            taken_start, reached = start, end
     return found
 
 
@@ -204,11 +224,11 @@ Prefilter = Callable[[bytes], Iterable[int]]
 
 @cache
 def _prefilter(engine: str | None) -> Prefilter:
-    """Hyperscan when installed (or asked for), re2 otherwise (or when asked for)."""
+    """Hyperscan when installed and working (or asked for), re2 otherwise (or asked for)."""
     if engine != "re2":
         try:
             return _HyperscanPrefilter()
-        except ImportError:
+        except Exception:  # not installed, or no database on this CPU: re2 finds the same
             if engine == "hyperscan":
                 raise
     return _Re2Prefilter()
@@ -220,7 +240,6 @@ class _HyperscanPrefilter:
     def __init__(self) -> None:
         import hyperscan
 
-        self._hs = hyperscan
         self._database = _load_or_compile_database(hyperscan)
 
     def __call__(self, raw: bytes) -> set[int]:
@@ -233,16 +252,21 @@ class _HyperscanPrefilter:
         return present
 
 
+# Every exact format's example, one per line: a database must report each of their formats.
+_CANARY = "\n".join(fmt.example for fmt in EXACT_FORMATS).encode()
+_MAX_DATABASE_BYTES = 64 << 20
+
+
 def _load_or_compile_database(hyperscan: Any) -> Any:
-    """The compiled database from keyturn's cache, or compiled now and cached (best effort: an
-    unwritable cache folder costs a second per process, nothing else)."""
+    """The compiled database from keyturn's cache, or compiled now and cached (best effort: no
+    cache folder costs a second per process, nothing else). A cached database is used only if
+    it is this user's own regular file, writable by no one else, and finds every format's
+    example; anything else is compiled again."""
     cached = _database_cache_path(hyperscan)
-    try:
-        database = hyperscan.loadb(cached.read_bytes(), hyperscan.HS_MODE_BLOCK)
-        database.scratch = hyperscan.Scratch(database)
-        return database
-    except (OSError, hyperscan.error):  # none cached yet, or from another build
-        pass
+    if cached is not None:
+        database = _cached_database(hyperscan, cached)
+        if database is not None:
+            return database
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     database.compile(
         expressions=[shape.pattern.encode() for shape in SHAPES],
@@ -250,17 +274,53 @@ def _load_or_compile_database(hyperscan: Any) -> Any:
         elements=len(SHAPES),
         flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(SHAPES),
     )
-    _write_atomically(cached, hyperscan.dumpb(database))
+    if cached is not None:
+        _write_atomically(cached, hyperscan.dumpb(database))
     return database
 
 
-def _database_cache_path(hyperscan: Any) -> Path:
-    """Named by the formats and the Hyperscan version: a change of either compiles anew."""
+def _cached_database(hyperscan: Any, path: Path) -> Any | None:
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    except OSError:
+        return None  # none cached yet, or a symbolic link
+    with os.fdopen(handle, "rb") as stream:
+        status = os.fstat(stream.fileno())
+        if not _trusted(status):
+            return None
+        data = stream.read(_MAX_DATABASE_BYTES)
+    try:
+        database = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK)
+        database.scratch = hyperscan.Scratch(database)
+        present: set[int] = set()
+        database.scan(_CANARY, match_event_handler=lambda rank, *_: present.add(rank))
+    except Exception:  # from another build, cut short, not a block database
+        return None
+    expected = set(range(len(EXACT_FORMATS)))  # they come first in SHAPES
+    if not expected <= present or max(present) >= len(SHAPES):
+        return None
+    return database
+
+
+def _trusted(status: os.stat_result) -> bool:
+    owner_ok = not hasattr(os, "getuid") or status.st_uid == os.getuid()
+    return stat.S_ISREG(status.st_mode) and owner_ok and not status.st_mode & 0o022
+
+
+def _database_cache_path(hyperscan: Any) -> Path | None:
+    """Named by the formats and the Hyperscan version: a change of either compiles anew. None
+    without a usable cache folder (no home, a relative XDG_CACHE_HOME)."""
     digest = hashlib.sha256()
     for shape in SHAPES:
         digest.update(shape.pattern.encode() + b"\0")
     digest.update(hyperscan.__version__.encode())
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    configured = os.environ.get("XDG_CACHE_HOME", "")
+    try:
+        base = Path(configured) if os.path.isabs(configured) else Path.home() / ".cache"
+    except (RuntimeError, KeyError, OSError):  # no home directory (an arbitrary container uid)
+        return None
+    if not base.is_absolute():
+        return None
     return base / "keyturn" / f"token-formats-{digest.hexdigest()[:16]}.hsdb"
 
 
@@ -268,13 +328,17 @@ def _write_atomically(path: Path, data: bytes) -> None:
     import tempfile  # here: a scan that finds the database cached never needs it
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".token-formats-")
+    except OSError:
+        return
+    try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.replace(temporary, path)
     except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
 
 
 class _Re2Prefilter:

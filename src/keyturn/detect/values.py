@@ -56,7 +56,7 @@ UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # Matched against the lower-cased value (a case-insensitive regex is much slower).
 # Each alternative opens with a literal character, which lets the regex skip ahead quickly.
 PLACEHOLDER = re.compile(
-    r"your|xxx|\*\*\*|<[^>]*>|\[[^\]]*\]|placeholder|example|change[-_ ]?me|replace|insert|"
+    r"your|\*\*\*|<[^>]*>|\[[^\]]*\]|placeholder|example|change[-_ ]?me|replace|insert|"
     r"_here|here_|dummy|sample|redacted|todo|fixme|\.\.\.|\$\{|%[a-z_]+%"
 )
 # A whole value that is nothing but a placeholder word or a variable (matched from its start).
@@ -151,6 +151,11 @@ def is_auth_name(name: str) -> bool:
     return known
 
 
+_WORDLIKE = re.compile(
+    r"^(?:[a-z]+(?:[_.-][a-z]+)*|[A-Z]+(?:[_.-][A-Z]+)*|[a-z]+(?:[A-Z][a-z]+)+)$"
+)
+
+
 def is_key_material(value: str) -> bool:
     """A literal that can be a credential in an authentication position, whatever its
     alphabet: one token of 8 or more characters, not a placeholder, a word, a number or an
@@ -166,7 +171,10 @@ def is_key_material(value: str) -> bool:
         return False
     if _DIGITS_ONLY.match(value) or is_placeholder(value):
         return False
-    return _DIGIT(value) is not None or entropy(value) >= 3.3  # a word is not a key
+    if _DIGIT(value) is not None:
+        return True
+    # Without a digit: random letters, not a word or an identifier (customer_name, fullName).
+    return not _WORDLIKE.match(value) and entropy(value) >= 3.3
 
 
 def not_secret_in_data(key: str, value: str) -> bool:
@@ -182,12 +190,19 @@ def not_secret_in_data(key: str, value: str) -> bool:
 _OBVIOUS_PLACEHOLDER = re.compile(r"xxxx|XXXX|\*\*\*|<[^>]*>|\[[^\]]*\]|\.\.\.|\$\{|00000000")
 
 
+_FILLER_X = re.compile("xxx|XXX")
+
+
 def is_placeholder(value: str) -> bool:
     """Placeholders are wordy (low entropy) or obviously filler; random secrets are neither."""
     if len(set(value)) < 4 or _OBVIOUS_PLACEHOLDER.search(value):
         return True
     lowered = value.lower()
-    wordy = PLACEHOLDER.search(lowered) or PLACEHOLDER_WORD.match(lowered)
+    wordy = (
+        PLACEHOLDER.search(lowered)
+        or PLACEHOLDER_WORD.match(lowered)
+        or _FILLER_X.search(value)  # xxx or XXX: a random key may hold xXx
+    )
     return wordy is not None and entropy(value) < 4.2
 
 
@@ -231,14 +246,15 @@ def _expression_literal(expression: str) -> str | None:
 
 
 def tokens_in(raw: bytes) -> list[tuple[int, str, str]]:
-    """(offset, token, kind) of every well-known token in raw bytes (detect/token_scan.py), but
-    placeholders: a private key block is judged by its body (between its BEGIN and END lines)."""
-    found = []
-    for offset, token, kind in find_tokens(raw):
-        body = token.split("-----")[2] if kind == PRIVATE_KEY_KIND else token
-        if not is_placeholder(body):
-            found.append((offset, token, kind))
-    return found
+    """(offset, token, kind) of every well-known token in raw bytes (detect/token_scan.py),
+    placeholders left out."""
+    return find_tokens(raw, keep=_is_token)
+
+
+def _is_token(token: str, kind: str) -> bool:
+    # A private key block is judged by its body (between its BEGIN and END lines).
+    body = token.split("-----")[2] if kind == PRIVATE_KEY_KIND else token
+    return not is_placeholder(body)
 
 
 # A JSON Web Key's private members (RSA d, p, q, dp, dq, qi; EC and OKP d; a symmetric k),
@@ -434,6 +450,8 @@ def preview(value: str) -> str:
     """A redacted preview: enough to recognise a value, never enough to use it."""
     if len(value) <= 8:
         return f"{value[:1]}… ({len(value)} chars)"
+    if len(value) < 24:  # a short key: at most a third of it
+        return f"{value[:2]}…{value[-1:]} ({len(value)} chars)"
     return f"{value[:4]}…{value[-2:]} ({len(value)} chars)"
 
 

@@ -275,7 +275,7 @@ def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
     # A token written with JSON's escapes (`\u0067hp_...`, `https:\/\/hooks...`) is not one in
     # the raw bytes, only in the parsed document.
     escaped = []
-    if b"\\u" in raw or b"\\/" in raw:
+    if b"\\u00" in raw or b"\\/" in raw:  # tokens are ASCII: \u00XX
         again = tokens_in(serialize(document))
         escaped = list(dict.fromkeys((t, k) for _, t, k in again if (t, k) not in found))
     tokens = tuple(found.union(escaped))

@@ -123,7 +123,9 @@ def assert_shows(output: str, *values: str) -> None:
     text = _SGR.sub("", output)
     assert not _CONTROL.search(text.replace("\n", "")), "a control character reached the terminal"
     for value in values:
-        assert shown(value) in text
+        # A table cell may end a line where its value ends in whitespace (a trailing no-break
+        # space after a wide emoji): Rich drops it there, which hides nothing.
+        assert shown(value).rstrip() in text
 
 
 def test_visible_shows_control_characters_and_keeps_the_rest() -> None:

@@ -164,12 +164,10 @@ def _may_report(context: str, text: str, where: Where, tokens: Sequence[Token]) 
     part, embedded JSON, or what judge() reports. Exact, and cheap for the many that cannot."""
     if "env" in text:
         return True
-    if len(text) < MIN_UNNAMED_SECRET_LENGTH:
-        return is_secret_name(context, where)
-    if text[0] in "={":
+    if len(text) >= MIN_UNNAMED_SECRET_LENGTH and text[0] in "={":
         # A pure expression reads values at run time: nothing literal to judge.
         return not _is_pure_expression(text)
-    return is_secret_name(context, where) or may_hold_unnamed_secret(text, where, tokens)
+    return _may_judge(context, text, where, tokens)
 
 
 def _pointer(path: list[str]) -> str:

@@ -189,7 +189,6 @@ class KeyPool:
         from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
         pool = cls({name: [] for name in ("rsa", "ec", "openssh", "pkcs8", "pgp")})
-        none = ser.NoEncryption()
         for _ in range(3):
             e = 65537
             p, q = _prime(rng, 1024), _prime(rng, 1024)
@@ -197,15 +196,7 @@ class KeyPool:
             numbers = rsa.RSAPrivateNumbers(
                 p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q)
             )
-            key = numbers.private_key()
-            pool.pems["rsa"].append(
-                key.private_bytes(
-                    ser.Encoding.PEM, ser.PrivateFormat.TraditionalOpenSSL, none
-                ).decode()
-            )
-            pool.pems["pkcs8"].append(
-                key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, none).decode()
-            )
+            pool._add_pems("rsa", numbers.private_key())
             values = {"n": p * q, "e": e, "d": d, "p": p, "q": q, "dp": d % (p - 1),
                       "dq": d % (q - 1), "qi": pow(q, -1, p)}  # fmt: skip
             pool.jwks.append(
@@ -213,14 +204,7 @@ class KeyPool:
             )
         for _ in range(8):
             ec_key = ec.derive_private_key(rng.getrandbits(250) + 1, ec.SECP256R1())
-            pool.pems["ec"].append(
-                ec_key.private_bytes(
-                    ser.Encoding.PEM, ser.PrivateFormat.TraditionalOpenSSL, none
-                ).decode()
-            )
-            pool.pems["pkcs8"].append(
-                ec_key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8, none).decode()
-            )
+            pool._add_pems("ec", ec_key)
             pool.public_pems.append(
                 ec_key.public_key()
                 .public_bytes(ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo)
@@ -248,6 +232,17 @@ class KeyPool:
         for _ in range(6):
             pool.pems["pgp"].append(_pgp(rng))
         return pool
+
+    def _add_pems(self, variant: str, key: Any) -> None:
+        """The key as its own type's PEM (`-----BEGIN RSA/EC PRIVATE KEY-----`) and as PKCS#8."""
+        from cryptography.hazmat.primitives import serialization as ser
+
+        for kept_as, private_format in (
+            (variant, ser.PrivateFormat.TraditionalOpenSSL),
+            ("pkcs8", ser.PrivateFormat.PKCS8),
+        ):
+            pem = key.private_bytes(ser.Encoding.PEM, private_format, ser.NoEncryption())
+            self.pems[kept_as].append(pem.decode())
 
     def pem(self, rng: random.Random, variant: str) -> str:
         return rng.choice(self.pems[variant])

@@ -36,6 +36,7 @@ from keyturn.detect.values import (
     is_secret_name,
     judge,
     jwk_private_members,
+    known_token,
     may_hold_unnamed_secret,
     tokens_in,
     url_password,
@@ -164,10 +165,17 @@ def _may_report(context: str, text: str, where: Where, tokens: Sequence[Token]) 
     part, embedded JSON, or what judge() reports. Exact, and cheap for the many that cannot."""
     if "env" in text:
         return True
-    if len(text) >= MIN_UNNAMED_SECRET_LENGTH and text[0] in "={":
-        # A pure expression reads values at run time: nothing literal to judge.
-        return not _is_pure_expression(text)
-    return _may_judge(context, text, where, tokens)
+    if len(text) >= MIN_UNNAMED_SECRET_LENGTH:
+        first = text[0]
+        if first == "=" or first == "{":
+            # A pure expression reads values at run time: nothing literal to judge.
+            return not _is_pure_expression(text)
+        # may_hold_unnamed_secret, inlined: this runs for every string of a walked node.
+        if "://" in text and ("@" in text or "=" in text):
+            return True
+        if tokens and known_token(text, tokens) is not None:
+            return True
+    return is_secret_name(context, where)
 
 
 def _pointer(path: list[str]) -> str:

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.keyturn-runtime
 DEV := $(VENV)/.keyturn-dev
 
-.PHONY: setup setup-dev n8n n8n-matrix postgres demo lint test bench dist clean
+.PHONY: setup setup-dev n8n n8n-matrix postgres browser demo lint test bench dist clean
 
 setup: $(RUNTIME)
 
@@ -44,13 +44,18 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
+# The dashboard's tests drive a real headless Chromium (Debian's packages, with its driver).
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
+
 lint: setup-dev
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/mypy src
 	$(VENV)/bin/lint-imports
 
-test: setup-dev n8n-matrix n8n postgres lint
+test: setup-dev n8n-matrix n8n postgres browser lint
 	$(PY) -m pytest
 
 bench: setup-dev n8n

@@ -128,6 +128,41 @@ class RotationProfile(BaseModel):
         description="Let replace-and-repoint re-register the webhooks of active workflows "
         "(calls in that moment answer 404), for n8n without in-place update or keyturn user.",
     )
+    # `keyturn serve` (docs/serve.md): when it rotates, and what it does when that fails.
+    schedule: str | None = Field(
+        default=None,
+        description='Cron expression, UTC ("0 3 * * 1"): rotate at each occurrence (or, with '
+        "max_age, only inside the windows it opens).",
+    )
+    window: str | None = Field(
+        default=None, description="How long each schedule occurrence stays open (default 1h)."
+    )
+    blackout: list[str] = Field(
+        default_factory=list,
+        description='Never rotate then: "CRON for DURATION" ("0 18 * * 5 for 62h") or '
+        '"START/END" in ISO 8601 ("2026-12-24T00:00Z/2026-12-27T00:00Z").',
+    )
+    jitter: str | None = Field(
+        default=None,
+        description="Spread starts over up to this long, per credential (default 10m, at "
+        "most half the window).",
+    )
+    remind_after: str | None = Field(
+        default=None,
+        description="For a credential rotated by hand: alert when its secret is older.",
+    )
+    health_interval: str | None = Field(
+        default=None, description="How often its health is checked (default: [serve] setting)."
+    )
+    max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Failed rotations (each rolled back) before it is marked needs_attention.",
+    )
+    retry_backoff: str = Field(
+        default="5m", description="Wait before the first retry; doubled for each next one."
+    )
 
 
 class FileConfig(BaseModel):
@@ -145,6 +180,7 @@ class FileConfig(BaseModel):
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     vault: dict[str, Any] | None = None
     notifications: dict[str, Any] | None = None
+    serve: dict[str, Any] | None = None  # read by keyturn.serve.settings
     rotation: dict[str, RotationProfile] = Field(default_factory=dict)
 
 

@@ -77,6 +77,12 @@ class Journal:
         self._session.close()
         self.engine.dispose()
 
+    def refresh(self) -> None:
+        """Forget what this session has read, so that a long-running process (keyturn serve)
+        sees what other processes wrote since. Every write here was committed already."""
+        self._session.rollback()
+        self._session.expire_all()
+
     # -- rotations -------------------------------------------------------------------------
 
     def start_rotation(self, **fields: Any) -> Rotation:

@@ -30,7 +30,7 @@ from sqlalchemy.pool import NullPool
 from keyturn.core.errors import ConfigError
 from keyturn.core.redact import redact
 
-HEAD = "0002"  # the newest revision in migrations/versions; a test keeps the two in step
+HEAD = "0003"  # the newest revision in migrations/versions; a test keeps the two in step
 FIRST = "0001"  # the schema keyturn 0.1 created without Alembic
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "keyturn_alembic_version"

@@ -1,4 +1,5 @@
-"""The journal's tables: rotations, credential locks, secret labels, audit events.
+"""The journal's tables: rotations, credential locks, secret labels, audit events, and what
+`keyturn serve` keeps (each credential's state, the scheduler's lease).
 
 A change to these tables needs a migration in journal/migrations/versions (Alembic), so that
 a journal written by an older keyturn is upgraded in place, never lost.
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Integer,
     String,
@@ -154,3 +156,38 @@ class AuditEvent(Base):
     step: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ServeState(Base):
+    """What `keyturn serve` knows of one credential between evaluations: its failed rotations
+    (retried with back-off, then needs_attention), its health, and the last alert of each kind
+    (alerts go out on a change of state only). Shared by every replica through the journal."""
+
+    __tablename__ = "serve_states"
+
+    instance: Mapped[str] = mapped_column(String(500), primary_key=True)  # the instance's URL
+    credential_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credential_name: Mapped[str] = mapped_column(String(200), default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # redacted
+    blocked: Mapped[str | None] = mapped_column(Text, nullable=True)  # why, when due but blocked
+    health: Mapped[str] = mapped_column(String(16), default="unknown")
+    health_detail: Mapped[str] = mapped_column(Text, default="")
+    health_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    alerts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # kind -> state alerted
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+
+class ServeLeader(Base):
+    """The scheduler's lease: one row per n8n instance. The replica whose heartbeat is fresh
+    runs the scheduler; when it stops beating (killed), another takes the row over."""
+
+    __tablename__ = "serve_leaders"
+
+    instance: Mapped[str] = mapped_column(String(500), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(300))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    last_evaluation_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -44,21 +44,14 @@ def due_credentials(
 ) -> list[DueCredential]:
     """Every credential with a max_age policy, with its age; oldest first."""
     now = now or datetime.now(UTC)
-    finished: dict[str, datetime] = {}
-    for rotation in rotations:
-        if rotation.status == "completed":
-            for credential_id in (rotation.credential_id, rotation.new_credential_id):
-                if credential_id:
-                    finished[credential_id] = max(finished.get(credential_id, rotation.updated_at),
-                                                  rotation.updated_at)  # fmt: skip
+    credentials = list(credentials)
+    changes = secret_changes(credentials, rotations)
     result = []
     for credential in credentials:
         policy = max_age or settings.profile_for(credential.id, credential.name).max_age
         if not policy:
             continue
-        by_keyturn = credential.id in finished
-        last = finished.get(credential.id) or secret_changed_at(credential)
-        last = last if last is None or last.tzinfo else last.replace(tzinfo=UTC)
+        last, by_keyturn = changes[credential.id]
         result.append(
             DueCredential(
                 credential_id=credential.id,
@@ -71,3 +64,23 @@ def due_credentials(
             )
         )
     return sorted(result, key=lambda d: d.age or timedelta.max, reverse=True)
+
+
+def secret_changes(
+    credentials: Iterable[Credential], rotations: Iterable[Any]
+) -> dict[str, tuple[datetime | None, bool]]:
+    """Each credential's id -> (when its secret last changed, whether keyturn changed it): the
+    last rotation keyturn completed, else n8n's record of the credential (secret_changed_at)."""
+    finished: dict[str, datetime] = {}
+    for rotation in rotations:
+        if rotation.status == "completed":
+            for credential_id in (rotation.credential_id, rotation.new_credential_id):
+                if credential_id:
+                    finished[credential_id] = max(finished.get(credential_id, rotation.updated_at),
+                                                  rotation.updated_at)  # fmt: skip
+    changes = {}
+    for credential in credentials:
+        last = finished.get(credential.id) or secret_changed_at(credential)
+        last = last if last is None or last.tzinfo else last.replace(tzinfo=UTC)
+        changes[credential.id] = (last, credential.id in finished)
+    return changes

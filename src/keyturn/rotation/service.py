@@ -77,12 +77,19 @@ class Rotations:
         journal: Journal,
         stdin: TextIO | None = None,
         on_step: Callable[[str, str], None] | None = None,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
+        """`sleep` waits out a grace period (`keyturn serve` interrupts it to stop at a safe
+        point); `notifier` replaces keyturn.toml's `[notifications]` for rotation outcomes."""
         self.settings = settings
         self.client = client
         self.journal = journal
         self.stdin = stdin
         self.on_step = on_step or (lambda step, detail: None)
+        self.sleep = sleep
+        self.notifier = notifier
         self.instance = settings.connection.name
         self.planner = Planner(settings, client, journal)
         self.instance_url = self.planner.instance_url
@@ -152,7 +159,7 @@ class Rotations:
         return pack(values, plan.secret_field) if values else None
 
     def _notifier(self) -> Notifier:
-        return Notifier.from_config(self.settings.file.notifications)
+        return self.notifier or Notifier.from_config(self.settings.file.notifications)
 
     def _run_notified(
         self, protocol: RotationProtocol, rotation: Rotation, notifier: Notifier
@@ -376,6 +383,8 @@ class Rotations:
             store_factory=self.store,
             read_secret=self.read_value,
         )
+        if self.sleep is not None:
+            deps.sleep = self.sleep
         return RotationProtocol(deps, Verifier(self.client, probe))
 
     @staticmethod

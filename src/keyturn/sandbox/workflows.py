@@ -119,6 +119,22 @@ class DemoProviderClient:
         register_secret(body["key"])
         return body["id"], body["key"]
 
+    def add_fault(self, *, status: int = 500, count: int = 1, scope: str = "all") -> None:
+        """Make the next `count` requests in `scope` (api, admin or all) fail with `status`."""
+        response = httpx.post(
+            f"{self.url}/admin/faults",
+            json={"status": status, "count": count, "scope": scope},
+            headers={"X-Admin-Token": self.admin_token},
+            timeout=10,
+        )
+        response.raise_for_status()
+
+    def clear_faults(self) -> None:
+        response = httpx.delete(
+            f"{self.url}/admin/faults", headers={"X-Admin-Token": self.admin_token}, timeout=10
+        )
+        response.raise_for_status()
+
 
 @dataclass
 class DemoSeed:

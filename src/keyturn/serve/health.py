@@ -1,0 +1,176 @@
+"""Credential health for `keyturn serve`: is each credential working, seen before a workflow
+fails for it?
+
+At each credential's health interval, from what n8n itself shows:
+- n8n's own credential test, where its type has one and this n8n offers it;
+- the failed executions since the last look, classified by doctor (a refused key, a rate limit,
+  an OAuth app to reconnect, a deleted credential), counted against the credential they name
+  when they came after its secret last changed;
+- the successful executions of the workflows that use it (a run after the last failure means
+  it works again).
+Nothing here sends a request with a secret: the test runs inside n8n, the rest is reading.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from keyturn.core.errors import KeyturnError
+from keyturn.core.redact import redact
+from keyturn.doctor.classify import collect_failures
+from keyturn.doctor.model import CREDENTIAL_CAUSES, FailedRun
+from keyturn.inventory.usage import build_usage_index
+from keyturn.journal.models import ServeState
+from keyturn.n8n.client import N8nClient
+from keyturn.n8n.credential_types import credential_type
+from keyturn.n8n.models import Credential
+from keyturn.serve import view as v
+from keyturn.serve.policy import Policy
+
+
+@dataclass(frozen=True)
+class Change:
+    credential: Credential
+    state: ServeState
+    before: str  # the health it had
+
+
+class HealthMonitor:
+    def __init__(self, client: N8nClient, interval: float, failures_since: float) -> None:
+        self.client = client
+        self.interval = interval
+        self.failures_since = failures_since
+        self._groups: list[v.FailureGroup] = []
+
+    def check(
+        self,
+        credentials: list[Credential],
+        states: dict[str, ServeState],
+        policy_of: Callable[[Credential], Policy],
+        last_change: dict[str, datetime | None],
+        now: datetime,
+    ) -> list[Change]:
+        """Check every credential whose interval has passed: their states are updated in place
+        and returned, each with the health it had before."""
+        due = [c for c in credentials if self._due(states.get(c.id), policy_of(c), now)]
+        if not due:
+            return []
+        checked = [t for c in due if (t := states[c.id].health_checked_at) is not None]
+        since = min(checked, default=now - timedelta(seconds=self.failures_since))
+        failures = collect_failures(self.client, since, None)
+        self._groups = _groups(failures)
+        ran_ok = self._last_success_by_credential(credentials, since)
+        changes = []
+        for credential in due:
+            state = states[credential.id]
+            before = state.health
+            last_run, changed_at = ran_ok.get(credential.id), last_change.get(credential.id)
+            health, detail = self._judge(credential, state, failures, last_run, changed_at)
+            state.health, state.health_detail, state.health_checked_at = health, detail, now
+            changes.append(Change(credential, state, before))
+        return changes
+
+    def failure_groups(self) -> list[v.FailureGroup]:
+        return list(self._groups)
+
+    def _due(self, state: ServeState | None, policy: Policy, now: datetime) -> bool:
+        if state is None or state.health_checked_at is None:
+            return True
+        interval = policy.health_interval or self.interval
+        return now - state.health_checked_at >= timedelta(seconds=interval)
+
+    def _judge(
+        self,
+        credential: Credential,
+        state: ServeState,
+        failures: list[FailedRun],
+        last_success: datetime | None,
+        changed_at: datetime | None,
+    ) -> tuple[str, str]:
+        tested = self._n8n_test(credential)
+        if tested is not None and not tested[0]:
+            return v.FAILING, tested[1]
+        mine = [
+            run
+            for run in failures
+            if run.cause in CREDENTIAL_CAUSES
+            and _names(run, credential)
+            and not _before(run.started_at, changed_at)
+        ]
+        last_failure = max((run.started_at for run in mine if run.started_at), default=None)
+        if mine and (last_success is None or (last_failure and last_failure > last_success)):
+            newest = max(mine, key=lambda run: run.started_at or changed_at or datetime.min)
+            where = f" in node {newest.node_name!r}" if newest.node_name else ""
+            return v.FAILING, redact(
+                f"{len(mine)} failed run(s): {newest.cause.value}{where} "
+                f"(execution {newest.execution_id})"
+            )
+        if tested is not None:
+            return v.HEALTHY, tested[1]
+        if last_success is not None:
+            return v.HEALTHY, f"its workflows ran fine (last at {last_success:%Y-%m-%d %H:%M}Z)"
+        if state.health != v.UNKNOWN:
+            return state.health, state.health_detail  # nothing new either way
+        return v.UNKNOWN, "no test for its type and no runs seen yet"
+
+    def _n8n_test(self, credential: Credential) -> tuple[bool, str] | None:
+        known = credential_type(credential.type)
+        if known is None or not known.has_test or not self.client.supports_credential_test():
+            return None
+        try:
+            result = self.client.test_credential(credential.id)
+        except KeyturnError as exc:
+            return None if "cannot test" in exc.message else (False, redact(exc.message))
+        text = f"n8n credential test: {result.status} {result.message}".strip()
+        return result.ok, redact(text)
+
+    def _last_success_by_credential(
+        self, credentials: list[Credential], since: datetime
+    ) -> dict[str, datetime]:
+        """Credential id -> the last successful run of a workflow using it, since `since`."""
+        last_run: dict[str, datetime] = {}
+        for execution in self.client.iter_executions(status="success", page_size=100):
+            if execution.started_at is None or execution.started_at < since:
+                break  # newest first
+            if execution.workflow_id and execution.workflow_id not in last_run:
+                last_run[execution.workflow_id] = execution.started_at
+        if not last_run:
+            return {}
+        index = build_usage_index(credentials, self.client.iter_workflows())
+        found: dict[str, datetime] = {}
+        for credential in credentials:
+            runs = [
+                last_run[usage.workflow_id]
+                for usage in index.usages_of(credential.id)
+                if usage.workflow_id in last_run
+            ]
+            if runs:
+                found[credential.id] = max(runs)
+        return found
+
+
+def _names(run: FailedRun, credential: Credential) -> bool:
+    if run.credential_id:
+        return run.credential_id == credential.id
+    return run.credential_name == credential.name
+
+
+def _before(moment: datetime | None, changed_at: datetime | None) -> bool:
+    return moment is not None and changed_at is not None and moment < changed_at
+
+
+def _groups(failures: list[FailedRun]) -> list[v.FailureGroup]:
+    grouped: dict[tuple[str | None, str | None, str], list[FailedRun]] = defaultdict(list)
+    for run in failures:
+        grouped[(run.credential_id, run.credential_name, run.cause.value)].append(run)
+    groups = []
+    for (credential_id, name, cause), runs in grouped.items():
+        last = max((run.started_at for run in runs if run.started_at), default=None)
+        command = (
+            f"keyturn doctor --credential {credential_id}" if credential_id else "keyturn doctor"
+        )
+        groups.append(v.FailureGroup(cause, credential_id, name, len(runs), last, command))
+    return sorted(groups, key=lambda g: -g.count)

@@ -112,7 +112,9 @@ class Scheduler:
         self.instance = settings.connection.name
         self.identity = instance_identity(settings.connection.url)
         self.interval = parse_duration(serve.interval, "serve.interval")
-        self.lease_seconds = max(self.interval, 5.0)
+        # The lease lives one interval (a follower looks once per interval, so it takes over
+        # within two), at least 3 s so that a slow database does not make leaders flap.
+        self.lease_seconds = max(self.interval, 3.0)
         self.health = HealthMonitor(
             client, parse_duration(serve.health_interval, "serve.health_interval"),
             parse_duration(serve.failures_since, "serve.failures_since"),

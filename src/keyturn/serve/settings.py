@@ -60,10 +60,10 @@ def serve_settings(table: dict[str, Any] | None) -> ServeSettings:
 
 
 def parse_listen(text: str) -> Listen:
-    """HOST:PORT, [IPv6]:PORT or :PORT (all addresses)."""
+    """HOST:PORT, [IPv6]:PORT or :PORT (all addresses); port 0 takes any free port."""
     host, separator, port = text.rpartition(":")
     host = host.strip("[]") if host.startswith("[") else host
-    if not separator or not port.isdigit() or not 0 < int(port) < 65536:
+    if not separator or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ConfigError(
             f"serve.listen must be HOST:PORT, not {text!r}.",
             'For example listen = "127.0.0.1:9464".',

@@ -29,6 +29,14 @@ def sandbox(
             show_default=False,
         ),
     ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then run `keyturn serve` on it: the dashboard on 127.0.0.1:9464, the demo "
+            "credential rotated every 3 minutes, until Ctrl-C.",
+        ),
+    ] = False,
 ) -> None:
     """Start a local n8n and the demo provider, seed demo workflows and show the inventory.
 
@@ -46,4 +54,8 @@ def sandbox(
             "Run it from a source checkout of keyturn: `make demo`.",
         ) from None
 
-    run_sandbox(Console(), stderr, keep=keep, folder=folder)
+    if serve:
+        from keyturn.serve.logs import use_event_lines
+
+        use_event_lines(json_lines=False)
+    run_sandbox(Console(), stderr, keep=keep, folder=folder, serve=serve)

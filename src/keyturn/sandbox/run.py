@@ -43,7 +43,9 @@ DEMO_CREDENTIAL = "Partner API"
 DEMO_WEBHOOK = "partner-sync"
 
 
-def run_sandbox(out: Console, err: Console, *, keep: bool, folder: Path | None) -> None:
+def run_sandbox(
+    out: Console, err: Console, *, keep: bool, folder: Path | None, serve: bool = False
+) -> None:
     ensure_n8n()
     started = datetime.now(UTC)
     workdir = folder or Path(tempfile.mkdtemp(prefix="keyturn-sandbox-"))
@@ -62,10 +64,14 @@ def run_sandbox(out: Console, err: Console, *, keep: bool, folder: Path | None) 
             out.rule("keyturn inventory")
             render_inventory(take_inventory(client), out)
             out.rule(f"keyturn rotate {DEMO_CREDENTIAL!r} under live traffic")
-            _rotate_under_load(out, err, n8n, client, provider, seed, workdir)
+            box = SecretBox(Fernet.generate_key())
+            settings = _rotate_under_load(out, err, n8n, client, provider, seed, workdir, box)
             out.rule("keyturn doctor")
             render_report(diagnose(client, since=started), out)
-        if keep:
+            if serve:
+                out.rule("keyturn serve")
+                _serve_dashboard(settings, client, workdir, box, err)
+        if keep and not serve:
             _serve_until_interrupted(n8n, workdir, err)
     finally:
         n8n.stop()
@@ -82,7 +88,8 @@ def _rotate_under_load(
     provider: DemoProvider,
     seed: DemoSeed,
     workdir: Path,
-) -> None:
+    box: SecretBox,
+) -> Settings:
     secrets_dir = workdir / "secrets"
     secrets_dir.mkdir(mode=0o700, exist_ok=True)
     token_file, old_key_file = secrets_dir / "provider-admin-token", secrets_dir / "partner-old"
@@ -100,7 +107,7 @@ def _rotate_under_load(
             }
         ),
     )
-    journal = open_journal(f"sqlite:///{workdir / 'journal.db'}", SecretBox(Fernet.generate_key()))
+    journal = open_journal(f"sqlite:///{workdir / 'journal.db'}", box)
     options = RotateOptions(
         credential=DEMO_CREDENTIAL,
         provider="partner",
@@ -124,6 +131,39 @@ def _rotate_under_load(
     )
     render_history(journal.history("sandbox", outcome.rotation.credential_id), out)
     journal.close()
+    return settings
+
+
+def _serve_dashboard(
+    settings: Settings, client: N8nClient, workdir: Path, box: SecretBox, err: Console
+) -> None:
+    """`keyturn serve` on the sandbox: the demo credential rotated every few minutes by the
+    scheduler, its health watched, the dashboard on 127.0.0.1:9464 until Ctrl-C."""
+    from keyturn.serve.runner import run_serve
+    from keyturn.serve.settings import serve_settings
+
+    table = settings.file.model_dump()
+    table["rotation"] = {
+        DEMO_CREDENTIAL: {
+            "provider": "partner",
+            "max_age": "3m",
+            "verify_webhooks": [DEMO_WEBHOOK],
+            "grace": "3s",
+            "jitter": "20s",
+        }
+    }
+    served = Settings(client.connection, FileConfig.model_validate(table))
+    journal = open_journal(f"sqlite:///{workdir / 'journal.db'}", box)
+    err.print(plain("Dashboard: http://127.0.0.1:9464/ (metrics on /metrics). Ctrl-C stops."))
+    try:
+        run_serve(
+            served,
+            serve_settings({"interval": "10s", "health_interval": "30s"}),
+            client,
+            journal,
+        )
+    finally:
+        journal.close()
 
 
 def _step_printer(err: Console) -> Callable[[str, str], None]:

@@ -61,6 +61,14 @@ class Mailbox:
     received: list[Received] = field(default_factory=list)
     logins: list[tuple[bytes, bool]] = field(default_factory=list)  # (login, accepted)
 
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address.startswith("refused@"):
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
@@ -202,6 +210,24 @@ def test_outcomes_not_in_on_are_not_mailed(smtp_server: Callable[..., Mailbox]) 
     assert [m.message["Subject"] for m in mailbox.received] == [
         'keyturn: rotation of "Partner API" failed'
     ]
+
+
+def test_a_refused_recipient_is_one_warning_and_the_others_get_it(
+    smtp_server: Callable[..., Mailbox], caplog: pytest.LogCaptureFixture
+) -> None:
+    mailbox = smtp_server()
+    caplog.set_level(logging.WARNING)
+    to = [*RECIPIENTS, "refused@example.com"]
+    Notifier.from_config(email_table(mailbox, email_to=to)).notify("success", EVENT)
+    [mail] = mailbox.received
+    assert mail.envelope_to == RECIPIENTS
+    assert one_warning(caplog) == (
+        "e-mail notification refused for 1 of 3 recipients (refused@example.com)"
+    )
+    Notifier.from_config(email_table(mailbox, email_to=["refused@example.com"])).notify(
+        "success", EVENT
+    )
+    assert "refused every recipient in notifications.email_to" in caplog.text
 
 
 # -- (b) alerts ---------------------------------------------------------------------------------

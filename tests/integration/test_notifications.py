@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from keyturn.core.redact import REDACTED, register_secret
+from keyturn.notify import ALERT_KINDS, Notifier
 from tests.conftest import Partner
 from tests.integration.test_rotate_live import rotate_args
 
@@ -104,3 +107,47 @@ def test_a_bad_notifications_table_stops_the_rotation_before_it_starts(
     config.write_text(good)
     assert run_cli(*rotate_args(partner), env=partner.env).code == 0
     assert partner.key_states()[partner.key_id] is True  # the old key was revoked
+
+
+def test_alerts_reach_slack_and_the_webhook_filtered_and_without_secrets(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_URL", f"{receiver.url}/slack/T0/B0/x")
+    monkeypatch.setenv("HOOK_TOKEN", "hook-token-123")
+    notifier = Notifier.from_config(
+        {
+            "webhook_url": f"{receiver.url}/hooks/keyturn",
+            "webhook_token_env": "HOOK_TOKEN",
+            "slack_webhook_url_env": "SLACK_URL",
+            "alerts": ["rotation_failed", "due_blocked"],
+        }
+    )
+    secret = "alert-secret-0123456789"
+    register_secret(secret)
+    event = {
+        "instance": "prod",
+        "credential_id": "c1",
+        "credential_name": "<!channel> Partner",
+        "attempts": 1,
+        "next_attempt": datetime(2026, 12, 1, 3, 0, tzinfo=UTC),
+        "detail": f"the provider refused {secret}",
+        "reason": "no provider is configured",
+    }
+    for kind in ALERT_KINDS:
+        notifier.alert(kind, event)
+
+    generic = [body for path, _, body in receiver.posts if path == "/hooks/keyturn"]
+    slack = [body["text"] for path, _, body in receiver.posts if path.startswith("/slack/")]
+    assert [document["alert"] for document in generic] == ["rotation_failed", "due_blocked"]
+    document = generic[0]
+    assert document["source"] == "keyturn" and datetime.fromisoformat(document["at"])
+    assert document["credential_id"] == "c1" and document["attempts"] == 1
+    assert document["next_attempt"] == "2026-12-01T03:00:00+00:00"
+    assert document["detail"] == f"the provider refused {REDACTED}"
+    assert document["message"].startswith('The rotation of credential "<!channel> Partner" (c1)')
+    assert len(slack) == 2
+    assert slack[0].startswith(':warning: keyturn: The rotation of credential "&lt;!channel&gt;')
+    assert "will retry it at 2026-12-01 03:00 UTC" in slack[0]
+    assert "cannot be rotated unattended: no provider is configured" in slack[1]
+    assert "<" not in "".join(slack)
+    assert secret not in json.dumps(receiver.posts)

@@ -45,7 +45,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-MAX_BODY = 16 * 1024  # the largest form is a token and a CSRF field
+# The forms hold a token or a CSRF token: parsing stops at the first field over 8 KiB.
 _FORM_LIMITS: dict[str, Any] = {"max_files": 0, "max_fields": 4, "max_part_size": 8 * 1024}
 _FLASH_PARAM = "m"
 _FLASH_SECONDS = 600.0
@@ -288,5 +288,4 @@ def create_app(
     return Starlette(
         routes=web.routes(),
         middleware=[Middleware(SecurityHeaders, pages=web.pages)],
-        max_body_size=MAX_BODY,
     )

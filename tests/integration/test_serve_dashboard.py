@@ -40,6 +40,8 @@ TOKEN = "browser-test-token"
 METRICS = (b"keyturn_up 1\n", "text/plain; version=0.0.4; charset=utf-8")
 PNG = b"\x89PNG\r\n\x1a\n"
 
+pytestmark = pytest.mark.n8n  # needs something outside Python (Chromium): not the fast subset
+
 
 @contextmanager
 def serving(app: Starlette) -> Iterator[str]:

@@ -39,6 +39,7 @@ def client(
     rotate_now: Callable[[str], str] | None = None,
     view: Callable[[], v.DashboardView] = dashboard_view,
     ready: Callable[[], tuple[bool, str]] = lambda: (True, "ready: leader elected"),
+    metrics: Callable[[], tuple[bytes, str]] = lambda: METRICS,
     limiter: LoginLimiter | None = None,
     clock: Callable[[], float] | None = None,
     https: bool = False,
@@ -46,7 +47,7 @@ def client(
     extra: dict[str, Any] = {"clock": clock} if clock else {}
     app = create_app(
         view=view,
-        metrics=lambda: METRICS,
+        metrics=metrics,
         ready=ready,
         token=token,
         rotate_now=rotate_now,
@@ -247,10 +248,11 @@ def test_the_cookie_is_an_hmac_of_a_random_session_id_keyed_by_the_token() -> No
 
 def test_a_cookie_is_worthless_after_the_token_changes_or_when_forged() -> None:
     cookie = Signer("old-token").new_cookie()
+    forged = cookie.split(".")[0] + ".\u00b2." + "f" * 64  # a digit int() refuses
     web = client()
-    for value in (cookie, cookie[:-1] + "0", "a.b.c", "", "x.1.y.z"):
-        web.cookies.set(SESSION_COOKIE, value)
-        assert web.get("/").status_code == 303, value
+    for value in (cookie, cookie[:-1] + "0", "a.b.c", "", "x.1.y.z", forged, cookie + "\u00e9"):
+        header = f"{SESSION_COOKIE}={value}".encode("latin-1")
+        assert web.get("/", headers={"Cookie": header}).status_code == 303, value
 
 
 def test_a_session_expires() -> None:
@@ -273,6 +275,7 @@ def test_a_wrong_token_gets_the_form_again_with_one_line() -> None:
     assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
     assert "guess" not in response.text
     assert web.post("/login", data={}).status_code == 401
+    assert web.post("/login", data={"token": TOKEN + "\u00e9"}).status_code == 401
 
 
 def test_repeated_failures_from_one_client_are_slowed() -> None:
@@ -378,6 +381,7 @@ def test_rotate_now_without_a_valid_session_and_csrf_token_is_403() -> None:
     assert web.post("/rotate/cred000", data={}).status_code == 403
     assert web.post("/rotate/cred000", data={"csrf": csrf[:-1] + "0"}).status_code == 403
     assert web.post("/rotate/cred000", data={"csrf": ""}).status_code == 403
+    assert web.post("/rotate/cred000", data={"csrf": "\u00e9" + csrf[1:]}).status_code == 403
 
     other = client(rotate_now=rotations)  # another session's token
     sign_in(other)
@@ -389,6 +393,15 @@ def test_rotate_now_without_a_valid_session_and_csrf_token_is_403() -> None:
     refused = bare.post("/rotate/cred000", data={"csrf": csrf})
     assert refused.status_code == 403 and "reload" in refused.text
     assert rotations.calls == []
+
+
+def test_a_failing_rotate_now_is_a_one_line_500() -> None:
+    web = client(rotate_now=boom)
+    sign_in(web)
+    csrf = csrf_of(web.get("/").text)
+    response = web.post("/rotate/cred000", data={"csrf": csrf})
+    assert response.status_code == 500
+    assert "sk_live_LEAK" not in response.text
 
 
 def test_rotate_now_needs_the_callable() -> None:
@@ -497,15 +510,21 @@ def test_hostile_values_everywhere_else_are_escaped() -> None:
 # -- failures
 
 
-def boom() -> Any:
+def boom(*_: object) -> Any:
     raise RuntimeError("could not reach https://n8n.example/?api_key=sk_live_LEAK")
 
 
-@pytest.mark.parametrize("path", ["/", "/readyz"])
+@pytest.mark.parametrize("path", ["/", "/readyz", "/metrics"])
 def test_an_exception_gives_a_one_line_500_and_logs_only_its_class(
     path: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    web = client(token=None, view=boom) if path == "/" else client(token=None, ready=boom)
+    failing = {
+        "/": client(view=boom),
+        "/readyz": client(ready=boom),
+        "/metrics": client(metrics=boom),
+    }
+    web = failing[path]
+    web.headers["Authorization"] = f"Bearer {TOKEN}"
     with caplog.at_level(logging.DEBUG):
         response = web.get(path, headers={"Accept": "text/html"})
     assert response.status_code == 500

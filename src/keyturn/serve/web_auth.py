@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -23,6 +24,7 @@ _CLOCK_SKEW = 60  # seconds a cookie issued by another replica may seem to come 
 _SESSION_LABEL = b"keyturn-session\x00"
 _CSRF_LABEL = b"keyturn-csrf\x00"
 MAX_TOKEN_LENGTH = 4096
+_ISSUED = re.compile(r"[0-9]{1,12}")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Signer:
     def token_ok(self, given: str | None) -> bool:
         if not given or len(given) > MAX_TOKEN_LENGTH:
             return False
-        return hmac.compare_digest(given.encode(), self._key)
+        return _same(given, self._key)
 
     def bearer_ok(self, authorization: str | None) -> bool:
         """Whether an Authorization header is `Bearer <the token>`."""
@@ -55,10 +57,10 @@ class Signer:
     def session(self, cookie: str | None) -> Session | None:
         """The session a cookie proves, or None (absent, forged, expired, or an old token's)."""
         parts = (cookie or "").split(".")
-        if len(parts) != 3 or not parts[1].isdigit():
+        if len(parts) != 3 or not _ISSUED.fullmatch(parts[1]):
             return None
         session_id, issued, mac = parts
-        if not hmac.compare_digest(mac, self._mac(_SESSION_LABEL, f"{session_id}.{issued}")):
+        if not _same(mac, self._mac(_SESSION_LABEL, f"{session_id}.{issued}")):
             return None
         age = self._clock() - int(issued)
         if not -_CLOCK_SKEW <= age <= SESSION_SECONDS:
@@ -69,10 +71,16 @@ class Signer:
         return self._mac(_CSRF_LABEL, session.session_id)
 
     def csrf_ok(self, session: Session, given: object) -> bool:
-        return isinstance(given, str) and hmac.compare_digest(given, self.csrf(session))
+        return isinstance(given, str) and _same(given, self.csrf(session))
 
     def _mac(self, label: bytes, message: str) -> str:
         return hmac.new(self._key, label + message.encode(), hashlib.sha256).hexdigest()
+
+
+def _same(given: str, expected: str | bytes) -> bool:
+    """Constant-time equality; `given` comes from a client and may hold any character."""
+    wanted = expected.encode() if isinstance(expected, str) else expected
+    return hmac.compare_digest(given.encode(errors="replace"), wanted)
 
 
 @dataclass

@@ -202,6 +202,11 @@ def test_sign_in_and_rotate_now_in_the_browser(driver: WebDriver) -> None:
         assert driver.find_element(By.CSS_SELECTOR, "h1 .instance").text == "n8n-prod <eu-1>"
         cookie = driver.get_cookie("keyturn_session")
         assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        table = driver.find_element(By.CSS_SELECTOR, "#credentials .table-wrap")
+        widths = driver.execute_script(
+            "return [arguments[0].scrollWidth, arguments[0].clientWidth]", table
+        )
+        assert widths[0] <= widths[1], widths  # the rotate column fits beside the others
 
         first = driver.find_element(By.CSS_SELECTOR, "#credentials tbody tr")
         first.find_element(By.CSS_SELECTOR, "details.rotate summary").click()

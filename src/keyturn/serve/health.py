@@ -14,14 +14,15 @@ Nothing here sends a request with a secret: the test runs inside n8n, the rest i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from keyturn.core.errors import KeyturnError
 from keyturn.core.redact import redact
-from keyturn.doctor.classify import collect_failures
-from keyturn.doctor.model import CREDENTIAL_CAUSES, FailedRun
+from keyturn.doctor import diagnose
+from keyturn.doctor.model import CREDENTIAL_CAUSES, Diagnosis, FailedRun
 from keyturn.inventory.usage import build_usage_index
 from keyturn.journal.models import ServeState
 from keyturn.n8n.client import N8nClient
@@ -51,6 +52,7 @@ class HealthMonitor:
         states: dict[str, ServeState],
         policy_of: Callable[[Credential], Policy],
         last_change: dict[str, datetime | None],
+        rotations: Sequence[Any],
         now: datetime,
     ) -> list[Change]:
         """Check every credential whose interval has passed: their states are updated in place
@@ -60,8 +62,9 @@ class HealthMonitor:
             return []
         checked = [t for c in due if (t := states[c.id].health_checked_at) is not None]
         since = min(checked, default=now - timedelta(seconds=self.failures_since))
-        failures = collect_failures(self.client, since, None)
-        self._groups = _groups(failures)
+        report = diagnose(self.client, since=since, rotations=rotations, now=now)
+        failures = [run for d in report.diagnoses for run in d.failures] + report.other_failures
+        self._groups = _groups(report.diagnoses, report.other_failures)
         ran_ok = self._last_success_by_credential(credentials, since)
         changes = []
         for credential in due:
@@ -162,15 +165,24 @@ def _before(moment: datetime | None, changed_at: datetime | None) -> bool:
     return moment is not None and changed_at is not None and moment < changed_at
 
 
-def _groups(failures: list[FailedRun]) -> list[v.FailureGroup]:
-    grouped: dict[tuple[str | None, str | None, str], list[FailedRun]] = defaultdict(list)
-    for run in failures:
-        grouped[(run.credential_id, run.credential_name, run.cause.value)].append(run)
-    groups = []
-    for (credential_id, name, cause), runs in grouped.items():
-        last = max((run.started_at for run in runs if run.started_at), default=None)
-        command = (
-            f"keyturn doctor --credential {credential_id}" if credential_id else "keyturn doctor"
+def _groups(diagnoses: list[Diagnosis], others: list[FailedRun]) -> list[v.FailureGroup]:
+    """Failed runs by credential and cause, with doctor's command for each credential's; the
+    runs that are not a credential's, by cause."""
+    groups = [
+        v.FailureGroup(
+            d.cause.value,
+            d.credential_id,
+            d.credential_name,
+            len(d.failures),
+            d.last_failure,
+            d.command,
         )
-        groups.append(v.FailureGroup(cause, credential_id, name, len(runs), last, command))
+        for d in diagnoses
+    ]
+    by_cause: dict[str, list[FailedRun]] = defaultdict(list)
+    for run in others:
+        by_cause[run.cause.value].append(run)
+    for cause, runs in by_cause.items():
+        last = max((run.started_at for run in runs if run.started_at), default=None)
+        groups.append(v.FailureGroup(cause, None, None, len(runs), last, None))
     return sorted(groups, key=lambda g: -g.count)

@@ -20,7 +20,7 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -179,6 +179,9 @@ class Scheduler:
         ).leader
         if self.leader != was:
             event("leader.acquired" if self.leader else "leader.lost", holder=self.holder)
+            # Shown at once (metrics, dashboard), not only after a long first evaluation.
+            self.view = replace(self.view, leader=self.leader,
+                                leader_holder=self.holder if self.leader else None)  # fmt: skip
         return self.leader
 
     def _sleep_unless_stopping(self, seconds: float) -> None:
@@ -216,7 +219,12 @@ class Scheduler:
             self._state_of(current, credential)
         changed_at = {key: change for key, (change, _) in current.changes.items()}
         for checked in self.health.check(
-            current.credentials, current.states, self._policy_of, changed_at, now
+            current.credentials,
+            current.states,
+            self._policy_of,
+            changed_at,
+            current.rotations,
+            now,
         ):
             state, credential = checked.state, checked.credential
             if state.health != checked.before:

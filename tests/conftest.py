@@ -471,3 +471,34 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
 
     with local_server(command, log_path, ready):
         yield MotoServer(url)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SKIP_BROWSER_ENV = "KEYTURN_SKIP_BROWSER"
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    """A real headless Chromium (Debian's, with its driver: `make browser`), through selenium.
+    Missing, it fails the test, unless KEYTURN_SKIP_BROWSER=1 (then skips, saying why)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    if os.environ.get(SKIP_BROWSER_ENV) == "1":
+        pytest.skip(f"{SKIP_BROWSER_ENV}=1: the dashboard's browser tests are turned off")
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
+    if missing:
+        pytest.fail(
+            f"{' and '.join(missing)} missing: install Debian's chromium and chromium-driver "
+            f"(make browser), or set {SKIP_BROWSER_ENV}=1 to skip these tests"
+        )
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    browser.set_page_load_timeout(30)
+    yield browser
+    browser.quit()

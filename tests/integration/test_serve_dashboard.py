@@ -7,7 +7,6 @@ signing in and rotate-now must work in a browser. Screenshots go to test-artifac
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
@@ -32,9 +28,6 @@ from keyturn.serve.web_render import STATES
 from tests.helpers import wait_until
 from tests.serve_views import HOSTILE_NAMES, PLAIN_NAMES, dashboard_view
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-SKIP_ENV = "KEYTURN_SKIP_BROWSER"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TOKEN = "browser-test-token"
 METRICS = (b"keyturn_up 1\n", "text/plain; version=0.0.4; charset=utf-8")
@@ -67,26 +60,6 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=2).text == "ok"
     except httpx.HTTPError:
         return False
-
-
-@pytest.fixture(scope="module")
-def driver() -> Iterator[WebDriver]:
-    if os.environ.get(SKIP_ENV) == "1":
-        pytest.skip(f"{SKIP_ENV}=1: the dashboard's browser tests are turned off")
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
-    if missing:
-        pytest.fail(
-            f"{' and '.join(missing)} missing: install Debian's chromium and chromium-driver "
-            f"(make browser), or set {SKIP_ENV}=1 to skip these tests"
-        )
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    browser.set_page_load_timeout(30)
-    yield browser
-    browser.quit()
 
 
 @pytest.fixture(scope="module")

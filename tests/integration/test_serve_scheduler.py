@@ -213,3 +213,22 @@ def test_due_but_blocked_is_alerted_once_with_its_reason(
         h.clock.now += timedelta(minutes=5)
     assert h.alerts.kinds() == ["due_blocked"]
     assert h.row().state == v.BLOCKED and "new" in h.row().detail.lower()
+
+
+def test_a_key_revoked_behind_keyturns_back_is_seen_before_a_workflow_fails(
+    harness: Callable[..., Harness],
+) -> None:
+    h = harness('max_age = "90d"\n')
+    h.scheduler.tick()
+    row = h.row()
+    assert row.health == v.HEALTHY and "keyturn's probe" in row.health_detail, row
+    (key_id,) = h.partner.active_keys()
+    h.partner.revoke_key(key_id)  # a leak response by someone else, say
+    for _ in range(3):
+        h.clock.now += timedelta(minutes=16)  # past serve's health interval (15m)
+        h.scheduler.tick()
+    row = h.row()
+    assert row.health == v.FAILING and "keyturn's probe" in row.health_detail, row
+    assert h.alerts.kinds() == ["unhealthy"]  # once, however many checks fail
+    ((_, alert),) = h.alerts.sent
+    assert h.partner.key not in str(alert)

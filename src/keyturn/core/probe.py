@@ -98,7 +98,9 @@ def probe_url(
     ok = 200 <= outcome.status_code < 300
     verdict = "accepted" if ok else "refused"
     return ProbeResult(
-        ok, f"probe GET {url} ({placement.describe()}): {outcome.status_code} {verdict}"
+        ok,
+        f"probe GET {url} ({placement.describe()}): {outcome.status_code} {verdict}",
+        refused=outcome.status_code in (401, 403),  # the answer is about the credential
     )
 
 

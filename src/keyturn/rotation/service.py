@@ -359,6 +359,30 @@ class Rotations:
             return [rotation]
         return self.journal.in_flight(self.instance, self.instance_url)
 
+    def health_probe(self, credential_id: str) -> Callable[[], ProbeResult] | None:
+        """keyturn's own check of a credential's current secret, changing nothing: the probe
+        its last completed rotation proved the new key with, sent with the value keyturn
+        holds now. None where there is none (no rotation by keyturn, no probe, no value)."""
+        done = [
+            r
+            for r in self.journal.rotations(self.instance, credential_id, self.instance_url)
+            if r.status == Status.COMPLETED
+        ]
+        current = self.journal.label(
+            self.instance_url, credential_id, Label.CURRENT, legacy_name=self.instance
+        )
+        if not done or current is None:
+            return None
+        try:
+            probe = self._probe_function(done[-1], self._provider_of(done[-1]))
+        except KeyturnError:  # its provider is gone from keyturn.toml
+            return None
+        secret = self.journal.decrypt(current.secret)
+        if probe is None or secret is None:
+            return None
+        key_id = current.provider_key_id
+        return lambda: probe(secret, key_id)
+
     def _provider_of(self, rotation: Rotation) -> SecretProvider | None:
         return build_provider(rotation.provider, self.settings.file) if rotation.provider else None
 

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
+
 from keyturn.core.errors import KeyturnError
+from keyturn.core.probe import ProbeResult
 from keyturn.core.redact import redact
 from keyturn.doctor import diagnose
 from keyturn.doctor.model import CREDENTIAL_CAUSES, Diagnosis, FailedRun
@@ -39,11 +42,22 @@ class Change:
     before: str  # the health it had
 
 
+Probe = Callable[[], ProbeResult]
+
+
 class HealthMonitor:
-    def __init__(self, client: N8nClient, interval: float, failures_since: float) -> None:
+    def __init__(
+        self,
+        client: N8nClient,
+        interval: float,
+        failures_since: float,
+        probe_of: Callable[[str], Probe | None] = lambda credential_id: None,
+    ) -> None:
+        """`probe_of(credential_id)`: keyturn's own probe of its current secret, if any."""
         self.client = client
         self.interval = interval
         self.failures_since = failures_since
+        self.probe_of = probe_of
         self._groups: list[v.FailureGroup] = []
 
     def check(
@@ -93,7 +107,7 @@ class HealthMonitor:
         last_success: datetime | None,
         changed_at: datetime | None,
     ) -> tuple[str, str]:
-        tested = self._n8n_test(credential)
+        tested = self._n8n_test(credential) or self._probe(credential)
         if tested is not None and not tested[0]:
             return v.FAILING, tested[1]
         mine = [
@@ -129,6 +143,18 @@ class HealthMonitor:
             return None if "cannot test" in exc.message else (False, redact(exc.message))
         text = f"n8n credential test: {result.status} {result.message}".strip()
         return result.ok, redact(text)
+
+    def _probe(self, credential: Credential) -> tuple[bool, str] | None:
+        """keyturn's probe with the value it holds: a refusal fails the credential; an answer
+        that is neither (the service unreachable) says nothing about it."""
+        try:
+            probe = self.probe_of(credential.id)
+            result = probe() if probe is not None else None
+        except (KeyturnError, httpx.HTTPError):
+            return None
+        if result is None or not (result.ok or result.refused):
+            return None
+        return result.ok, redact(f"keyturn's probe: {result.detail}")
 
     def _last_success_by_credential(
         self, credentials: list[Credential], since: datetime

@@ -115,10 +115,6 @@ class Scheduler:
         # The lease lives one interval (a follower looks once per interval, so it takes over
         # within two), at least 3 s so that a slow database does not make leaders flap.
         self.lease_seconds = max(self.interval, 3.0)
-        self.health = HealthMonitor(
-            client, parse_duration(serve.health_interval, "serve.health_interval"),
-            parse_duration(serve.failures_since, "serve.failures_since"),
-        )  # fmt: skip
         self.policies = _policies(settings)  # every [rotation] section checked at start
         self.rotations = Rotations(
             settings,
@@ -129,6 +125,11 @@ class Scheduler:
             sleep=self._sleep_unless_stopping,
             notifier=_successes_only(settings),
         )
+        self.health = HealthMonitor(
+            client, parse_duration(serve.health_interval, "serve.health_interval"),
+            parse_duration(serve.failures_since, "serve.failures_since"),
+            self.rotations.health_probe,
+        )  # fmt: skip
         self.requests: queue.SimpleQueue[str] = queue.SimpleQueue()  # "rotate now" ids
         self.leader = False
         self.view = v.DashboardView(self.instance, clock(), False, None, None)

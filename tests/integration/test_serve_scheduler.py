@@ -3,6 +3,7 @@ traffic and an injected clock (serve/scheduler.py)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,19 +18,24 @@ from keyturn.core.config import load_settings
 from keyturn.journal import Journal, open_journal
 from keyturn.journal.serve_state import load_states
 from keyturn.n8n.client import N8nClient
+from keyturn.notify import Notifier
 from keyturn.serve import view as v
 from keyturn.serve.scheduler import Scheduler
 from keyturn.serve.settings import serve_settings
 from tests.conftest import Partner
+from tests.integration.test_notifications import Receiver
 from tests.integration.test_rotate_live import rotate_args
 
 
 @dataclass
 class Alerts:
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    channel: Notifier | None = None  # a real one, besides the record
 
     def __call__(self, kind: str, event: dict[str, Any]) -> None:
         self.sent.append((kind, event))
+        if self.channel is not None:
+            self.channel.alert(kind, event)
 
     def kinds(self) -> list[str]:
         return [kind for kind, _ in self.sent]
@@ -79,10 +85,12 @@ def harness(
 
     base = (tmp_path / "keyturn.toml").read_text()
 
-    def make(section: str, provider: bool = True) -> Harness:
+    def make(section: str, provider: bool = True, webhook: str | None = None) -> Harness:
+        """`webhook`: also send the alerts, and rotation outcomes, to this JSON webhook."""
         config = tmp_path / "keyturn.toml"
         config.write_text(
             base
+            + (f'[notifications]\nwebhook_url = "{webhook}"\n' if webhook else "")
             + f'\n[rotation."{partner.credential_name}"]\n'
             + ('provider = "partner"\n' if provider else "")
             + f'verify_webhooks = ["{partner.webhook_path}"]\ngrace = "0s"\n'
@@ -92,6 +100,8 @@ def harness(
         client, journal = N8nClient(settings.connection), open_journal()
         opened.append((client, journal))
         alerts, clock = Alerts(), Clock(datetime.now(UTC))
+        if webhook:
+            alerts.channel = Notifier.from_config(settings.file.notifications)
         scheduler = Scheduler(
             settings, serve_settings({"interval": "1s"}), client, journal, alerts, clock=clock
         )
@@ -147,10 +157,21 @@ def test_a_credential_past_its_max_age_is_rotated_with_no_failed_run(
     assert h.scheduler.leader and h.scheduler.view.last_evaluation is not None
 
 
+@pytest.fixture
+def team_webhook() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.server.shutdown()
+
+
 def test_a_failing_provider_is_retried_then_needs_attention_with_one_alert(
-    harness: Callable[..., Harness],
+    harness: Callable[..., Harness], team_webhook: Receiver
 ) -> None:
-    h = harness('max_age = "1d"\njitter = "0s"\nmax_attempts = 3\nretry_backoff = "10m"\n')
+    receiver = team_webhook
+    h = harness(
+        'max_age = "1d"\njitter = "0s"\nmax_attempts = 3\nretry_backoff = "10m"\n',
+        webhook=f"{receiver.url}/hooks/keyturn",
+    )
     keys_before = h.partner.active_keys()
     h.partner.admin.add_fault(status=503, count=10_000, scope="admin")  # issuing keys fails
     h.clock.now += timedelta(days=2)
@@ -183,6 +204,10 @@ def test_a_failing_provider_is_retried_then_needs_attention_with_one_alert(
     h.scheduler.tick()
     assert h.row().state == v.OK and h.failures() == 0
     assert h.alerts.kinds() == ["needs_attention", "recovered"]
+    # What the team's webhook received: one alert for the three failures, then the success.
+    received = [(body.get("alert"), body.get("outcome")) for _, _, body in receiver.posts]
+    assert received == [("needs_attention", None), (None, "success"), ("recovered", None)]
+    assert all(h.partner.key not in json.dumps(body) for _, _, body in receiver.posts)
 
 
 def test_a_window_keeps_rotations_out_of_forbidden_hours(

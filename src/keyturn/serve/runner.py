@@ -152,6 +152,7 @@ def run_serve(
         scheduler.preview()
         return 0
     token = read_token(serve)
+    scheduler.refresh_view()
     serving = start_http(scheduler, serve, token)
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
     event("serve.started", instance=settings.connection.name, interval=serve.interval,

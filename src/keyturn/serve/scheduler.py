@@ -172,6 +172,15 @@ class Scheduler:
             evaluated(self.journal.engine, self.identity, self.holder, now)
         self.view = self._build_view(self._read() if self.leader else current, now)
 
+    def refresh_view(self) -> None:
+        """Build the dashboard's view without acting (before the first evaluation, which may
+        spend a grace period resuming a rotation)."""
+        try:
+            self.journal.refresh()
+            self.view = self._build_view(self._read(), self.clock())
+        except KeyturnError as exc:
+            self.reachable = (False, redact(exc.message))
+
     def beat(self) -> bool:
         """Take or keep the scheduler's lease; True while this replica holds it."""
         was = self.leader

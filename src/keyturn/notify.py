@@ -149,19 +149,21 @@ class Notifier:
             )
         )
 
-    def alert(self, kind: str, event: dict[str, Any]) -> None:
+    def alert(self, kind: str, event: dict[str, Any]) -> bool:
         """Tell every channel about a state change `keyturn serve` saw (`kind`: one of
         ALERT_KINDS; another is a programming error, a ValueError). `event` holds `instance`,
         `credential_id`, `credential_name` and, as the kind has them, `detail`, `reason`,
-        `attempts`, `next_attempt`, `age_seconds`, `cause`."""
+        `attempts`, `next_attempt`, `age_seconds`, `cause`. False when a channel did not take
+        it (the caller may send it again later); True when every channel did, or none is
+        meant to have it."""
         if kind not in ALERT_KINDS:
             raise ValueError(f"unknown alert kind {kind!r}; one of {', '.join(ALERT_KINDS)}")
         settings = self.settings
         if settings is None or kind not in settings.alerts:
-            return
+            return True
         sentence = _alert_sentence(kind, event)
         name = _one_line(event.get("credential_name") or "?", 80)
-        self._send(
+        return self._send(
             _Message(
                 document={
                     "source": "keyturn",
@@ -178,34 +180,42 @@ class Notifier:
 
     # -- channels ---------------------------------------------------------------------------------
 
-    def _send(self, message: _Message) -> None:
+    def _send(self, message: _Message) -> bool:
+        """Every channel gets its try; True if none failed."""
         settings = self.settings
         if settings is None:
-            return
-        _guarded("Slack notification", lambda: self._send_slack(settings, message))
-        _guarded("webhook notification", lambda: self._send_webhook(settings, message))
+            return True
+        delivered = [
+            _guarded("Slack notification", lambda: self._send_slack(settings, message)),
+            _guarded("webhook notification", lambda: self._send_webhook(settings, message)),
+        ]
         if settings.smtp_host:
-            _guarded("e-mail notification", lambda: self._send_email(settings, message))
+            delivered.append(
+                _guarded("e-mail notification", lambda: self._send_email(settings, message))
+            )
+        return all(delivered)
 
-    def _send_slack(self, settings: NotificationSettings, message: _Message) -> None:
+    def _send_slack(self, settings: NotificationSettings, message: _Message) -> bool:
         slack = self._secret_url(settings.slack_webhook_url_env, settings.slack_webhook_url_file)
-        if slack:
-            text = {"text": redact(message.slack)}
-            self._post("Slack", slack, text, {}, "the Slack webhook URL (it embeds a token)")
+        if not slack:
+            return True
+        text = {"text": redact(message.slack)}
+        return self._post("Slack", slack, text, {}, "the Slack webhook URL (it embeds a token)")
 
-    def _send_webhook(self, settings: NotificationSettings, message: _Message) -> None:
+    def _send_webhook(self, settings: NotificationSettings, message: _Message) -> bool:
         generic = settings.webhook_url or self._secret_url(settings.webhook_url_env, None)
         if not generic:
-            return
+            return True
         headers = {}
         token = os.environ.get(settings.webhook_token_env or "", "").strip()
         if token:
             register_secret(token)
             headers["Authorization"] = f"Bearer {token}"
         carries = f"the notification token (${settings.webhook_token_env})" if token else None
-        self._post("webhook", generic, _json_document(message.document), headers, carries)
+        return self._post("webhook", generic, _json_document(message.document), headers, carries)
 
-    def _send_email(self, settings: NotificationSettings, message: _Message) -> None:
+    def _send_email(self, settings: NotificationSettings, message: _Message) -> bool:
+        """True when at least one recipient took it (the others are named in a warning)."""
         mail = _email_message(settings, message)
         try:
             refused = _deliver_email(settings, mail)
@@ -213,7 +223,7 @@ class Notifier:
             log.warning(
                 "e-mail notification not delivered: %s", redact(_smtp_failure(exc, settings))
             )
-            return
+            return False
         if refused:
             log.warning(
                 "e-mail notification refused for %d of %d recipients (%s)",
@@ -221,6 +231,7 @@ class Notifier:
                 len(settings.email_to),
                 _one_line(", ".join(sorted(refused)), 300),
             )
+        return True  # (a server refusing every recipient raises SMTPRecipientsRefused)
 
     @staticmethod
     def _secret_url(env: str | None, file: Path | None) -> str | None:
@@ -238,7 +249,7 @@ class Notifier:
         payload: dict[str, Any],
         headers: dict[str, str],
         carries: str | None,
-    ) -> None:
+    ) -> bool:
         settings = self.settings or NotificationSettings()
         verify = str(settings.ca_bundle) if settings.ca_bundle else settings.verify_tls
         # Two attempts; a notification sent twice is better than one lost.
@@ -258,18 +269,22 @@ class Notifier:
             tls = f" (TLS verification failed: set {CA_SETTING})" if tls_failure(outcome) else ""
             name = type(outcome).__name__
             log.warning("%s notification not delivered: %s%s", channel, name, tls)
-        elif outcome.status_code >= 400:
+            return False
+        if outcome.status_code >= 400:
             log.warning("%s notification refused (%s)", channel, outcome.status_code)
+            return False
+        return True
 
 
-def _guarded(channel: str, send: Callable[[], None]) -> None:
-    """Run one channel's delivery; whatever goes wrong becomes one warning line."""
+def _guarded(channel: str, send: Callable[[], bool]) -> bool:
+    """Run one channel's delivery; whatever goes wrong becomes one warning line (and False)."""
     try:
-        send()
+        return send()
     except KeyturnError as exc:  # a secret file that went away, a CA bundle that did
         log.warning("%s not delivered: %s", channel, redact(_one_line(str(exc), 500)))
     except Exception as exc:  # a notification must never break a rotation or the serve loop
         log.warning("%s not delivered: %s", channel, type(exc).__name__)
+    return False
 
 
 # -- e-mail ---------------------------------------------------------------------------------------

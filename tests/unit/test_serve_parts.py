@@ -184,3 +184,15 @@ def test_a_bad_listen_address_is_a_one_line_error(text: str) -> None:
 
     with pytest.raises(ConfigError, match="HOST:PORT"):
         parse_listen(text)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("interval", "0s"), ("interval", "2d"), ("health_interval", "1s"), ("failures_since", "1y")],
+)
+def test_serve_durations_out_of_range_are_refused(setting: str, value: str) -> None:
+    from keyturn.core.errors import ConfigError
+    from keyturn.serve.settings import serve_settings
+
+    with pytest.raises(ConfigError, match=f"serve.{setting}"):
+        serve_settings({setting: value})

@@ -122,6 +122,10 @@ def test_back_off_doubles_and_is_capped() -> None:
         ({"max_age": "1d", "blackout": ["friday evening"]}, "not an ISO 8601 time"),
         ({"max_age": "1d", "blackout": ["2026-12-02T00:00Z/2026-12-01T00:00Z"]}, "END after"),
         ({"max_age": "1d", "blackout": ["0 18 * * 5 for ever"]}, "not a duration"),
+        ({"schedule": "0 3 30 2 *"}, "ever occurs"),  # 30 February
+        ({"max_age": "3000000d"}, "longer than a century"),
+        ({"max_age": "1d", "blackout": ["* * * * * for 3000000d"]}, "longer than a century"),
+        ({"max_age": "1d", "blackout": ["2026-12-01T00:00Z/9999-12-31T00:00Z"]}, "millennium"),
     ],
 )
 def test_bad_settings_are_one_line_errors_naming_the_setting(
@@ -158,3 +162,17 @@ def test_a_start_is_never_outside_a_window_or_inside_a_blackout(
     opened = opened.replace(hour=opened.hour - opened.hour % 6)
     assert opened <= start < opened + timedelta(minutes=window)
     assert all(b.end_of_cover(start) is None for b in p.blackouts)
+
+
+def test_a_policy_whose_windows_all_fall_in_blackouts_refuses_to_start() -> None:
+    from pydantic import SecretStr
+
+    from keyturn.core.config import FileConfig, N8nConnection, Settings
+    from keyturn.serve.scheduler import _policies
+
+    # Monday 03:00 always falls in the weekend freeze from Friday 18:00 for 62 hours.
+    section = {"schedule": "0 3 * * 1", "window": "2h", "blackout": ["0 18 * * 5 for 62h"]}
+    connection = N8nConnection(name="x", url="http://n8n", api_key=SecretStr("k"), key_source="t")
+    settings = Settings(connection, FileConfig.model_validate({"rotation": {"X": section}}))
+    with pytest.raises(ConfigError, match="never be rotated"):
+        _policies(settings, T0)

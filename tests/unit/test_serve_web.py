@@ -54,7 +54,7 @@ def client(
         limiter=limiter,
         **extra,
     )
-    base = "https://testserver" if https else "http://testserver"
+    base = "https://127.0.0.1" if https else "http://127.0.0.1"
     return TestClient(app, base_url=base, follow_redirects=False)
 
 
@@ -575,3 +575,34 @@ def test_an_oversized_form_is_refused_without_reading_it_whole() -> None:
     assert response.status_code == 400
     assert response.headers["content-security-policy"] == CSP
     assert web.post("/login", data={f"f{i}": "x" for i in range(10)}).status_code == 400
+
+
+# -- review fixes: DNS rebinding, bearer guessing
+
+
+def test_without_a_token_only_loopback_names_are_answered() -> None:
+    """A page whose DNS name points at 127.0.0.1 (DNS rebinding) sends its own Host."""
+    web = client(token=None)
+    for host in ("127.0.0.1:9464", "localhost", "[::1]:9464", "LOCALHOST:80"):
+        assert web.get("/", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example", "evil.example:9464", "127.0.0.1.evil.example", ""):
+        refused = web.get("/metrics", headers={"Host": host})
+        assert refused.status_code == 421, host
+        assert "Partner" not in refused.text
+
+
+def test_with_a_token_any_host_may_ask_but_must_sign_in() -> None:
+    web = client()
+    assert web.get("/", headers={"Host": "keyturn.internal"}).status_code == 303
+
+
+def test_wrong_bearer_tokens_are_slowed_like_wrong_sign_ins() -> None:
+    clock = Clock()
+    web = client(limiter=LoginLimiter(clock=clock))
+    wrong = {"Authorization": "Bearer not-the-token"}
+    right = {"Authorization": f"Bearer {TOKEN}"}
+    for _ in range(5):
+        assert web.get("/metrics", headers=wrong).status_code == 401
+    assert web.get("/metrics", headers=right).status_code == 401  # made to wait: unchecked
+    clock.now += 2
+    assert web.get("/metrics", headers=right).status_code == 200

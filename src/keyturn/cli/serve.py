@@ -20,7 +20,8 @@ def serve(
     log_format: Annotated[Literal["text", "json"], _opt("--log-format", "FORMAT",
         "text, or json: one JSON object per line.")] = "text",
     once: Annotated[bool, _flag("--once", "Evaluate once (rotate what is due, check health), "
-        "then exit: for cron, or to try a configuration.")] = False,
+        "then exit: 0, or 3 when n8n or the journal did not answer. For cron, or to try a "
+        "configuration.")] = False,
     dry_run: DryRunOption = False,
     instance: InstanceOption = None,
 ) -> None:  # fmt: skip
@@ -48,7 +49,9 @@ def serve(
     journal = open_journal()
     client = N8nClient(settings.connection)
     try:
-        run_serve(settings, serve_config, client, journal, once=once, dry_run=dry_run)
+        code = run_serve(settings, serve_config, client, journal, once=once, dry_run=dry_run)
     finally:
         client.close()
         journal.close()
+    if code:
+        raise typer.Exit(code)

@@ -377,6 +377,12 @@ class Journal:
         )
         self._session.commit()
 
+    def recent_history(self, instance: str, limit: int) -> list[AuditEvent]:
+        """The newest `limit` audit events of an instance, newest first."""
+        query = select(AuditEvent).where(AuditEvent.instance == instance)
+        query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+        return list(self._session.scalars(query))
+
     def history(
         self, instance: str | None = None, credential: str | None = None
     ) -> list[AuditEvent]:

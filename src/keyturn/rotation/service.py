@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from keyturn.core.config import Settings
+from keyturn.core.durations import aware
 from keyturn.core.errors import ConfigError, CredentialNotFound, KeyturnError
 from keyturn.core.probe import ProbeResult, detect_placement, parse_auth, probe_url
 from keyturn.core.redact import redact
@@ -51,6 +53,8 @@ from keyturn.rotation.strategies import (
 )
 
 log = logging.getLogger(__name__)
+# How far n8n's clock and keyturn's may differ when their times are compared.
+_CLOCKS_APART = timedelta(minutes=1)
 
 
 def _event(rotation: Rotation) -> dict[str, Any]:
@@ -359,10 +363,14 @@ class Rotations:
             return [rotation]
         return self.journal.in_flight(self.instance, self.instance_url)
 
-    def health_probe(self, credential_id: str) -> Callable[[], ProbeResult] | None:
+    def health_probe(
+        self, credential_id: str, changed_in_n8n: datetime | None = None
+    ) -> Callable[[], ProbeResult] | None:
         """keyturn's own check of a credential's current secret, changing nothing: the probe
         its last completed rotation proved the new key with, sent with the value keyturn
-        holds now. None where there is none (no rotation by keyturn, no probe, no value)."""
+        holds now. None where there is none (no rotation by keyturn, no probe, no value), or
+        where the credential changed in n8n after it (`changed_in_n8n`, its updatedAt: a
+        person put another value there, which keyturn does not know)."""
         done = [
             r
             for r in self.journal.rotations(self.instance, credential_id, self.instance_url)
@@ -372,6 +380,9 @@ class Rotations:
             self.instance_url, credential_id, Label.CURRENT, legacy_name=self.instance
         )
         if not done or current is None:
+            return None
+        finished = aware(done[-1].updated_at)
+        if changed_in_n8n is not None and aware(changed_in_n8n) > finished + _CLOCKS_APART:
             return None
         try:
             probe = self._probe_function(done[-1], self._provider_of(done[-1]))

@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
 from keyturn.core.config import RotationProfile
 from keyturn.core.durations import format_duration, parse_duration
@@ -29,6 +29,7 @@ DEFAULT_WINDOW = 3600.0
 DEFAULT_JITTER = 600.0
 MAX_BACKOFF = 6 * 3600.0
 _SEARCH_STEPS = 2000  # windows and blackouts looked through before giving up (years of them)
+MAX_DURATION = 100 * 365 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Blackout:
         if " for " in text:
             schedule, _, duration = text.rpartition(" for ")
             _check_cron(schedule.strip(), setting)
-            return cls(schedule.strip(), parse_duration(duration, setting))
+            return cls(schedule.strip(), _seconds(duration, setting))
         start_text, separator, end_text = text.partition("/")
         start, end = _instant(start_text, setting), _instant(end_text, setting)
         if not separator or end <= start:
@@ -89,7 +90,7 @@ class Policy:
         """The policy of a `[rotation."..."]` section; a ConfigError naming the bad setting."""
 
         def seconds(value: str | None, name: str) -> float | None:
-            return None if value is None else parse_duration(value, f"{where}.{name}")
+            return None if value is None else _seconds(value, f"{where}.{name}")
 
         if profile.schedule is not None:
             _check_cron(profile.schedule, f"{where}.schedule")
@@ -182,11 +183,27 @@ class Policy:
 
 
 def _check_cron(expression: str, setting: str) -> None:
-    if len(expression.split()) != 5 or not croniter.is_valid(expression):
+    """Five fields that croniter reads and that occur (30 February never does)."""
+    valid = len(expression.split()) == 5 and croniter.is_valid(expression)
+    if valid:
+        try:
+            moment = datetime(2026, 1, 1, tzinfo=UTC)
+            _next(expression, moment), _previous(expression, moment)
+        except (CroniterError, ValueError, OverflowError):
+            valid = False
+    if not valid:
         raise ConfigError(
-            f"{setting} {expression!r} is not a cron expression.",
+            f"{setting} {expression!r} is not a cron expression that ever occurs.",
             'Write five fields in UTC: minute hour day-of-month month day-of-week ("0 3 * * 1").',
         )
+
+
+def _seconds(text: str, setting: str) -> float:
+    """A duration of at most a century (longer ones overflow date arithmetic, and mean never)."""
+    seconds = parse_duration(text, setting)
+    if seconds > MAX_DURATION:
+        raise ConfigError(f"{setting} {text!r} is longer than a century.", "Write a shorter one.")
+    return seconds
 
 
 def _next(expression: str, moment: datetime) -> datetime:
@@ -208,4 +225,6 @@ def _instant(text: str, setting: str) -> datetime:
         raise ConfigError(
             f"{setting}: {text.strip()!r} is not an ISO 8601 time.", "2026-12-24T00:00Z, say."
         ) from None
+    if not 1970 <= moment.year <= 2999:
+        raise ConfigError(f"{setting}: {text.strip()!r} is not a time of this millennium.", None)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -8,19 +8,21 @@ and the process exits 0.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from keyturn.core.config import Settings
-from keyturn.core.errors import ConfigError, KeyturnError
+from keyturn.core.errors import ConfigError, ExitCode
 from keyturn.core.files import read_secret_file
 from keyturn.core.redact import register_secret
 from keyturn.journal import Journal
+from keyturn.journal.serve_state import resign
 from keyturn.n8n.client import N8nClient
 from keyturn.notify import Notifier
 from keyturn.serve.metrics import render
@@ -28,6 +30,7 @@ from keyturn.serve.scheduler import Scheduler, event
 from keyturn.serve.settings import Listen, ServeSettings, parse_listen
 
 _SERVER_START_SECONDS = 15.0
+MIN_TOKEN_LENGTH = 32
 
 
 @dataclass
@@ -67,6 +70,12 @@ def read_token(serve: ServeSettings) -> str | None:
         )
     if token:
         register_secret(token)
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise ConfigError(
+                f"The dashboard's token (serve.token_env or token_file) has {len(token)} "
+                f"characters; it needs at least {MIN_TOKEN_LENGTH}.",
+                "Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            )
     return token or None
 
 
@@ -90,9 +99,10 @@ def start_http(scheduler: Scheduler, serve: ServeSettings, token: str | None) ->
         token=token,
         rotate_now=scheduler.ask_rotation if token else None,
     )
+    # log_config=None: uvicorn's records go through keyturn's handler (redacted, event lines).
     config = uvicorn.Config(
         app, host=listen.host, port=listen.port, log_level="warning", lifespan="off",
-        access_log=False,
+        access_log=False, log_config=None,
     )  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="keyturn-http", daemon=True)
@@ -111,24 +121,31 @@ def start_http(scheduler: Scheduler, serve: ServeSettings, token: str | None) ->
 
 
 def ready(scheduler: Scheduler) -> tuple[bool, str]:
+    """Readiness, in words that name no host and quote no error (the probe is open)."""
     ok, detail = scheduler.reachable
     age = (datetime.now(UTC) - scheduler.view.generated_at).total_seconds()
     if ok and age > 3 * scheduler.interval + 60:
-        return False, f"the last evaluation is {age:.0f}s old"
+        return False, "the last evaluation is late (a long rotation, or a stuck call)"
     return ok, detail
 
 
 def keep_lease(scheduler: Scheduler) -> threading.Thread:
     """Renew the scheduler's lease a few times per time to live, also during a long rotation
-    (the scheduler's thread is busy then)."""
+    (the scheduler's thread is busy then). A leader that cannot renew it for its whole life
+    steps down: another replica may hold it by then."""
 
     def beat() -> None:
+        renewed = time.monotonic()
         while not scheduler.stop.wait(scheduler.lease_seconds / 3):
-            if scheduler.leader:
-                try:
-                    scheduler.beat()
-                except Exception as exc:  # the database away for a moment: the next try
-                    event("leader.heartbeat_failed", error=type(exc).__name__)
+            if not scheduler.leader:
+                continue
+            try:
+                scheduler.beat()
+                renewed = time.monotonic()
+            except Exception as exc:  # the database away for a moment: the next try
+                event("leader.heartbeat_failed", level=logging.WARNING, error=type(exc).__name__)
+                if time.monotonic() - renewed > scheduler.lease_seconds:
+                    scheduler.step_down()
 
     thread = threading.Thread(target=beat, name="keyturn-lease", daemon=True)
     thread.start()
@@ -143,8 +160,9 @@ def run_serve(
     *,
     once: bool = False,
     dry_run: bool = False,
-    on_stop: Callable[[], None] | None = None,
 ) -> int:
+    """Run until SIGTERM or SIGINT (0), or evaluate once (`once`: 0, or 3 when n8n or the
+    journal did not answer), or show what one evaluation would do (`dry_run`)."""
     notifier = Notifier.from_config(settings.file.notifications)
     stop = threading.Event()
     scheduler = Scheduler(settings, serve, client, journal, notifier.alert, stop=stop)
@@ -157,23 +175,25 @@ def run_serve(
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
     event("serve.started", instance=settings.connection.name, interval=serve.interval,
           holder=scheduler.holder)  # fmt: skip
-    keep_lease(scheduler)
+    heartbeat = keep_lease(scheduler)
+    evaluated_ok = True
     try:
         if once:
-            scheduler.tick()
-            stop.set()
-        scheduler.run()
-    except KeyturnError:
-        raise
+            evaluated_ok = scheduler.tick()
+        else:
+            scheduler.run()
     finally:
         stop.set()
+        heartbeat.join(timeout=scheduler.lease_seconds + 5)  # no renewal after the hand-over
+        if scheduler.leader:
+            with contextlib.suppress(Exception):  # unreachable journal: the lease expires
+                resign(journal.engine, scheduler.identity, scheduler.holder)
+                event("leader.resigned", holder=scheduler.holder)
         serving.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if on_stop:
-            on_stop()
         event("serve.stopped")
-    return 0
+    return 0 if evaluated_ok else int(ExitCode.N8N)
 
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)

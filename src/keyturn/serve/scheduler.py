@@ -5,10 +5,15 @@ view from the journal and n8n. A rotation is the same as `keyturn rotate` (rotat
 saved before anything changes, proven, rolled back on failure. What serve adds:
 
 - a failed rotation is retried with back-off, `max_attempts` times in all, then the credential
-  is marked needs_attention and alerted once; nothing retries it in a loop;
+  is marked needs_attention and alerted once; nothing retries it in a loop (not even a rotation
+  left in flight that cannot be finished or rolled back: a person takes it from there);
 - a credential that is due but cannot be rotated unattended (no provider, no known current
-  value, a webhook gap to consent to) is `blocked` and alerted once, with the reason;
-- alerts go out on a change of state only (alerts.py), remembered in the journal;
+  value, a webhook gap to consent to, a policy name shared by several credentials) is
+  `blocked` and alerted once per reason;
+- alerts go out on a change of state only, remembered in the journal; one a channel could not
+  take is sent again at the next evaluation;
+- before each rotation the leader renews its lease and re-reads the credential's last change,
+  so a replica that lost the lease, or a rotation done by hand meanwhile, stops it;
 - asked to stop, it stops at a safe point: between credentials, or inside a grace period
   (the rotation stays in flight at its step, and the next start resumes it first).
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -27,23 +33,22 @@ from typing import Any
 from keyturn.core.config import RotationProfile, Settings
 from keyturn.core.durations import parse_duration
 from keyturn.core.errors import (
+    ConfigError,
     KeyturnError,
     RotationBusy,
     RotationFailed,
     RotationPaused,
 )
-from keyturn.core.redact import redact
+from keyturn.core.redact import mask_secret_fields, redact
 from keyturn.journal import Journal, Rotation
 from keyturn.journal.leases import PROCESS_OWNER, instance_identity
 from keyturn.journal.models import ServeState
 from keyturn.journal.serve_state import (
-    db_now,
     evaluated,
     lead,
     leadership,
     load_states,
     new_state,
-    resign,
     save_state,
 )
 from keyturn.n8n.client import N8nClient
@@ -59,7 +64,9 @@ from keyturn.serve.settings import ServeSettings
 
 log = logging.getLogger("keyturn.serve")
 
-Alert = Callable[[str, dict[str, Any]], None]
+Alert = Callable[[str, dict[str, Any]], "bool | None"]  # False: a channel did not take it
+_MAX_ALERT_TRIES = 5  # evaluations an undeliverable alert is tried at, before it is given up
+_NAME_LIMIT = 200  # characters of a credential's name kept in the journal's state
 
 
 class Stopping(BaseException):
@@ -68,14 +75,27 @@ class Stopping(BaseException):
     rolled back) and the next start resumes it."""
 
 
-def event(name: str, **fields: Any) -> None:
-    """One structured log line (serve/logs.py renders it as text or JSON); values redacted."""
-    clean = {key: redact(str(value)) for key, value in fields.items() if value is not None}
-    log.info(name, extra={"event": name, "fields": clean})
+def event(name: str, *, level: int = logging.INFO, **fields: Any) -> None:
+    """One structured log line (serve/logs.py renders it as text or JSON); values redacted:
+    registered secrets in every encoding, and the values of secret-bearing fields."""
+    clean = {
+        key: mask_secret_fields(redact(str(value)))
+        for key, value in fields.items()
+        if value is not None
+    }
+    log.log(level, name, extra={"event": name, "fields": clean})
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A credential's policy, as its `[rotation."..."]` section names it."""
+
+    policy: Policy
+    problem: str | None = None  # why it cannot be rotated unattended by that policy
 
 
 @dataclass
@@ -87,6 +107,7 @@ class _Pass:
     in_flight: list[Rotation]
     states: dict[str, ServeState]
     changes: dict[str, tuple[datetime | None, bool]] = field(default_factory=dict)
+    policies: dict[str, Resolved] = field(default_factory=dict)
 
 
 class Scheduler:
@@ -115,7 +136,7 @@ class Scheduler:
         # The lease lives one interval (a follower looks once per interval, so it takes over
         # within two), at least 3 s so that a slow database does not make leaders flap.
         self.lease_seconds = max(self.interval, 3.0)
-        self.policies = _policies(settings)  # every [rotation] section checked at start
+        self.policies = _policies(settings, clock())  # every [rotation] section checked now
         self.rotations = Rotations(
             settings,
             client,
@@ -128,58 +149,63 @@ class Scheduler:
         self.health = HealthMonitor(
             client, parse_duration(serve.health_interval, "serve.health_interval"),
             parse_duration(serve.failures_since, "serve.failures_since"),
-            self.rotations.health_probe,
+            lambda c: self.rotations.health_probe(c.id, c.updated_at),
         )  # fmt: skip
         self.requests: queue.SimpleQueue[str] = queue.SimpleQueue()  # "rotate now" ids
         self.leader = False
         self.view = v.DashboardView(self.instance, clock(), False, None, None)
         self.rotation_counts: dict[tuple[str, str], int] = {}  # (credential id, status) -> n
         self.reachable = (False, "not evaluated yet")
+        self._unmatched_warned: set[str] = set()
 
     # -- the loop --------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Evaluate at each interval until asked to stop; then give the lease up."""
-        try:
-            while not self.stop.is_set():
-                self.tick()
-                self.stop.wait(self.interval)
-        finally:
-            if self.leader:
-                resign(self.journal.engine, self.identity, self.holder)
-                event("leader.resigned", holder=self.holder)
+        """Evaluate at each interval until asked to stop."""
+        while not self.stop.is_set():
+            self.tick()
+            self.stop.wait(self.interval)
 
-    def tick(self) -> None:
-        """One evaluation: leadership, interrupted rotations, due ones, health, the view."""
+    def tick(self) -> bool:
+        """One evaluation: leadership, interrupted rotations, due ones, health, the view.
+        Never raises: a failure is logged (its kind only) and shown by /readyz. True if the
+        evaluation went through."""
         try:
             self._tick()
         except Stopping:
             event("serve.paused", detail="stopped inside a grace period; resumed at next start")
         except KeyturnError as exc:
-            self.reachable = (False, redact(exc.message))
-            event("evaluation.failed", error=exc.message)
+            return self._failed_evaluation(exc.message)
+        except Exception as exc:  # the database away, a bug: the next interval tries again
+            return self._failed_evaluation(f"{type(exc).__name__} (details at -vv)")
+        return True
+
+    def _failed_evaluation(self, why: str) -> bool:
+        self.reachable = (False, "the last evaluation failed: n8n or the journal did not answer")
+        event("evaluation.failed", level=logging.WARNING, error=why)
+        log.debug("evaluation failed", exc_info=True)
+        return False
 
     def _tick(self) -> None:
-        self.journal.refresh()
         self.beat()
         now = self.clock()
         current = self._read()
         self.reachable = (True, "n8n and the journal answer")
         if self.leader:
-            self._resume_interrupted(current)
-            current = self._read() if self._rotate_due(current, now) else current
+            self._resume_interrupted(current, now)
+            self._rotate_due(current, now)
+            current = self._read()
             self._check_health(current, now)
             evaluated(self.journal.engine, self.identity, self.holder, now)
-        self.view = self._build_view(self._read() if self.leader else current, now)
+        self.view = self._build_view(current, now)
 
     def refresh_view(self) -> None:
         """Build the dashboard's view without acting (before the first evaluation, which may
         spend a grace period resuming a rotation)."""
         try:
-            self.journal.refresh()
             self.view = self._build_view(self._read(), self.clock())
-        except KeyturnError as exc:
-            self.reachable = (False, redact(exc.message))
+        except Exception as exc:
+            self._failed_evaluation(type(exc).__name__)
 
     def beat(self) -> bool:
         """Take or keep the scheduler's lease; True while this replica holds it."""
@@ -193,6 +219,14 @@ class Scheduler:
             self.view = replace(self.view, leader=self.leader,
                                 leader_holder=self.holder if self.leader else None)  # fmt: skip
         return self.leader
+
+    def step_down(self) -> None:
+        """The lease could not be renewed for its whole life: another replica may hold it."""
+        if self.leader:
+            self.leader = False
+            event("leader.lost", level=logging.WARNING, holder=self.holder,
+                  detail="the lease could not be renewed")  # fmt: skip
+            self.view = replace(self.view, leader=False, leader_holder=None)
 
     def _sleep_unless_stopping(self, seconds: float) -> None:
         if self.stop.wait(seconds):
@@ -211,115 +245,178 @@ class Scheduler:
             states=load_states(self.journal.engine, self.identity),
         )
         current.changes = secret_changes(credentials, rotations)
+        current.policies = self._resolve(credentials)
         return current
 
-    def _policy_of(self, credential: Credential) -> Policy:
-        return self.policies.get(credential.id) or self.policies.get(credential.name) or _NONE
+    def _resolve(self, credentials: list[Credential]) -> dict[str, Resolved]:
+        """Each credential's policy: its section by id, else by name, where the name is one
+        credential's only (as `keyturn rotate NAME` asks)."""
+        by_name = Counter(credential.name for credential in credentials)
+        ids = {credential.id for credential in credentials}
+        for name in self.policies:
+            if name not in ids and name not in by_name and name not in self._unmatched_warned:
+                self._unmatched_warned.add(name)
+                event("policy.unmatched", level=logging.WARNING, section=name,
+                      detail="no credential has this id or name")  # fmt: skip
+        resolved = {}
+        for credential in credentials:
+            if credential.id in self.policies:
+                resolved[credential.id] = Resolved(self.policies[credential.id])
+            elif credential.name in self.policies:
+                policy = self.policies[credential.name]
+                count = by_name[credential.name]
+                problem = (
+                    f'[rotation."{credential.name}"] names {count} credentials: give the one '
+                    f"to rotate by its id ({credential.id} is one of them)"
+                    if count > 1
+                    else None
+                )
+                resolved[credential.id] = Resolved(policy, problem)
+            else:
+                resolved[credential.id] = Resolved(_NONE)
+        return resolved
 
-    def _state_of(self, current: _Pass, credential: Credential) -> ServeState:
-        state = current.states.get(credential.id)
+    def _state_of(self, current: _Pass, credential_id: str, name: str) -> ServeState:
+        state = current.states.get(credential_id)
         if state is None:
-            state = new_state(self.identity, credential.id, credential.name)
-            current.states[credential.id] = state
-        state.credential_name = credential.name
+            state = new_state(self.identity, credential_id, name[:_NAME_LIMIT])
+            current.states[credential_id] = state
+        state.credential_name = name[:_NAME_LIMIT]
         return state
+
+    def _save_if_changed(self, state: ServeState, before: tuple[Any, ...]) -> None:
+        if _snapshot(state) != before:
+            save_state(self.journal.engine, state)
+
+    # -- health ----------------------------------------------------------------------------
 
     def _check_health(self, current: _Pass, now: datetime) -> None:
         for credential in current.credentials:
-            self._state_of(current, credential)
+            self._state_of(current, credential.id, credential.name)
+        before = {key: _snapshot(state) for key, state in current.states.items()}
         changed_at = {key: change for key, (change, _) in current.changes.items()}
-        for checked in self.health.check(
+        checked = self.health.check(
             current.credentials,
             current.states,
-            self._policy_of,
+            lambda c: current.policies[c.id].policy,
             changed_at,
             current.rotations,
             now,
-        ):
-            state, credential = checked.state, checked.credential
-            if state.health != checked.before:
-                event("health.changed", credential=credential.name, health=state.health,
-                      detail=state.health_detail)  # fmt: skip
+        )
+        for item in checked:
+            state, credential = item.state, item.credential
+            if state.health != item.before:
+                level = logging.WARNING if state.health == v.FAILING else logging.INFO
+                event("health.changed", level=level, credential=credential.name,
+                      health=state.health, detail=state.health_detail)  # fmt: skip
             if state.health == v.FAILING:
-                self._send("unhealthy", credential, state, key=state.health_detail,
-                           detail=state.health_detail)  # fmt: skip
+                self._send("unhealthy", credential.id, credential.name, state,
+                           key=item.reason or "failing", detail=state.health_detail)  # fmt: skip
             elif state.health == v.HEALTHY and state.alerts.get("unhealthy"):
-                alerts = dict(state.alerts)
-                alerts.pop("unhealthy")
-                state.alerts = alerts
-                self._send("healthy_again", credential, state, key=now.isoformat(),
-                           detail=state.health_detail)  # fmt: skip
-            save_state(self.journal.engine, state)
+                self._healthy_again(credential, state, now)
+        for key, state in current.states.items():
+            self._save_if_changed(state, before.get(key, ()))
+
+    def _healthy_again(self, credential: Credential, state: ServeState, now: datetime) -> None:
+        sent = self._send("healthy_again", credential.id, credential.name, state,
+                          key=now.isoformat(), detail=state.health_detail)  # fmt: skip
+        if sent:
+            state.alerts = _without(state.alerts, "unhealthy", "healthy_again")
 
     # -- rotating --------------------------------------------------------------------------
 
-    def _resume_interrupted(self, current: _Pass) -> None:
+    def _resume_interrupted(self, current: _Pass, now: datetime) -> None:
         """Rotations left in flight by a stopped or killed replica: finished or rolled back
-        first, before anything new starts. One still alive elsewhere is left alone."""
+        first, before anything new starts. One alive elsewhere is left alone, and so is one
+        that already needs a person (no loop of resumes)."""
+        names = {c.id: c.name for c in current.credentials}
         for rotation in current.in_flight:
-            event("rotation.resume", credential=rotation.credential_name, step=rotation.step)
-            credential = next(
-                (c for c in current.credentials if c.id == rotation.credential_id), None
-            )
-            try:
-                self.rotations.resume(rotation.id)
-            except RotationBusy:
-                continue
-            except KeyturnError as exc:
-                if credential is not None:
-                    self._failed(current, credential, exc, self.clock())
-                continue
-            if credential is not None:
-                self._succeeded(current, credential)
+            name = names.get(rotation.credential_id, rotation.credential_name)
+            state = self._state_of(current, rotation.credential_id, name)
+            before = _snapshot(state)
+            if state.needs_attention:
+                self._keep_attention_alerted(state)
+            elif self.beat():
+                event("rotation.resume", credential=state.credential_name, step=rotation.step)
+                try:
+                    self.rotations.resume(rotation.id)
+                except RotationBusy:
+                    pass
+                except KeyturnError as exc:
+                    self._failed(state, exc, now, stuck=True)
+                else:
+                    self._succeeded(state, rotation.id)
+            self._save_if_changed(state, before)
 
-    def _rotate_due(self, current: _Pass, now: datetime) -> bool:
+    def _rotate_due(self, current: _Pass, now: datetime) -> None:
         """Rotate every credential that is due and may start now (and those asked for from
-        the dashboard). True if anything was tried."""
+        the dashboard)."""
         asked = self._asked_for()
         busy = {r.credential_id for r in current.in_flight}
-        tried = False
         for credential in current.credentials:
             if self.stop.is_set():
                 break
             if credential.id in busy:
                 continue
-            state = self._state_of(current, credential)
-            policy = self._policy_of(credential)
-            last, by_keyturn = current.changes.get(credential.id, (None, False))
-            self._clear_attention_after_manual_rotation(state, last, by_keyturn)
-            if credential.id in asked:
-                state.needs_attention, state.failures, state.next_attempt_at = False, 0, None
-            elif not self._may_start(credential, policy, state, last, now):
-                before = (state.blocked, dict(state.alerts), state.needs_attention)
-                self._remind(credential, policy, state, last, now)
-                if (state.blocked, state.alerts, state.needs_attention) != before:
-                    save_state(self.journal.engine, state)
-                continue
-            tried = True
-            self._rotate(current, credential, state, now)
-        return tried
+            state = self._state_of(current, credential.id, credential.name)
+            before = _snapshot(state)
+            self._evaluate(current, credential, state, now, credential.id in asked)
+            self._save_if_changed(state, before)
 
-    def _may_start(
+    def _evaluate(
         self,
+        current: _Pass,
         credential: Credential,
-        policy: Policy,
         state: ServeState,
-        last: datetime | None,
         now: datetime,
-    ) -> bool:
+        asked: bool,
+    ) -> None:
+        resolved = current.policies[credential.id]
+        policy = resolved.policy
+        last, by_keyturn = current.changes.get(credential.id, (None, False))
+        self._clear_attention_after_manual_rotation(state, last, by_keyturn)
         due = policy.due_at(last, now)
-        if due is None or due > now:
-            state.blocked = None
-            return False
-        if state.needs_attention:
-            return False
-        if state.next_attempt_at is not None and now < state.next_attempt_at:
-            return False
-        start = policy.next_start(credential.id, due, now)
-        return start is not None and start <= now
+        if not asked and (due is None or due > now):
+            if state.blocked:
+                state.blocked = None
+            self._remind(credential, policy, state, last, now)
+            return
+        if state.needs_attention and not asked:
+            self._keep_attention_alerted(state)
+            return
+        if resolved.problem is not None:
+            self._blocked(credential, state, resolved.problem, "ambiguous")
+            return
+        if not asked:
+            if state.next_attempt_at is not None and now < state.next_attempt_at:
+                return
+            assert due is not None
+            start = policy.next_start(credential.id, due, now)
+            if start is None:
+                self._blocked(credential, state, "no window of its schedule falls outside "
+                              "its blackouts within years", "no-window")  # fmt: skip
+                return
+            if start > now:
+                return
+        if not self.beat():  # the lease was lost meanwhile: the new leader decides
+            return
+        if not asked and self._rotated_meanwhile(credential.id, last):
+            return
+        if asked:
+            state.needs_attention, state.failures, state.next_attempt_at = False, 0, None
+            state.alerts = _without(state.alerts, "needs_attention", "needs_attention_at")
+        self._rotate(credential, state, policy, now)
+
+    def _rotated_meanwhile(self, credential_id: str, last: datetime | None) -> bool:
+        """Whether a rotation completed since this evaluation read the journal (by hand, or
+        by a replica that led a moment ago)."""
+        self.journal.refresh()
+        rotations = self.journal.rotations(self.instance, credential_id, self.identity)
+        done = [r.updated_at for r in rotations if r.status == "completed"]
+        return bool(done) and (last is None or max(done) > last)
 
     def _rotate(
-        self, current: _Pass, credential: Credential, state: ServeState, now: datetime
+        self, credential: Credential, state: ServeState, policy: Policy, now: datetime
     ) -> None:
         event("rotation.start", credential=credential.name, id=credential.id)
         try:
@@ -327,62 +424,71 @@ class Scheduler:
         except RotationBusy as exc:
             event("rotation.busy", credential=credential.name, detail=exc.message)
             return
-        except (RotationFailed, RotationPaused) as exc:
-            self._failed(current, credential, exc, now)
+        except RotationPaused as exc:
+            self._failed(state, exc, now, stuck=True)
+            return
+        except RotationFailed as exc:
+            stuck = state.failures + 1 >= policy.max_attempts
+            self._failed(state, exc, now, stuck=stuck, retry=policy.retry_at)
             return
         except KeyturnError as exc:  # refused before anything changed: it needs a person
-            self._blocked(credential, state, exc)
+            self._blocked(credential, state, exc.message, type(exc).__name__)
             return
-        event(
-            "rotation.completed",
-            credential=credential.name,
-            rotation=outcome.rotation.short_id,
-        )
-        self._succeeded(current, credential)
+        event("rotation.completed", credential=credential.name,
+              rotation=outcome.rotation.short_id)  # fmt: skip
+        self._succeeded(state, outcome.rotation.id)
 
-    def _succeeded(self, current: _Pass, credential: Credential) -> None:
-        state = self._state_of(current, credential)
+    def _succeeded(self, state: ServeState, rotation_id: str) -> None:
         alerted = bool(state.alerts.get("needs_attention") or state.alerts.get("due_blocked"))
         state.failures, state.next_attempt_at, state.needs_attention = 0, None, False
         state.last_error, state.blocked = None, None
         if alerted:
-            self._send("recovered", credential, state, detail="rotated and verified")
-        state.alerts = {k: val for k, val in state.alerts.items() if k in ("unhealthy",)}
-        save_state(self.journal.engine, state)
+            self._send("recovered", state.credential_id, state.credential_name, state,
+                       key=rotation_id, detail="rotated and verified")  # fmt: skip
+        state.alerts = _without(
+            state.alerts, "needs_attention", "needs_attention_at", "due_blocked"
+        )
 
     def _failed(
-        self, current: _Pass, credential: Credential, exc: KeyturnError, now: datetime
+        self,
+        state: ServeState,
+        exc: KeyturnError,
+        now: datetime,
+        *,
+        stuck: bool,
+        retry: Callable[[int, datetime], datetime] | None = None,
     ) -> None:
-        state = self._state_of(current, credential)
-        policy = self._policy_of(credential)
         state.failures += 1
         state.last_error = redact(exc.message)
-        stuck = isinstance(exc, RotationPaused) or state.failures >= policy.max_attempts
-        if stuck:
+        if stuck or retry is None:
             state.needs_attention, state.next_attempt_at = True, None
-            event("rotation.needs_attention", credential=credential.name, error=exc.message,
+            state.alerts = {**state.alerts, "needs_attention_at": now.isoformat()}
+            event("rotation.needs_attention", level=logging.WARNING,
+                  credential=state.credential_name, error=exc.message,
                   attempts=state.failures)  # fmt: skip
-            self._send(
-                "needs_attention",
-                credential,
-                state,
-                key=f"{state.failures}:{now.isoformat()}",
-                detail=state.last_error,
-                attempts=state.failures,
-            )
+            self._keep_attention_alerted(state)
         else:
-            state.next_attempt_at = policy.retry_at(state.failures, now)
-            retry = state.next_attempt_at.isoformat()
-            event("rotation.failed", credential=credential.name, error=exc.message,
-                  attempts=state.failures, next_attempt=retry)  # fmt: skip
-        save_state(self.journal.engine, state)
+            state.next_attempt_at = retry(state.failures, now)
+            event("rotation.failed", level=logging.WARNING, credential=state.credential_name,
+                  error=exc.message, attempts=state.failures,
+                  next_attempt=state.next_attempt_at.isoformat())  # fmt: skip
 
-    def _blocked(self, credential: Credential, state: ServeState, exc: KeyturnError) -> None:
-        reason = redact(exc.message)
+    def _keep_attention_alerted(self, state: ServeState) -> None:
+        """The one needs_attention alert of this incident (sent again only if no channel took
+        it); the mark's time tells one incident from the next."""
+        self._send("needs_attention", state.credential_id, state.credential_name, state,
+                   key=str(state.alerts.get("needs_attention_at", "1")),
+                   detail=state.last_error, attempts=state.failures)  # fmt: skip
+
+    def _blocked(self, credential: Credential, state: ServeState, reason: str, kind: str) -> None:
+        reason = redact(reason)
+        if state.blocked != reason:
+            event("rotation.blocked", level=logging.WARNING, credential=credential.name,
+                  reason=reason)  # fmt: skip
         state.blocked = reason
-        event("rotation.blocked", credential=credential.name, reason=reason)
-        self._send("due_blocked", credential, state, key=reason, reason=reason)
-        save_state(self.journal.engine, state)
+        # One alert per reason: its kind and its words, without numbers (ids, counts, times).
+        key = f"{kind}:{_DIGITS.sub('#', reason)[:200]}"
+        self._send("due_blocked", credential.id, credential.name, state, key=key, reason=reason)
 
     @staticmethod
     def _clear_attention_after_manual_rotation(
@@ -393,6 +499,9 @@ class Scheduler:
         fixed = by_keyturn and last is not None and marked and last > datetime.fromisoformat(marked)
         if state.needs_attention and fixed:
             state.needs_attention, state.failures, state.next_attempt_at = False, 0, None
+            state.last_error = None
+            state.alerts = _without(state.alerts, "needs_attention", "needs_attention_at")
+            event("rotation.attention_cleared", credential=state.credential_name)
 
     def _remind(
         self,
@@ -406,7 +515,8 @@ class Scheduler:
             return
         if now - last >= timedelta(seconds=policy.remind_after):
             age = (now - last).total_seconds()
-            self._send("reminder", credential, state, key=last.isoformat(), age_seconds=int(age))
+            self._send("reminder", credential.id, credential.name, state, key=last.isoformat(),
+                       age_seconds=int(age))  # fmt: skip
 
     def _asked_for(self) -> set[str]:
         asked = set()
@@ -416,6 +526,13 @@ class Scheduler:
             except queue.Empty:
                 return asked
 
+    def ask_rotation(self, credential_id: str) -> str:
+        """The dashboard's "rotate now": queued for the next evaluation, on the leader."""
+        if not self.leader:
+            return "This replica is not the scheduler: ask the leader's dashboard."
+        self.requests.put(credential_id)
+        return "Rotation asked for: it starts at the next evaluation."
+
     def preview(self) -> list[dict[str, Any]]:
         """What one evaluation would do, changing nothing (no lease, no rotation, no state
         written, no alert): `keyturn serve --dry-run`."""
@@ -424,7 +541,8 @@ class Scheduler:
         busy = {r.credential_id for r in current.in_flight}
         plans = []
         for credential in current.credentials:
-            policy = self._policy_of(credential)
+            resolved = current.policies[credential.id]
+            policy = resolved.policy
             state = current.states.get(credential.id) or new_state(
                 self.identity, credential.id, credential.name
             )
@@ -436,6 +554,8 @@ class Scheduler:
                 action, detail = "resume", "a rotation is in flight"
             elif due is not None and state.needs_attention:
                 action, detail = "needs_attention", state.last_error or ""
+            elif due is not None and due <= now and resolved.problem is not None:
+                action, detail = "blocked", resolved.problem
             elif due is not None and start is not None and start <= now:
                 action, detail = self._would_rotate(credential)
             elif start is not None:
@@ -452,43 +572,46 @@ class Scheduler:
             return "blocked", redact(exc.message)
         return "rotate", f"with {plan.source} ({plan.strategy})"
 
-    def ask_rotation(self, credential_id: str) -> str:
-        """The dashboard's "rotate now": queued for the next evaluation, on the leader."""
-        if not self.leader:
-            return "This replica is not the scheduler: ask the leader's dashboard."
-        self.requests.put(credential_id)
-        return "Rotation asked for: it starts at the next evaluation."
-
     # -- alerts ----------------------------------------------------------------------------
 
     def _send(
         self,
         kind: str,
-        credential: Credential,
+        credential_id: str,
+        credential_name: str,
         state: ServeState,
         *,
-        key: str = "1",
+        key: str,
         **details: Any,
-    ) -> None:
-        """Alert once per state: `key` tells one occurrence of `kind` from the next."""
+    ) -> bool:
+        """Alert once per state: `key` tells one occurrence of `kind` from the next. An alert
+        no channel took is tried again at the next evaluations (a few times), then given up.
+        True when it is (or was already) sent."""
         if state.alerts.get(kind) == key:
-            return
-        alerts = dict(state.alerts)
-        alerts[kind] = key
-        if kind == "needs_attention":
-            alerts["needs_attention_at"] = self.clock().isoformat()
-        state.alerts = alerts
+            return True
         payload = {
             "instance": self.instance,
-            "credential_id": credential.id,
-            "credential_name": credential.name,
+            "credential_id": credential_id,
+            "credential_name": credential_name,
             **{name: value for name, value in details.items() if value is not None},
         }
-        event("alert", kind=kind, credential=credential.name)
         try:
-            self.alert(kind, payload)
+            delivered = self.alert(kind, payload) is not False
         except Exception as exc:  # a channel's failure never stops the scheduler
-            event("alert.failed", kind=kind, error=type(exc).__name__)
+            event("alert.failed", level=logging.WARNING, kind=kind, error=type(exc).__name__)
+            delivered = False
+        tries_key = f"{kind}.tries"
+        tries = int(state.alerts.get(tries_key, 0)) + 1
+        if not delivered and tries < _MAX_ALERT_TRIES:
+            state.alerts = {**state.alerts, tries_key: tries}
+            event("alert.undelivered", level=logging.WARNING, kind=kind,
+                  credential=credential_name, tries=tries)  # fmt: skip
+            return False
+        if not delivered:
+            event("alert.given_up", level=logging.WARNING, kind=kind, credential=credential_name)
+        event("alert", kind=kind, credential=credential_name)
+        state.alerts = {**_without(state.alerts, tries_key), kind: key}
+        return True
 
     # -- the view --------------------------------------------------------------------------
 
@@ -503,7 +626,7 @@ class Scheduler:
         ]
         self.rotation_counts = dict(Counter((r.credential_id, r.status) for r in current.rotations))
         lease = leadership(self.journal.engine, self.identity, self.holder)
-        audit = self.journal.history(self.instance)[-50:]
+        audit = self.journal.recent_history(self.instance, limit=50)
         return v.DashboardView(
             instance=self.instance,
             generated_at=now,
@@ -511,9 +634,21 @@ class Scheduler:
             leader_holder=lease.holder,
             last_evaluation=lease.last_evaluation_at,
             credentials=sorted(rows, key=_row_order),
-            in_flight=[_in_flight(r) for r in current.in_flight],
-            timeline=[_timeline_event(e) for e in reversed(audit)],
+            in_flight=[self._in_flight(r) for r in current.in_flight],
+            timeline=[_timeline_event(e) for e in audit],
             failures=self.health.failure_groups(),
+        )
+
+    def _in_flight(self, rotation: Rotation) -> v.InFlight:
+        lease = self.journal.lease(rotation)
+        owner = lease.owner if lease is not None and lease.alive() else None
+        return v.InFlight(
+            rotation.id,
+            rotation.credential_id,
+            rotation.credential_name,
+            rotation.step,
+            rotation.created_at,
+            owner,
         )
 
     def _row(
@@ -524,7 +659,7 @@ class Scheduler:
         busy: set[str],
         last_status: str | None,
     ) -> v.CredentialRow:
-        policy = self._policy_of(credential)
+        policy = current.policies[credential.id].policy
         state = current.states.get(credential.id) or new_state(
             self.identity, credential.id, credential.name
         )
@@ -549,8 +684,27 @@ class Scheduler:
             last_rotation_status=last_status,
         )
 
-    def db_time(self) -> datetime:
-        return db_now(self.journal.engine)
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _snapshot(state: ServeState) -> tuple[Any, ...]:
+    return (
+        state.credential_name,
+        state.failures,
+        state.next_attempt_at,
+        state.needs_attention,
+        state.last_error,
+        state.blocked,
+        state.health,
+        state.health_detail,
+        state.health_checked_at,
+        tuple(sorted((str(k), str(val)) for k, val in (state.alerts or {}).items())),
+    )
+
+
+def _without(alerts: dict[str, Any], *kinds: str) -> dict[str, Any]:
+    return {key: value for key, value in alerts.items() if key not in kinds}
 
 
 def _status(
@@ -587,30 +741,28 @@ def _timeline_event(audit: Any) -> v.TimelineEvent:
     )
 
 
-def _in_flight(rotation: Rotation) -> v.InFlight:
-    return v.InFlight(
-        rotation.id,
-        rotation.credential_id,
-        rotation.credential_name,
-        rotation.step,
-        rotation.created_at,
-        None,
-    )
-
-
 _NONE = Policy.of(RotationProfile(), "rotation")
 
 
-def _policies(settings: Settings) -> dict[str, Policy]:
-    return {
-        name: Policy.of(profile, f'rotation."{name}"')
-        for name, profile in settings.file.rotation.items()
-    }
+def _policies(settings: Settings, now: datetime) -> dict[str, Policy]:
+    """Every `[rotation."..."]` section's policy; a ConfigError for one that can never start."""
+    policies = {}
+    for name, profile in settings.file.rotation.items():
+        where = f'rotation."{name}"'
+        policy = Policy.of(profile, where)
+        if policy.rotates and policy.next_start(name, now, now) is None:
+            raise ConfigError(
+                f"{where}: no window of its schedule falls outside its blackouts within years, "
+                "so it would never be rotated.",
+                "Move the schedule or shorten the blackouts (docs/serve.md).",
+            )
+        policies[name] = policy
+    return policies
 
 
 def _successes_only(settings: Settings) -> Notifier:
     """Rotation outcomes for serve: a success is news for the team; a failure is retried, and
-    alerted once when retries are exhausted (alerts.py), not at every attempt."""
+    alerted once when retries are exhausted, not at every attempt."""
     notifier = Notifier.from_config(settings.file.notifications)
     if notifier.settings is not None:
         on = [outcome for outcome in notifier.settings.on if outcome == "success"]

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from keyturn.core.config import read_section
-from keyturn.core.durations import parse_duration
+from keyturn.core.durations import format_duration, parse_duration
 from keyturn.core.errors import ConfigError
 
 DEFAULT_LISTEN = "127.0.0.1:9464"  # 9464: the port Prometheus exporters of this kind use
@@ -52,10 +52,24 @@ class Listen:
             return False  # a host name: it may resolve to anything
 
 
+# (shortest, longest) of each duration: an interval of 0s would poll n8n in a tight loop.
+_BOUNDS = {
+    "interval": (1.0, 86400.0),
+    "health_interval": (10.0, 7 * 86400.0),
+    "failures_since": (60.0, 30 * 86400.0),
+}
+
+
 def serve_settings(table: dict[str, Any] | None) -> ServeSettings:
     settings = read_section(ServeSettings, table or {}, "serve")
-    for name in ("interval", "health_interval", "failures_since"):
-        parse_duration(getattr(settings, name), f"serve.{name}")  # a bad one fails at start
+    for name, (shortest, longest) in _BOUNDS.items():
+        text = getattr(settings, name)
+        seconds = parse_duration(text, f"serve.{name}")  # a bad one fails at start
+        if not shortest <= seconds <= longest:
+            raise ConfigError(
+                f"serve.{name} {text!r} is out of range.",
+                f"Give between {format_duration(shortest)} and {format_duration(longest)}.",
+            )
     return settings
 
 

@@ -244,9 +244,21 @@ class Web:
     # -- helpers
 
     def _bearer_ok(self, request: Request) -> bool:
+        """A right bearer token; wrong ones count against the client's address as wrong
+        sign-ins do, and a client made to wait is refused unchecked."""
         if self.signer is None:
             return True
-        return self.signer.bearer_ok(request.headers.get("authorization"))
+        header = request.headers.get("authorization")
+        if header is None:
+            return False
+        client = _client(request)
+        if self.limiter.wait(client) > 0:
+            return False
+        if self.signer.bearer_ok(header):
+            self.limiter.succeeded(client)
+            return True
+        self.limiter.failed(client)
+        return False
 
     def _session(self, request: Request) -> Session | None:
         if self.signer is None:
@@ -285,7 +297,38 @@ def create_app(
         limiter=limiter or LoginLimiter(),
         flashes=Flashes(),
     )
-    return Starlette(
-        routes=web.routes(),
-        middleware=[Middleware(SecurityHeaders, pages=web.pages)],
-    )
+    middleware = [Middleware(SecurityHeaders, pages=web.pages)]
+    if token is None:
+        middleware.append(Middleware(LoopbackHostsOnly))
+    return Starlette(routes=web.routes(), middleware=middleware)
+
+
+class LoopbackHostsOnly:
+    """Without a token the server listens on loopback only, and must answer only requests
+    addressed to a loopback name: a web page whose DNS name is made to point at 127.0.0.1
+    (DNS rebinding) sends its own Host and would otherwise read the dashboard."""
+
+    ALLOWED = frozenset({"127.0.0.1", "localhost", "::1"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _host_name(Request(scope).headers.get("host", "")) not in (
+            self.ALLOWED
+        ):
+            response = PlainTextResponse(
+                "Misdirected request: this dashboard answers on 127.0.0.1 or localhost only.",
+                status_code=421,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header, without its port (`[::1]:9464` -> `::1`)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host

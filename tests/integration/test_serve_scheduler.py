@@ -23,6 +23,7 @@ from keyturn.serve import view as v
 from keyturn.serve.scheduler import Scheduler
 from keyturn.serve.settings import serve_settings
 from tests.conftest import Partner
+from tests.helpers import wait_until
 from tests.integration.test_notifications import Receiver
 from tests.integration.test_rotate_live import rotate_args
 
@@ -257,3 +258,28 @@ def test_a_key_revoked_behind_keyturns_back_is_seen_before_a_workflow_fails(
     assert h.alerts.kinds() == ["unhealthy"]  # once, however many checks fail
     ((_, alert),) = h.alerts.sent
     assert h.partner.key not in str(alert)
+
+
+def test_a_rotation_by_hand_clears_needs_attention_for_good(
+    harness: Callable[..., Harness], run_cli: Any
+) -> None:
+    h = harness('max_age = "1s"\njitter = "0s"\nmax_attempts = 1\n')
+    h.partner.admin.add_fault(status=503, count=10_000, scope="admin")
+    started = datetime.now(UTC)  # the hand rotation is a moment older: due after a second
+    wait_until(lambda: datetime.now(UTC) - started > timedelta(seconds=1.5), 10)
+    h.clock.now = datetime.now(UTC)
+    h.scheduler.tick()
+    assert h.row().state == v.NEEDS_ATTENTION
+
+    h.partner.admin.clear_faults()
+    by_hand = run_cli(
+        "rotate", h.partner.credential_id, "--provider", "partner",
+        "--verify-webhook", h.partner.webhook_path, "--grace", "0s", env=h.partner.env,
+    )  # fmt: skip
+    assert by_hand.code == 0, by_hand.stderr
+    h.clock.now = datetime.now(UTC)
+    h.scheduler.tick()
+    states = load_states(h.journal.engine, h.scheduler.identity)
+    assert not states[h.partner.credential_id].needs_attention  # in the journal, not only here
+    assert h.row().state != v.NEEDS_ATTENTION
+    assert h.alerts.kinds() == ["needs_attention", "recovered"]

@@ -68,6 +68,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+NAME_COLUMN = 200  # characters of a credential's name the journal keeps (n8n allows more)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -81,7 +84,7 @@ class Rotation(Base):
     # two names for one n8n (an env variable and a keyturn.toml instance) are one instance.
     instance_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     credential_id: Mapped[str] = mapped_column(String(64))
-    credential_name: Mapped[str] = mapped_column(String(200))
+    credential_name: Mapped[str] = mapped_column(String(NAME_COLUMN))
     credential_type: Mapped[str] = mapped_column(String(200))
     field: Mapped[str] = mapped_column(String(200))
     strategy: Mapped[str] = mapped_column(String(32))
@@ -151,7 +154,7 @@ class AuditEvent(Base):
     os_user: Mapped[str] = mapped_column(String(200))
     instance: Mapped[str] = mapped_column(String(200))
     credential_id: Mapped[str] = mapped_column(String(64))
-    credential_name: Mapped[str] = mapped_column(String(200))
+    credential_name: Mapped[str] = mapped_column(String(NAME_COLUMN))
     rotation_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     step: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(32))

@@ -19,6 +19,7 @@ from keyturn.core.probe import ProbeResult, detect_placement, parse_auth, probe_
 from keyturn.core.redact import redact
 from keyturn.journal import Journal, Label, Rotation, Status, Step
 from keyturn.journal.leases import kept_alive
+from keyturn.journal.models import NAME_COLUMN
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.parse import parse_location
 from keyturn.locations.registry import read_secret
@@ -128,7 +129,7 @@ class Rotations:
             instance=self.instance,
             instance_url=self.instance_url,
             credential_id=plan.credential_id,
-            credential_name=plan.credential_name,
+            credential_name=plan.credential_name[:NAME_COLUMN],  # n8n allows longer names
             credential_type=plan.credential_type,
             field=plan.secret_field,
             strategy=plan.strategy,

@@ -42,7 +42,7 @@ from keyturn.core.errors import (
 from keyturn.core.redact import mask_secret_fields, redact
 from keyturn.journal import Journal, Rotation
 from keyturn.journal.leases import PROCESS_OWNER, instance_identity
-from keyturn.journal.models import ServeState
+from keyturn.journal.models import NAME_COLUMN, ServeState
 from keyturn.journal.serve_state import (
     evaluated,
     lead,
@@ -66,7 +66,6 @@ log = logging.getLogger("keyturn.serve")
 
 Alert = Callable[[str, dict[str, Any]], "bool | None"]  # False: a channel did not take it
 _MAX_ALERT_TRIES = 5  # evaluations an undeliverable alert is tried at, before it is given up
-_NAME_LIMIT = 200  # characters of a credential's name kept in the journal's state
 
 
 class Stopping(BaseException):
@@ -279,9 +278,9 @@ class Scheduler:
     def _state_of(self, current: _Pass, credential_id: str, name: str) -> ServeState:
         state = current.states.get(credential_id)
         if state is None:
-            state = new_state(self.identity, credential_id, name[:_NAME_LIMIT])
+            state = new_state(self.identity, credential_id, name[:NAME_COLUMN])
             current.states[credential_id] = state
-        state.credential_name = name[:_NAME_LIMIT]
+        state.credential_name = name[:NAME_COLUMN]
         return state
 
     def _save_if_changed(self, state: ServeState, before: tuple[Any, ...]) -> None:
@@ -402,9 +401,9 @@ class Scheduler:
             return
         if not asked and self._rotated_meanwhile(credential.id, last):
             return
-        if asked:
+        if asked:  # a person asks again: a fresh set of attempts (the alerts stay, for
+            # `recovered`, until it succeeds)
             state.needs_attention, state.failures, state.next_attempt_at = False, 0, None
-            state.alerts = _without(state.alerts, "needs_attention", "needs_attention_at")
         self._rotate(credential, state, policy, now)
 
     def _rotated_meanwhile(self, credential_id: str, last: datetime | None) -> bool:
@@ -433,6 +432,11 @@ class Scheduler:
             return
         except KeyturnError as exc:  # refused before anything changed: it needs a person
             self._blocked(credential, state, exc.message, type(exc).__name__)
+            return
+        except Exception as exc:  # before the protocol ran (it rolls back what it began)
+            log.debug("rotation could not start", exc_info=True)
+            reason = f"the rotation could not start ({type(exc).__name__}; details at -vv)"
+            self._blocked(credential, state, reason, type(exc).__name__)
             return
         event("rotation.completed", credential=credential.name,
               rotation=outcome.rotation.short_id)  # fmt: skip
@@ -490,18 +494,15 @@ class Scheduler:
         key = f"{kind}:{_DIGITS.sub('#', reason)[:200]}"
         self._send("due_blocked", credential.id, credential.name, state, key=key, reason=reason)
 
-    @staticmethod
     def _clear_attention_after_manual_rotation(
-        state: ServeState, last: datetime | None, by_keyturn: bool
+        self, state: ServeState, last: datetime | None, by_keyturn: bool
     ) -> None:
         """A person fixed it and rotated by hand (`keyturn rotate`): serve takes over again."""
         marked = state.alerts.get("needs_attention_at")
         fixed = by_keyturn and last is not None and marked and last > datetime.fromisoformat(marked)
         if state.needs_attention and fixed:
-            state.needs_attention, state.failures, state.next_attempt_at = False, 0, None
-            state.last_error = None
-            state.alerts = _without(state.alerts, "needs_attention", "needs_attention_at")
             event("rotation.attention_cleared", credential=state.credential_name)
+            self._succeeded(state, f"by hand {last}")
 
     def _remind(
         self,

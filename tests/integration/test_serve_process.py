@@ -20,7 +20,7 @@ import httpx
 from cryptography.fernet import Fernet
 from prometheus_client.parser import text_string_to_metric_families
 
-from keyturn.journal import open_journal
+from keyturn.journal import Journal, open_journal
 from tests.conftest import Partner
 from tests.helpers import wait_until
 from tests.integration.test_rotate_live import rotate_args
@@ -106,15 +106,15 @@ def cli_env(partner: Partner, tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**base, "HOME": str(tmp_path), **partner.env, **extra}
 
 
-def step_of(tmp_path: Path, env: dict[str, str], credential_id: str) -> str | None:
-    """The step of the credential's rotation in flight, read from the journal."""
+@contextmanager
+def journal_of(env: dict[str, str]) -> Iterator[Journal]:
+    """The journal the serve processes share, opened here with their KEYTURN_* settings."""
     saved = {key: os.environ.get(key) for key in env if key.startswith("KEYTURN_")}
     os.environ.update({k: v for k, v in env.items() if k.startswith("KEYTURN_")})
     try:
         journal = open_journal()
         try:
-            flying = [r for r in journal.in_flight() if r.credential_id == credential_id]
-            return flying[0].step if flying else None
+            yield journal
         finally:
             journal.close()
     finally:
@@ -123,26 +123,19 @@ def step_of(tmp_path: Path, env: dict[str, str], credential_id: str) -> str | No
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def step_of(tmp_path: Path, env: dict[str, str], credential_id: str) -> str | None:
+    """The step of the credential's rotation in flight, read from the journal."""
+    with journal_of(env) as journal:
+        flying = [r for r in journal.in_flight() if r.credential_id == credential_id]
+        return flying[0].step if flying else None
 
 
 def completed(tmp_path: Path, env: dict[str, str], credential_id: str) -> list[Any]:
-    saved = {key: os.environ.get(key) for key in env if key.startswith("KEYTURN_")}
-    os.environ.update({k: v for k, v in env.items() if k.startswith("KEYTURN_")})
-    try:
-        journal = open_journal()
-        try:
-            return [
-                r for r in journal.rotations(credential_id=credential_id)
-                if r.status == "completed"
-            ]  # fmt: skip
-        finally:
-            journal.close()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with journal_of(env) as journal:
+        rotations = journal.rotations(credential_id=credential_id)
+        return [r for r in rotations if r.status == "completed"]
 
 
 def test_sigterm_in_a_grace_period_exits_0_and_the_next_start_finishes_it(

@@ -14,15 +14,16 @@ from typing import Any
 import httpx
 import pytest
 
-from keyturn.core.config import load_settings
+from keyturn.core.config import FileConfig, Settings, load_settings
 from keyturn.journal import Journal, open_journal
 from keyturn.journal.serve_state import load_states
 from keyturn.n8n.client import N8nClient
 from keyturn.notify import Notifier
+from keyturn.sandbox.n8n_server import LocalN8n
 from keyturn.serve import view as v
 from keyturn.serve.scheduler import Scheduler
 from keyturn.serve.settings import serve_settings
-from tests.conftest import Partner
+from tests.conftest import N8nHandle, Partner
 from tests.helpers import wait_until
 from tests.integration.test_notifications import Receiver
 from tests.integration.test_rotate_live import rotate_args
@@ -283,3 +284,34 @@ def test_a_rotation_by_hand_clears_needs_attention_for_good(
     assert not states[h.partner.credential_id].needs_attention  # in the journal, not only here
     assert h.row().state != v.NEEDS_ATTENTION
     assert h.alerts.kinds() == ["needs_attention", "recovered"]
+
+
+def test_health_from_n8ns_own_credential_test(
+    n8n: N8nHandle, n8n_server: LocalN8n, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A type with a test in n8n (here n8n's own API): n8n runs it, keyturn reads the verdict;
+    a refused key is failing, alerted once however often it is checked."""
+    monkeypatch.setenv("KEYTURN_STATE_DIR", str(tmp_path / "state"))
+    good_key = n8n_server.create_api_key(["workflow:list"])
+    base = {"baseUrl": f"{n8n.url}/api/v1"}
+    good = n8n.client.create_credential("n8n API (good)", "n8nApi", {"apiKey": good_key, **base})
+    bad = n8n.client.create_credential("n8n API (bad)", "n8nApi", {"apiKey": "x" * 40, **base})
+    settings = Settings(n8n.client.connection, FileConfig())
+    journal = open_journal()
+    alerts, clock = Alerts(), Clock(datetime.now(UTC))
+    try:
+        scheduler = Scheduler(
+            settings, serve_settings({"interval": "1m"}), n8n.client, journal, alerts, clock=clock
+        )
+        for _ in range(3):
+            scheduler.tick()
+            clock.now += timedelta(minutes=16)
+        rows = {row.credential_id: row for row in scheduler.view.credentials}
+        assert rows[good.id].health == v.HEALTHY
+        assert "n8n credential test" in rows[good.id].health_detail
+        assert rows[bad.id].health == v.FAILING
+        assert "n8n credential test" in rows[bad.id].health_detail
+        assert alerts.kinds() == ["unhealthy"]
+        assert alerts.sent[0][1]["credential_id"] == bad.id
+    finally:
+        journal.close()

@@ -42,12 +42,20 @@ def test_one_replica_leads_and_another_takes_over_when_it_stops_beating(engine: 
     b = lead(engine, INSTANCE, "b", ttl=30)
     assert not b.leader and b.holder == "a"
     assert lead(engine, INSTANCE, "a", ttl=30).leader  # renewing keeps it
-    # a's heartbeat is 31 seconds old (it was killed): b takes over.
+    # a's lease expired a second ago (it was killed): b takes over.
     with engine.begin() as connection:
-        stale = datetime.now(UTC) - timedelta(seconds=31)
-        connection.execute(update(ServeLeader).values(heartbeat_at=stale))
+        expired = datetime.now(UTC) - timedelta(seconds=1)
+        connection.execute(update(ServeLeader).values(expires_at=expired))
     assert lead(engine, INSTANCE, "b", ttl=30).leader
     assert not lead(engine, INSTANCE, "a", ttl=30).leader  # a, back, is a follower now
+
+
+def test_a_replica_with_a_shorter_interval_cannot_take_a_live_lease(engine: Engine) -> None:
+    assert lead(engine, INSTANCE, "slow", ttl=60).leader  # beats every 20 s, lives 60 s
+    with engine.begin() as connection:
+        ten_seconds_ago = datetime.now(UTC) - timedelta(seconds=10)
+        connection.execute(update(ServeLeader).values(heartbeat_at=ten_seconds_ago))
+    assert not lead(engine, INSTANCE, "fast", ttl=3).leader  # its own 3 s do not count
 
 
 def test_a_clean_stop_hands_the_lease_over_at_once(engine: Engine) -> None:

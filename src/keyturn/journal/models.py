@@ -193,4 +193,7 @@ class ServeLeader(Base):
     holder: Mapped[str] = mapped_column(String(300))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    # Set by the holder at each heartbeat from its own interval: a replica configured with a
+    # shorter one cannot take the lease from a leader that beats on time.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
     last_evaluation_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -2,8 +2,8 @@
 
 Several replicas share one journal (PostgreSQL); exactly one holds the lease of an n8n
 instance and runs its scheduler. The lease is a row taken with one conditional UPDATE (or an
-INSERT where there is none): a replica takes it when it is free, already its own, or its
-holder stopped beating for longer than the time to live. Times are the database's where
+INSERT where there is none): a replica takes it when it is free, already its own, or expired
+(each heartbeat sets the expiry from the holder's own interval). Times are the database's where
 several hosts share it (PostgreSQL), so no two machines' clocks are compared.
 """
 
@@ -65,22 +65,20 @@ class Leadership:
 
 
 def lead(engine: Engine, instance: str, holder: str, ttl: float) -> Leadership:
-    """Take or keep the scheduler's lease of `instance`: it is free, ours, or its holder's
-    heartbeat is older than `ttl` seconds. Atomic: of two replicas asking at once, one wins."""
+    """Take or keep the scheduler's lease of `instance` for `ttl` seconds: it is free, ours,
+    or it expired (its holder stopped beating). Atomic: of two replicas asking at once, one
+    wins."""
     now = db_now(engine)
+    expires = now + timedelta(seconds=ttl)
     with engine.begin() as connection:
         taken = connection.execute(
             update(ServeLeader)
             .where(ServeLeader.instance == instance)
-            .where(
-                or_(
-                    ServeLeader.holder == holder,
-                    ServeLeader.heartbeat_at < now - timedelta(seconds=ttl),
-                )
-            )
+            .where(or_(ServeLeader.holder == holder, ServeLeader.expires_at < now))
             .values(
                 holder=holder,
                 heartbeat_at=now,
+                expires_at=expires,
                 acquired_at=case(
                     (ServeLeader.holder == holder, ServeLeader.acquired_at), else_=now
                 ),
@@ -91,7 +89,11 @@ def lead(engine: Engine, instance: str, holder: str, ttl: float) -> Leadership:
             with engine.begin() as connection:
                 connection.execute(
                     ServeLeader.__table__.insert().values(  # type: ignore[attr-defined]
-                        instance=instance, holder=holder, acquired_at=now, heartbeat_at=now
+                        instance=instance,
+                        holder=holder,
+                        acquired_at=now,
+                        heartbeat_at=now,
+                        expires_at=expires,
                     )
                 )
         except IntegrityError:
@@ -123,5 +125,5 @@ def resign(engine: Engine, instance: str, holder: str) -> None:
         connection.execute(
             update(ServeLeader)
             .where(ServeLeader.instance == instance, ServeLeader.holder == holder)
-            .values(heartbeat_at=datetime(1970, 1, 1, tzinfo=UTC))
+            .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC))
         )

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(length=300), nullable=False),
         sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_evaluation_at", sa.DateTime(timezone=True), nullable=True),
     )
 

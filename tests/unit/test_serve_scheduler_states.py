@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from keyturn.core.config import FileConfig, N8nConnection, Settings
 from keyturn.core.crypto import SecretBox
-from keyturn.core.errors import RotationFailed, RotationPaused
+from keyturn.core.errors import ConfigError, RotationFailed, RotationPaused
 from keyturn.journal import Journal, open_journal
 from keyturn.journal.serve_state import load_states
 from keyturn.n8n.models import Credential
@@ -210,3 +210,29 @@ def state_after_block(journal: Journal, scheduler: Scheduler) -> Any:
     save_state(journal.engine, blocked)
     scheduler.tick()  # no policy: not due, so not blocked
     return state(journal, "c1")
+
+
+def test_a_credential_rotated_by_hand_is_reminded_once_when_old(journal: Journal) -> None:
+    alerts = Channel()
+    profile = {"Legacy CRM": {"remind_after": "80d"}}
+    scheduler = make(journal, [credential("c1", "Legacy CRM")], profile, alerts, FakeRotations())
+    for _ in range(3):
+        scheduler.tick()
+    assert alerts.calls == ["reminder"]
+    assert scheduler.view.credentials[0].state == v.NO_POLICY
+
+
+def test_dry_run_says_what_would_happen_and_changes_nothing(journal: Journal) -> None:
+    class Planning(FakeRotations):
+        def plan(self, options: Any) -> Any:
+            raise ConfigError("no provider for it", None)
+
+    alerts = Channel()
+    creds = [credential("c1", "Due"), credential("c2", "Calm")]
+    profile = {"Due": {"max_age": "1d", "jitter": "0s"}}
+    scheduler = make(journal, creds, profile, alerts, Planning())
+    plans = {plan["credential_name"]: plan for plan in scheduler.preview()}
+    assert plans["Due"]["action"] == "blocked" and "no provider" in plans["Due"]["detail"]
+    assert plans["Calm"]["action"] == "none"
+    assert alerts.calls == [] and load_states(journal.engine, URL) == {}
+    assert not scheduler.leader  # no lease taken

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -33,6 +33,8 @@ from keyturn.n8n.credential_types import credential_type
 from keyturn.n8n.models import Credential
 from keyturn.serve import view as v
 from keyturn.serve.policy import Policy
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # for a run without a start time
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ class HealthMonitor:
         ]
         last_failure = max((run.started_at for run in mine if run.started_at), default=None)
         if mine and (last_success is None or (last_failure and last_failure > last_success)):
-            newest = max(mine, key=lambda run: run.started_at or changed_at or datetime.min)
+            newest = max(mine, key=lambda run: run.started_at or changed_at or _EPOCH)
             where = f" in node {newest.node_name!r}" if newest.node_name else ""
             detail = redact(
                 f"{len(mine)} failed run(s): {newest.cause.value}{where} "

@@ -25,7 +25,7 @@ import queue
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -543,14 +543,8 @@ class Scheduler:
         plans = []
         for credential in current.credentials:
             resolved = current.policies[credential.id]
-            policy = resolved.policy
-            state = current.states.get(credential.id) or new_state(
-                self.identity, credential.id, credential.name
-            )
-            last, _ = current.changes.get(credential.id, (None, False))
-            due = policy.due_at(last, now)
-            start = policy.next_start(credential.id, due, now) if due is not None else None
-            action, detail = "none", policy.describe()
+            state, _, due, start = self._timing(current, credential, now)
+            action, detail = "none", resolved.policy.describe()
             if credential.id in busy:
                 action, detail = "resume", "a rotation is in flight"
             elif due is not None and state.needs_attention:
@@ -652,6 +646,20 @@ class Scheduler:
             owner,
         )
 
+    def _timing(
+        self, current: _Pass, credential: Credential, now: datetime
+    ) -> tuple[ServeState, datetime | None, datetime | None, datetime | None]:
+        """(its state, when its secret last changed, when it is due, when it may start), read
+        only: the dashboard's and --dry-run's view of a credential."""
+        policy = current.policies[credential.id].policy
+        state = current.states.get(credential.id) or new_state(
+            self.identity, credential.id, credential.name
+        )
+        last, _ = current.changes.get(credential.id, (None, False))
+        due = policy.due_at(last, now)
+        start = policy.next_start(credential.id, due, now) if due is not None else None
+        return state, last, due, start
+
     def _row(
         self,
         credential: Credential,
@@ -661,12 +669,7 @@ class Scheduler:
         last_status: str | None,
     ) -> v.CredentialRow:
         policy = current.policies[credential.id].policy
-        state = current.states.get(credential.id) or new_state(
-            self.identity, credential.id, credential.name
-        )
-        last, _ = current.changes.get(credential.id, (None, False))
-        due = policy.due_at(last, now)
-        start = policy.next_start(credential.id, due, now) if due is not None else None
+        state, last, due, start = self._timing(current, credential, now)
         status, detail = _status(policy, state, credential.id in busy, due, now)
         return v.CredentialRow(
             credential_id=credential.id,
@@ -767,9 +770,5 @@ def _successes_only(settings: Settings) -> Notifier:
     notifier = Notifier.from_config(settings.file.notifications)
     if notifier.settings is not None:
         on = [outcome for outcome in notifier.settings.on if outcome == "success"]
-        notifier = Notifier(replace_settings(notifier.settings, on))
+        notifier = Notifier(notifier.settings.model_copy(update={"on": on}))
     return notifier
-
-
-def replace_settings(settings: Any, on: Sequence[str]) -> Any:
-    return settings.model_copy(update={"on": on})

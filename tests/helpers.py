@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 from hypothesis import strategies as st
@@ -76,3 +78,29 @@ def realworld_files() -> list[Path]:
 needs_realworld = pytest.mark.skipif(
     not realworld_dir().is_dir() and not REQUIRE_REALWORLD, reason=_realworld_missing()
 )
+
+
+def n8n_postgres_env(postgres_url: str, database: str | None = None) -> dict[str, str]:
+    """n8n's variables for PostgreSQL (LocalN8n's extra_env) from a URL as the `postgres_url`
+    fixture gives it (postgresql+psycopg://user[:password]@host:port/db, trust auth there).
+
+    n8n gets a new, empty database of its own (`database`, else a random name), created here on
+    that server: its tables (`user`, `credentials_entity`...) then never meet the journal's.
+    """
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(postgres_url)
+    scheme = parts.scheme.split("+", 1)[0]  # the SQLAlchemy driver suffix: not libpq's
+    database = database or f"n8n_{secrets.token_hex(4)}"
+    with psycopg.connect(urlunsplit(parts._replace(scheme=scheme)), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    return {
+        "DB_TYPE": "postgresdb",
+        "DB_POSTGRESDB_HOST": parts.hostname or "127.0.0.1",
+        "DB_POSTGRESDB_PORT": str(parts.port or 5432),
+        "DB_POSTGRESDB_DATABASE": database,
+        "DB_POSTGRESDB_USER": unquote(parts.username or "postgres"),
+        "DB_POSTGRESDB_PASSWORD": unquote(parts.password or ""),
+        "DB_POSTGRESDB_SCHEMA": "public",
+    }

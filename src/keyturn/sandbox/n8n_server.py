@@ -91,8 +91,13 @@ class LocalN8n:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def start(self, timeout: float = 240.0) -> None:
-        """Start n8n, wait until it is ready, then create the owner and an API key."""
+    def start(self, timeout: float = 240.0, *, bootstrap: bool | None = None) -> None:
+        """Start n8n and wait until it is ready. With `bootstrap`, then create the owner (or log
+        in as it) and a new API key in `api_key`; without, keep `api_key` as it is (a restart on
+        the same folder: the old key must still work). By default, bootstrap only when there is
+        no API key yet (the first start of this object)."""
+        if bootstrap is None:
+            bootstrap = not self.api_key
         folder = ensure_n8n(self.version)
         self.user_folder.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self._n8n_env(), **self.extra_env}
@@ -108,7 +113,10 @@ class LocalN8n:
         )
         try:
             self.wait_ready(timeout)
-            self.api_key = self._bootstrap_owner_and_key()
+            if bootstrap:
+                self.api_key = self._bootstrap_owner_and_key()
+            else:
+                self._wait_for_routes()
         except BaseException:
             self.stop()
             raise
@@ -167,6 +175,13 @@ class LocalN8n:
             api_key: str = created["rawApiKey"]
         register_secret(api_key)
         return api_key
+
+    def _wait_for_routes(self) -> None:
+        """Wait (as `_until_routes_exist`) for the REST and public API routes after a restart."""
+        with httpx.Client(base_url=self.url, timeout=30) as http:
+            self._until_routes_exist(lambda: http.get("/rest/login"))
+            headers = {"X-N8N-API-KEY": self.api_key}
+            self._until_routes_exist(lambda: http.get("/api/v1/workflows", headers=headers))
 
     def _until_routes_exist(
         self, call: Callable[[], httpx.Response], timeout: float = 60.0

@@ -129,4 +129,13 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the plan an
 
 
 # The commands register themselves on `app` when imported.
-from keyturn.cli import doctor, inventory, rotation, sandbox, scan, schedule, serve  # noqa: E402, F401
+from keyturn.cli import (  # noqa: E402, F401
+    doctor,
+    inventory,
+    rekey,
+    rotation,
+    sandbox,
+    scan,
+    schedule,
+    serve,
+)

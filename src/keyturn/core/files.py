@@ -81,10 +81,10 @@ def _check_link_owners(path: Path, target: Path) -> None:
         link = nxt if nxt.is_absolute() else link.parent / nxt
 
 
-def write_atomically(path: Path, content: str) -> None:
+def write_atomically(path: Path, content: str, *, mode: int | None = None) -> None:
     """Write `content` to `path` (through its symlinks) via a temporary file in the same
     folder and a rename: a reader sees the old or the new content, never half. The file's
-    mode, owner and group are kept (a new file is 0600)."""
+    owner and group are kept, and its mode unless `mode` is given (a new file is 0600)."""
     target = write_target(path)
     try:
         before: os.stat_result | None = target.stat()
@@ -101,6 +101,8 @@ def write_atomically(path: Path, content: str) -> None:
             handle.write(content)
             handle.flush()
             _take_on(handle.fileno(), before)
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(temporary, target)
     except OSError as exc:

@@ -1,0 +1,141 @@
+"""Is n8n still using its database? A rekey under a running n8n (main or worker) would mix keys.
+
+Three kinds of evidence, each named in the refusal:
+- a process on this machine holding the SQLite file open (read from /proc);
+- `--n8n-url` answering;
+- the database itself: other sessions on the PostgreSQL database (n8n's main, workers and
+  webhook processes each keep a pool), and an execution that started or stopped in the last
+  two minutes by the database's own clock.
+The last two can also be other tools (a backup, psql): `--assume-stopped` accepts them, never
+the first two.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keyturn.core.errors import ExitCode, KeyturnError
+from keyturn.rekey.database import N8nDatabase
+
+RECENT_SECONDS = 120
+
+
+class N8nRunning(KeyturnError):
+    exit_code = ExitCode.BUSY
+
+
+@dataclass(frozen=True)
+class Evidence:
+    what: str
+    certain: bool  # never overridden by --assume-stopped
+
+
+def processes_holding(path: Path) -> list[str]:
+    """'pid N (command)' for each process holding `path` (or its -wal/-journal) open."""
+    names = {str(path.resolve()) + suffix for suffix in ("", "-wal", "-journal", "-shm")}
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            held = any(os.readlink(fd) in names for fd in (entry / "fd").iterdir())
+            if held:
+                command = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
+                found.append(f"pid {entry.name} ({command.strip()[:80]})")
+        except OSError:  # gone, or another user's process
+            continue
+    return found
+
+
+def n8n_answers(url: str) -> bool:
+    try:
+        httpx.get(f"{url.rstrip('/')}/healthz", timeout=3)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+def postgres_sessions(connection: Connection) -> list[str]:
+    rows = connection.execute(
+        sa.text(
+            "SELECT pid, usename, application_name, client_addr FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    )
+    return [
+        f"pid {row.pid} ({row.usename}@{row.client_addr or 'local socket'}"
+        + (f", {row.application_name}" if row.application_name else "")
+        + ")"
+        for row in rows
+    ]
+
+
+def recent_executions(connection: Connection, db: N8nDatabase) -> int:
+    """Executions that started or stopped in the last RECENT_SECONDS, by the database's clock
+    (n8n writes UTC; keyturn's own clock may be off)."""
+    table = db.table(connection, "execution_entity")
+    if table is None:
+        return 0
+    if connection.dialect.name == "sqlite":
+        since: sa.ColumnElement[Any] = sa.func.strftime(
+            "%Y-%m-%d %H:%M:%f", "now", f"-{RECENT_SECONDS} seconds"
+        )
+    else:
+        since = sa.func.now() - sa.text(f"interval '{RECENT_SECONDS} seconds'")
+    query = sa.select(sa.func.count()).where(
+        sa.or_(table.c.startedAt > since, table.c.stoppedAt > since)
+    )
+    return int(connection.execute(query).scalar_one())
+
+
+def outside_evidence(db: N8nDatabase, n8n_url: str | None) -> list[Evidence]:
+    """What this machine shows, before keyturn opens the database."""
+    found: list[Evidence] = []
+    if db.target.sqlite_path is not None:
+        path = db.target.sqlite_path
+        found += [Evidence(f"{p} holds {path} open", True) for p in processes_holding(path)]
+    if n8n_url and n8n_answers(n8n_url):
+        found.append(Evidence(f"n8n answers on {n8n_url}", True))
+    return found
+
+
+def database_evidence(db: N8nDatabase, connection: Connection) -> list[Evidence]:
+    """What the database shows: other sessions, recent executions."""
+    found: list[Evidence] = []
+    if connection.dialect.name == "postgresql":
+        sessions = postgres_sessions(connection)
+        if sessions:
+            listed = ", ".join(sessions[:5])
+            found.append(Evidence(f"other sessions on the database: {listed}", False))
+    recent = recent_executions(connection, db)
+    if recent:
+        what = f"{recent} execution(s) started or stopped in the last {RECENT_SECONDS} s"
+        found.append(Evidence(what, False))
+    return found
+
+
+def refuse_if_running(found: list[Evidence], assume_stopped: bool) -> None:
+    blocking = [item for item in found if item.certain or not assume_stopped]
+    if not blocking:
+        return
+    raise N8nRunning(
+        "n8n looks like it is still using this database: "
+        + "; ".join(item.what for item in blocking)
+        + ".",
+        "Stop n8n and every worker and webhook process first (docker compose stop n8n "
+        "n8n-worker; kubectl scale deployment n8n --replicas=0), then run keyturn rekey again"
+        + (
+            "."
+            if all(item.certain for item in blocking)
+            else "; --assume-stopped accepts database evidence that is not n8n's."
+        ),
+    )

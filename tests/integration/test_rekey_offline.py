@@ -1,0 +1,314 @@
+"""`keyturn rekey` on an n8n database holding a value in every place n8n encrypts (no n8n
+running: tests/integration/test_rekey_n8n.py starts real ones). Each run is the real command;
+each check reads the database back with the cipher as n8n does."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from keyturn.rekey import ciphers
+from tests.conftest import CliResult
+from tests.integration.test_secrets_never_leak import every_file_under, leaked_encodings
+from tests.rekey_data import GCM_ID, NEW_KEY, OLD_KEY, Planted, plant, read_back
+
+Run = Callable[..., CliResult]
+
+
+def folder_with(tmp_path: Path, *, version: str = "2.x", prefix: str = "") -> Planted:
+    n8n_dir = tmp_path / "n8n"
+    n8n_dir.mkdir()
+    planted = plant(n8n_dir / "database.sqlite", version=version, prefix=prefix)
+    config = {"encryptionKey": OLD_KEY, "tunnelSubdomain": "keep-me"}
+    (n8n_dir / "config").write_text(json.dumps(config, indent="\t"))
+    (n8n_dir / "config").chmod(0o644)  # a loose mode, as older n8n wrote it
+    (tmp_path / "new.key").write_text(NEW_KEY + "\n")
+    (tmp_path / ".env").write_text(f"N8N_ENCRYPTION_KEY={OLD_KEY}\nOTHER=1\n")
+    return planted
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"KEYTURN_STATE_DIR": str(tmp_path / "state"), **extra}
+
+
+def rekey_args(tmp_path: Path, *more: str) -> list[str]:
+    return ["rekey", "--n8n-dir", str(tmp_path / "n8n"), "--new-key-file",
+            str(tmp_path / "new.key"), "--write-back",
+            f"env-file:{tmp_path / '.env'}#N8N_ENCRYPTION_KEY", *more]  # fmt: skip
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def config_key(tmp_path: Path) -> str:
+    key: str = json.loads((tmp_path / "n8n" / "config").read_text())["encryptionKey"]
+    return key
+
+
+def assert_reads_with(planted: Planted, key: str) -> None:
+    found = read_back(planted, key)
+    assert {place: text for place, text in found.items() if text != planted.values[place]} == {}
+
+
+def one_line_error(result: CliResult) -> str:
+    """The error line (progress lines may come before it)."""
+    lines = [line for line in result.stderr.splitlines() if line.startswith("keyturn: error:")]
+    assert len(lines) == 1 and result.stderr.rstrip().endswith(lines[0]), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("version", ["2.x", "1.x"])
+def test_every_place_is_reencrypted_and_every_other_byte_kept(
+    tmp_path: Path, run_cli: Run, version: str
+) -> None:
+    planted = folder_with(tmp_path, version=version)
+    before = sqlite3.connect(planted.path)
+    saml_before = before.execute("SELECT value FROM settings WHERE key='features.saml'").fetchone()
+    decoy_before = before.execute(
+        'SELECT data FROM execution_data WHERE "executionId"=2'
+    ).fetchone()
+    before.close()
+
+    result = run_cli("-vv", *rekey_args(tmp_path, "--json"), env=env_for(tmp_path))
+
+    assert result.code == 0, result.stderr
+    assert_reads_with(planted, NEW_KEY)
+    old_reads = read_back(planted, OLD_KEY)
+    still_old = [place for place, text in old_reads.items() if not text.startswith("unreadable")]
+    assert still_old == ([("credentials_entity", "c4", "data", "")] if version == "2.x" else [])
+    after = sqlite3.connect(planted.path)
+    assert (
+        after.execute("SELECT value FROM settings WHERE key='features.saml'").fetchone()
+        == saml_before
+    )
+    assert (
+        after.execute('SELECT data FROM execution_data WHERE "executionId"=2').fetchone()
+        == decoy_before
+    )
+    if version == "2.x":
+        prefixed = after.execute("SELECT data FROM credentials_entity WHERE id='c3'").fetchone()
+        assert prefixed[0].startswith("legacyCbcRow0001:U2FsdGVkX1")  # the prefix is kept
+    after.close()
+    document = json.loads(result.stdout)
+    assert document["action"] == "rekeyed" and document["version"] == version
+    assert document["reencrypted"]["credentials_entity.data"] == (3 if version == "2.x" else 2)
+    assert document["reencrypted"]["user.mfaRecoveryCodes"] == 10
+    assert document["left_plain"] == {"settings.value[features.saml].signingPrivateKey": 1} | (
+        {"deployment_key signing.hmac": 1} if version == "2.x" else {}
+    )
+    assert ("kept" if version == "2.x" else "logged out") in document["jwt"]
+    config_path = tmp_path / "n8n" / "config"
+    assert json.loads(config_path.read_text()) == {
+        "encryptionKey": NEW_KEY,
+        "tunnelSubdomain": "keep-me",
+    }
+    assert config_path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / ".env").read_text() == f"N8N_ENCRYPTION_KEY={NEW_KEY}\nOTHER=1\n"
+    assert not (tmp_path / "n8n" / ".keyturn-rekey-pending").exists()
+    written = result.stdout + result.stderr + "".join(
+        path.read_text(errors="replace") for path in every_file_under(tmp_path / "state")
+        if path.suffix in (".json", "")
+    )  # fmt: skip
+    assert "DEBUG" in result.stderr or "Reading every" in result.stderr
+    for key in (OLD_KEY, NEW_KEY):
+        assert leaked_encodings(written, key) == []
+
+
+def test_table_prefix_and_a_data_key_prefix(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path, prefix="n8n_")
+    result = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path, DB_TABLE_PREFIX="n8n_"))
+    assert result.code == 0, result.stderr
+    assert_reads_with(planted, NEW_KEY)
+
+
+def test_dry_run_changes_nothing_and_says_what_else_must_change(
+    tmp_path: Path, run_cli: Run
+) -> None:
+    planted = folder_with(tmp_path)
+    before = digest(planted.path), (tmp_path / "n8n" / "config").read_text()
+    result = run_cli(*rekey_args(tmp_path, "--dry-run"), env=env_for(tmp_path))
+    assert result.code == 0, result.stderr
+    assert (digest(planted.path), (tmp_path / "n8n" / "config").read_text()) == before
+    assert (tmp_path / ".env").read_text().startswith(f"N8N_ENCRYPTION_KEY={OLD_KEY}")
+    assert "nothing was changed" in result.stdout
+    assert "credentials_entity.data" in result.stdout and "worker" in result.stdout
+    assert not (tmp_path / "state" / "rekey-backups").exists()
+
+
+def test_a_wrong_old_key_changes_nothing(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path)
+    (tmp_path / "wrong.key").write_text("not-the-key-" * 3)
+    before = digest(planted.path)
+    result = run_cli(*rekey_args(tmp_path, "--old-key-file", str(tmp_path / "wrong.key")),
+                     env=env_for(tmp_path))  # fmt: skip
+    assert result.code == 2
+    assert "The old key is wrong" in one_line_error(result)
+    assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+
+
+def test_a_corrupt_row_is_named_and_nothing_changes_unless_skipped(
+    tmp_path: Path, run_cli: Run
+) -> None:
+    planted = folder_with(tmp_path)
+    db = sqlite3.connect(planted.path)
+    corrupt = ciphers.cbc_encrypt('{"value": 1}', OLD_KEY)[:-8] + "AAAAAAA="
+    db.execute("INSERT INTO credentials_entity VALUES ('c9', 'broken', ?, 'x')", (corrupt,))
+    db.commit()
+    db.close()
+    before = digest(planted.path)
+
+    refused = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
+
+    assert refused.code == 6
+    assert "credentials_entity.data (id=c9)" in one_line_error(refused)
+    assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+    skipped = run_cli(*rekey_args(tmp_path, "--skip-unreadable"), env=env_for(tmp_path))
+    assert skipped.code == 0, skipped.stderr
+    assert_reads_with(planted, NEW_KEY)
+    db = sqlite3.connect(planted.path)
+    assert db.execute("SELECT data FROM credentials_entity WHERE id='c9'").fetchone()[0] == corrupt
+    db.close()
+
+
+@pytest.mark.parametrize("point", ["rekey.after-backup", "rekey.mid-transaction",
+                                   "rekey.before-commit"])  # fmt: skip
+def test_sigkill_before_the_commit_leaves_the_old_key(
+    tmp_path: Path, run_cli: Run, point: str
+) -> None:
+    planted = folder_with(tmp_path)
+    killed = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path, KEYTURN_TEST_CRASH_AFTER=point))
+    assert killed.code == -9
+    assert_reads_with(planted, OLD_KEY)
+    assert config_key(tmp_path) == OLD_KEY
+    again = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
+    assert again.code == 0, again.stderr
+    assert "interrupted before its commit: nothing had changed" in again.stderr
+    assert_reads_with(planted, NEW_KEY)
+    assert config_key(tmp_path) == NEW_KEY
+
+
+@pytest.mark.parametrize("point", ["rekey.after-commit", "rekey.after-config"])
+def test_sigkill_after_the_commit_is_finished_by_the_next_run(
+    tmp_path: Path, run_cli: Run, point: str
+) -> None:
+    planted = folder_with(tmp_path)
+    killed = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path, KEYTURN_TEST_CRASH_AFTER=point))
+    assert killed.code == -9
+    assert_reads_with(planted, NEW_KEY)
+    assert (tmp_path / ".env").read_text().startswith(f"N8N_ENCRYPTION_KEY={OLD_KEY}")
+    again = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"), env=env_for(tmp_path))
+    assert again.code == 0, again.stderr
+    assert "Finishing the rekey" in again.stderr
+    assert config_key(tmp_path) == NEW_KEY
+    assert (tmp_path / ".env").read_text().startswith(f"N8N_ENCRYPTION_KEY={NEW_KEY}")
+    assert_reads_with(planted, NEW_KEY)
+
+
+def test_restore_puts_the_old_key_back_everywhere(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path)
+    done = run_cli(*rekey_args(tmp_path, "--json"), env=env_for(tmp_path))
+    assert done.code == 0, done.stderr
+    backup = json.loads(done.stdout)["backup"]
+    assert (Path(backup) / "database.sqlite").is_file()
+    restored = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"), "--restore", backup,
+                       env=env_for(tmp_path))  # fmt: skip
+    assert restored.code == 0, restored.stderr
+    assert_reads_with(planted, OLD_KEY)
+    assert config_key(tmp_path) == OLD_KEY
+    assert (tmp_path / ".env").read_text().startswith(f"N8N_ENCRYPTION_KEY={OLD_KEY}")
+
+
+def test_refused_while_a_process_holds_the_database(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+         "c.execute('select 1').fetchall(); print('open', flush=True); sys.stdin.read()",
+         str(planted.path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        before = digest(planted.path)
+        result = run_cli(*rekey_args(tmp_path, "--assume-stopped"), env=env_for(tmp_path))
+        assert result.code == 7
+        assert f"pid {holder.pid}" in one_line_error(result)
+        assert digest(planted.path) == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_recent_execution_refuses_unless_assumed_stopped(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path)
+    db = sqlite3.connect(planted.path)
+    db.execute("INSERT INTO execution_entity VALUES (1, 'success', "
+               "strftime('%Y-%m-%d %H:%M:%f', 'now', '-30 seconds'), NULL)")  # fmt: skip
+    db.commit()
+    db.close()
+    refused = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
+    assert refused.code == 7
+    assert "1 execution(s) started or stopped" in one_line_error(refused)
+    accepted = run_cli(*rekey_args(tmp_path, "--assume-stopped"), env=env_for(tmp_path))
+    assert accepted.code == 0, accepted.stderr
+    assert_reads_with(planted, NEW_KEY)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--database-url", "postgresql://n8n:hunter2secret@127.0.0.1/n8n"], "holds a password"),
+        (["--generate"], "one of them"),
+        (["--new-key-file", "{tmp}/short.key"], "at least 24"),
+        (["--new-key-file", "{tmp}/same.key"], "is the key n8n uses now"),
+        (["--new-key-file", "{tmp}/missing.key"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_and_changes_nothing(
+    tmp_path: Path, run_cli: Run, args: list[str], says: str
+) -> None:
+    planted = folder_with(tmp_path)
+    (tmp_path / "short.key").write_text("short")
+    (tmp_path / "same.key").write_text(OLD_KEY)
+    before = digest(planted.path)
+    base = ["rekey", "--n8n-dir", str(tmp_path / "n8n")]
+    if args[0] != "--new-key-file" and args[0] != "--generate":
+        base += ["--new-key-file", str(tmp_path / "new.key")]
+    if args[0] == "--generate":
+        base += ["--new-key-file", str(tmp_path / "new.key")]
+    result = run_cli(*base, *[a.format(tmp=tmp_path) for a in args], env=env_for(tmp_path))
+    assert result.code == 2
+    line = one_line_error(result)
+    assert says in line and "hunter2secret" not in result.stderr + result.stdout
+    assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+
+
+def test_generate_writes_a_key_nobody_printed(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path)
+    result = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"), "--generate", "--write-back",
+                     f"file:{tmp_path / 'secret'}", env=env_for(tmp_path))  # fmt: skip
+    assert result.code == 0, result.stderr
+    generated = config_key(tmp_path)
+    assert generated != OLD_KEY and len(generated) >= 40
+    assert (tmp_path / "secret").read_text().strip() == generated
+    assert_reads_with(planted, generated)
+    assert leaked_encodings(result.stdout + result.stderr, generated) == []
+
+
+def test_no_state_folder_no_master_key_in_n8n_folder(tmp_path: Path, run_cli: Run) -> None:
+    """The backup is keyturn's: nothing but config and the database change in n8n's folder."""
+    folder_with(tmp_path)
+    before = sorted(os.listdir(tmp_path / "n8n"))
+    result = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
+    assert result.code == 0, result.stderr
+    assert sorted(os.listdir(tmp_path / "n8n")) == before
+    assert GCM_ID  # the planted data key row stays readable (checked by assert_reads_with)

@@ -30,7 +30,7 @@ CREATE TABLE "{p}settings" (key varchar PRIMARY KEY, value text, "loadOnStartup"
 CREATE TABLE "{p}secrets_provider_connection" (id integer PRIMARY KEY, "providerKey" varchar,
   "encryptedSettings" text);
 CREATE TABLE "{p}execution_entity" (id integer PRIMARY KEY, status varchar,
-  "startedAt" datetime, "stoppedAt" datetime);
+  "createdAt" datetime, "startedAt" datetime, "stoppedAt" datetime);
 CREATE TABLE "{p}execution_data" ("executionId" integer PRIMARY KEY, data text,
   "workflowData" text);
 """

@@ -248,16 +248,16 @@ def test_refused_while_a_process_holds_the_database(tmp_path: Path, run_cli: Run
         holder.wait()
 
 
-def test_a_recent_execution_refuses_unless_assumed_stopped(tmp_path: Path, run_cli: Run) -> None:
+def test_a_running_execution_refuses_unless_assumed_stopped(tmp_path: Path, run_cli: Run) -> None:
     planted = folder_with(tmp_path)
     db = sqlite3.connect(planted.path)
-    db.execute("INSERT INTO execution_entity VALUES (1, 'success', "
-               "strftime('%Y-%m-%d %H:%M:%f', 'now', '-30 seconds'), NULL)")  # fmt: skip
+    db.execute("INSERT INTO execution_entity VALUES (1, 'running', '2026-11-29 09:00:00', "
+               "'2026-11-29 09:00:00', NULL)")  # fmt: skip
     db.commit()
     db.close()
     refused = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
     assert refused.code == 7
-    assert "1 execution(s) started or stopped" in one_line_error(refused)
+    assert "1 execution(s) are running or queued" in one_line_error(refused)
     accepted = run_cli(*rekey_args(tmp_path, "--assume-stopped"), env=env_for(tmp_path))
     assert accepted.code == 0, accepted.stderr
     assert_reads_with(planted, NEW_KEY)

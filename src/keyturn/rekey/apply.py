@@ -13,6 +13,7 @@ crash after it is finished by the next `keyturn rekey` on that folder, from the 
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -361,7 +362,7 @@ def restore(
             for row in rows:
                 table = db.table(connection, row["table"])
                 assert table is not None
-                key = tuple((name, value) for name, value in row["key"])
+                key = tuple((name, _typed(table.c[name], value)) for name, value in row["key"])
                 connection.execute(
                     sa.update(table)
                     .where(where_key(table, key))
@@ -387,6 +388,17 @@ def restore(
     backup.set_phase("restored")
     backups.clear_pending(n8n_dir)
     return outcome
+
+
+def _typed(column: sa.Column[Any], value: Any) -> Any:
+    """A key read back from rows.json as its column wants it (a uuid, on PostgreSQL)."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return value
+    if python_type is uuid.UUID and isinstance(value, str):
+        return uuid.UUID(value)
+    return value
 
 
 def _now() -> str:

@@ -92,7 +92,8 @@ class Backup:
              "value": c.old_text}
             for c in changes
         ]  # fmt: skip
-        create_private_file(self.folder / ROWS, json.dumps(rows).encode())
+        # default=str: PostgreSQL's uuid keys (restore turns them back by the column's type)
+        create_private_file(self.folder / ROWS, json.dumps(rows, default=str).encode())
 
     def rows(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = json.loads((self.folder / ROWS).read_text(encoding="utf-8"))

@@ -4,8 +4,7 @@ Three kinds of evidence, each named in the refusal:
 - a process on this machine holding the SQLite file open (read from /proc);
 - `--n8n-url` answering;
 - the database itself: other sessions on the PostgreSQL database (n8n's main, workers and
-  webhook processes each keep a pool), and an execution that started or stopped in the last
-  two minutes by the database's own clock.
+  webhook processes each keep a pool), and executions in the states `running` or `new`.
 The last two can also be other tools (a backup, psql): `--assume-stopped` accepts them, never
 the first two.
 """
@@ -23,8 +22,6 @@ from sqlalchemy.engine import Connection
 
 from keyturn.core.errors import ExitCode, KeyturnError
 from keyturn.rekey.database import N8nDatabase
-
-RECENT_SECONDS = 120
 
 
 class N8nRunning(KeyturnError):
@@ -79,22 +76,18 @@ def postgres_sessions(connection: Connection) -> list[str]:
     ]
 
 
-def recent_executions(connection: Connection, db: N8nDatabase) -> int:
-    """Executions that started or stopped in the last RECENT_SECONDS, by the database's clock
-    (n8n writes UTC; keyturn's own clock may be off)."""
+def running_executions(connection: Connection, db: N8nDatabase) -> tuple[int, Any]:
+    """(how many, the latest start) of executions n8n holds as running or new. n8n finishes
+    or stops them when it shuts down cleanly, and marks a crash's leftovers at its next start:
+    rows in these states mean n8n runs, or died without a clean stop."""
     table = db.table(connection, "execution_entity")
-    if table is None:
-        return 0
-    if connection.dialect.name == "sqlite":
-        since: sa.ColumnElement[Any] = sa.func.strftime(
-            "%Y-%m-%d %H:%M:%f", "now", f"-{RECENT_SECONDS} seconds"
-        )
-    else:
-        since = sa.func.now() - sa.text(f"interval '{RECENT_SECONDS} seconds'")
-    query = sa.select(sa.func.count()).where(
-        sa.or_(table.c.startedAt > since, table.c.stoppedAt > since)
+    if table is None or "status" not in table.c:
+        return 0, None
+    query = sa.select(sa.func.count(), sa.func.max(table.c.createdAt)).where(
+        table.c.status.in_(("running", "new"))
     )
-    return int(connection.execute(query).scalar_one())
+    count, latest = connection.execute(query).one()
+    return int(count), latest
 
 
 def outside_evidence(db: N8nDatabase, n8n_url: str | None) -> list[Evidence]:
@@ -116,9 +109,9 @@ def database_evidence(db: N8nDatabase, connection: Connection) -> list[Evidence]
         if sessions:
             listed = ", ".join(sessions[:5])
             found.append(Evidence(f"other sessions on the database: {listed}", False))
-    recent = recent_executions(connection, db)
-    if recent:
-        what = f"{recent} execution(s) started or stopped in the last {RECENT_SECONDS} s"
+    count, latest = running_executions(connection, db)
+    if count:
+        what = f"{count} execution(s) are running or queued (the latest from {latest})"
         found.append(Evidence(what, False))
     return found
 

@@ -312,3 +312,37 @@ def test_no_state_folder_no_master_key_in_n8n_folder(tmp_path: Path, run_cli: Ru
     assert result.code == 0, result.stderr
     assert sorted(os.listdir(tmp_path / "n8n")) == before
     assert GCM_ID  # the planted data key row stays readable (checked by assert_reads_with)
+
+
+def test_an_unwritable_store_refuses_before_any_change(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path)
+    before = digest(planted.path)
+    store = f"file:{tmp_path / 'no-such-folder' / 'key'}"
+    result = run_cli(*rekey_args(tmp_path, "--write-back", store), env=env_for(tmp_path))
+    assert result.code == 5
+    assert "no-such-folder" in one_line_error(result)
+    assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+
+
+def test_a_failure_after_the_commit_is_finished_by_the_next_run(
+    tmp_path: Path, run_cli: Run
+) -> None:
+    planted = folder_with(tmp_path)
+    failed = run_cli(*rekey_args(tmp_path),
+                     env=env_for(tmp_path, KEYTURN_TEST_FAIL_AFTER="rekey.after-config"))  # fmt: skip
+    assert failed.code == 70
+    assert_reads_with(planted, NEW_KEY)
+    assert (tmp_path / ".env").read_text().startswith(f"N8N_ENCRYPTION_KEY={OLD_KEY}")
+    again = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"), env=env_for(tmp_path))
+    assert again.code == 0, again.stderr
+    assert (tmp_path / ".env").read_text().startswith(f"N8N_ENCRYPTION_KEY={NEW_KEY}")
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path, run_cli: Run) -> None:
+    folder_with(tmp_path)
+    result = run_cli(*rekey_args(tmp_path, "--database-url", "postgresql://n8n@127.0.0.1:1/n8n"),
+                     env=env_for(tmp_path, DB_POSTGRESDB_PASSWORD="pg-pa55+/=word"))  # fmt: skip
+    assert result.code == 3
+    line = one_line_error(result)
+    assert "PostgreSQL n8n@127.0.0.1:1/n8n" in line
+    assert "pg-pa55" not in result.stderr + result.stdout

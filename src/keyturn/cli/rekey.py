@@ -96,6 +96,7 @@ def rekey(
         assume_stopped=assume_stopped,
         skip_unreadable=skip_unreadable,
         dry_run=dry_run,
+        execution_storage=env.get("N8N_EXECUTION_DATA_STORAGE_MODE", "database"),
     )
     _print(apply.rekey(request, box, say), json)
 

@@ -54,6 +54,7 @@ class Request:
     assume_stopped: bool = False
     skip_unreadable: bool = False
     dry_run: bool = False
+    execution_storage: str = "database"  # N8N_EXECUTION_DATA_STORAGE_MODE
 
 
 @dataclass
@@ -120,7 +121,7 @@ def _outcome(action: str, request: Request, found: Survey) -> Outcome:
         config=str(request.n8n_dir / "config"),
         stores=list(request.write_back),
         jwt=jwt_consequence(found, request.pin_jwt_secret),
-        notes=found.notes + _derived_notes(found),
+        notes=found.notes + _derived_notes(found) + _storage_notes(request),
     )
 
 
@@ -144,6 +145,16 @@ def _derived_notes(found: Survey) -> list[str]:
         "n8n 1.x also derives from the key: the signature of resume URLs of waiting executions "
         "(unless N8N_HMAC_SIGNATURE_SECRET is set), signed binary-data URLs and the instance id "
         "(a licence bound to it must be re-activated)"
+    ]
+
+
+def _storage_notes(request: Request) -> list[str]:
+    if request.execution_storage in ("", "database"):
+        return []
+    return [
+        f"execution data is kept outside the database (N8N_EXECUTION_DATA_STORAGE_MODE="
+        f"{request.execution_storage}): waiting executions stored there keep values under the "
+        "old key; let them finish first"
     ]
 
 

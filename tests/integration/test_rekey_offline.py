@@ -328,8 +328,8 @@ def test_a_failure_after_the_commit_is_finished_by_the_next_run(
     tmp_path: Path, run_cli: Run
 ) -> None:
     planted = folder_with(tmp_path)
-    failed = run_cli(*rekey_args(tmp_path),
-                     env=env_for(tmp_path, KEYTURN_TEST_FAIL_AFTER="rekey.after-config"))  # fmt: skip
+    fail = env_for(tmp_path, KEYTURN_TEST_FAIL_AFTER="rekey.after-config")
+    failed = run_cli(*rekey_args(tmp_path), env=fail)
     assert failed.code == 70
     assert_reads_with(planted, NEW_KEY)
     assert (tmp_path / ".env").read_text().startswith(f"N8N_ENCRYPTION_KEY={OLD_KEY}")

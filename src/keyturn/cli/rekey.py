@@ -78,7 +78,7 @@ def rekey(
         _print(outcome, json)
         return
     if not dry_run:
-        resumed = apply.resume_pending(n8n_dir, target, vault, box, say)
+        resumed = apply.resume_pending(n8n_dir, target, vault, box, say, n8n_url, assume_stopped)
         if resumed is not None:
             _print(resumed, json)
             return

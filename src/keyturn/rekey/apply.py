@@ -298,10 +298,17 @@ def _finish(
 
 
 def resume_pending(
-    n8n_dir: Path, target: Target, vault: dict[str, Any] | None, box: SecretBox, say: Say
+    n8n_dir: Path,
+    target: Target,
+    vault: dict[str, Any] | None,
+    box: SecretBox,
+    say: Say,
+    n8n_url: str | None = None,
+    assume_stopped: bool = False,
 ) -> Outcome | None:
     """Finish a rekey a crash interrupted on this folder; None when there is none, or when it
-    never committed (then nothing had changed, and the mark is dropped)."""
+    never committed (then nothing had changed, and the mark is dropped). Refused, like a rekey,
+    while n8n or another keyturn uses the database: that one may be mid-transaction."""
     folder = backups.pending(n8n_dir)
     if folder is None:
         return None
@@ -309,7 +316,7 @@ def resume_pending(
     old, new = backup.keys(box)
     outcome = Outcome("resumed", target.describe(), backup.manifest.version, backup=str(folder))
     if backup.manifest.phase == "writing":
-        state = _database_key(target, old, new)
+        state = _database_key(target, old, new, n8n_url, assume_stopped)
         if state == "old":
             say(f"The rekey of {backup.manifest.created} was interrupted before its commit: "
                 "nothing had changed.")  # fmt: skip
@@ -333,18 +340,26 @@ def resume_pending(
     return outcome
 
 
-def _database_key(target: Target, old: str, new: str) -> str:
+def _database_key(
+    target: Target, old: str, new: str, n8n_url: str | None, assume_stopped: bool
+) -> str:
+    """Which key the database is on: the one that reads values while the other reads none
+    (values skipped by --skip-unreadable read with neither). An empty database: "old"."""
     db = N8nDatabase(target)
     try:
+        _refuse_if_running(db, n8n_url, assume_stopped)
         with db.transaction() as connection:
-            for name, key in (("new", new), ("old", old)):
-                found = survey(connection, db, key)
-                if not found.unreadable:
-                    return name
+            _refuse_if_used(db, connection, assume_stopped)
+            with_new = survey(connection, db, new).values
+            with_old = survey(connection, db, old).values
     finally:
         db.close()
+    if with_new and not with_old:
+        return "new"
+    if not with_new:
+        return "old"
     raise RekeyFailed(
-        "n8n's database reads with neither the old nor the new key of the interrupted rekey.",
+        "n8n's database holds values under both keys of the interrupted rekey.",
         "Restore its backup: keyturn rekey --restore BACKUP.",
     )
 

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from keyturn.rekey import ciphers
+from keyturn.rekey.keys import derived_jwt_secret
 from tests.conftest import CliResult
 from tests.integration.test_secrets_never_leak import every_file_under, leaked_encodings
-from tests.rekey_data import GCM_ID, NEW_KEY, OLD_KEY, Planted, plant, read_back
+from tests.rekey_data import NEW_KEY, OLD_KEY, Planted, plant, read_back
 
 Run = Callable[..., CliResult]
 
@@ -116,10 +117,10 @@ def test_every_place_is_reencrypted_and_every_other_byte_kept(
     assert (tmp_path / ".env").read_text() == f"N8N_ENCRYPTION_KEY={NEW_KEY}\nOTHER=1\n"
     assert not (tmp_path / "n8n" / ".keyturn-rekey-pending").exists()
     written = result.stdout + result.stderr + "".join(
-        path.read_text(errors="replace") for path in every_file_under(tmp_path / "state")
-        if path.suffix in (".json", "")
+        path.read_bytes().decode("latin-1") for path in every_file_under(tmp_path / "state")
+        if path.name != "master.key"
     )  # fmt: skip
-    assert "DEBUG" in result.stderr or "Reading every" in result.stderr
+    assert "rows.json" in str(every_file_under(tmp_path / "state"))
     for key in (OLD_KEY, NEW_KEY):
         assert leaked_encodings(written, key) == []
 
@@ -192,7 +193,7 @@ def test_sigkill_before_the_commit_leaves_the_old_key(
     assert config_key(tmp_path) == OLD_KEY
     again = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
     assert again.code == 0, again.stderr
-    assert "interrupted before its commit: nothing had changed" in again.stderr
+    assert "had not changed the database" in again.stderr
     assert_reads_with(planted, NEW_KEY)
     assert config_key(tmp_path) == NEW_KEY
 
@@ -267,6 +268,13 @@ def test_a_running_execution_refuses_unless_assumed_stopped(tmp_path: Path, run_
     ("args", "says"),
     [
         (["--database-url", "postgresql://n8n:hunter2secret@127.0.0.1/n8n"], "holds a password"),
+        (
+            ["--database-url", "postgresql://n8n@127.0.0.1/n8n?password=hunter2secret"],
+            "holds a password",
+        ),
+        (["--database-url", "postgresql://n8n@127.0.0.1:port/n8n"], "not a database URL"),
+        (["--new-key-file", "{tmp}/dollar.key"], "letters, digits"),
+        (["--pin-jwt-secret", "file:{tmp}/jwt"], "not needed here"),
         (["--generate"], "one of them"),
         (["--new-key-file", "{tmp}/short.key"], "at least 24"),
         (["--new-key-file", "{tmp}/same.key"], "is the key n8n uses now"),
@@ -279,11 +287,10 @@ def test_bad_input_is_one_line_and_changes_nothing(
     planted = folder_with(tmp_path)
     (tmp_path / "short.key").write_text("short")
     (tmp_path / "same.key").write_text(OLD_KEY)
+    (tmp_path / "dollar.key").write_text("a$b'c\"d-0123456789abcdefghijklmn")
     before = digest(planted.path)
     base = ["rekey", "--n8n-dir", str(tmp_path / "n8n")]
-    if args[0] != "--new-key-file" and args[0] != "--generate":
-        base += ["--new-key-file", str(tmp_path / "new.key")]
-    if args[0] == "--generate":
+    if args[0] != "--new-key-file":
         base += ["--new-key-file", str(tmp_path / "new.key")]
     result = run_cli(*base, *[a.format(tmp=tmp_path) for a in args], env=env_for(tmp_path))
     assert result.code == 2
@@ -311,7 +318,6 @@ def test_no_state_folder_no_master_key_in_n8n_folder(tmp_path: Path, run_cli: Ru
     result = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
     assert result.code == 0, result.stderr
     assert sorted(os.listdir(tmp_path / "n8n")) == before
-    assert GCM_ID  # the planted data key row stays readable (checked by assert_reads_with)
 
 
 def test_an_unwritable_store_refuses_before_any_change(tmp_path: Path, run_cli: Run) -> None:
@@ -346,3 +352,160 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path, run_cli: Run) -> No
     line = one_line_error(result)
     assert "PostgreSQL n8n@127.0.0.1:1/n8n" in line
     assert "pg-pa55" not in result.stderr + result.stdout
+
+
+def test_a_database_that_is_not_n8ns_is_refused(tmp_path: Path, run_cli: Run) -> None:
+    """Tables under a prefix n8n was not told about (or an empty file) are not "nothing to
+    re-encrypt": the new key would go to config over a database still on the old one."""
+    planted = folder_with(tmp_path, prefix="n8n_")
+    before = digest(planted.path)
+    result = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
+    assert result.code == 2
+    assert "is not n8n's database: it has no table credentials_entity" in one_line_error(result)
+    assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+    empty = tmp_path / "empty.sqlite"
+    sqlite3.connect(empty).close()
+    result = run_cli(*rekey_args(tmp_path, "--database-url", f"sqlite:///{empty}"),
+                     env=env_for(tmp_path))  # fmt: skip
+    assert result.code == 2 and config_key(tmp_path) == OLD_KEY
+
+
+def test_a_holder_that_names_the_file_otherwise_is_seen(tmp_path: Path, run_cli: Run) -> None:
+    """As n8n in a container: the same file under another path (here a hard link)."""
+    planted = folder_with(tmp_path)
+    other_name = tmp_path / "as-the-container-sees-it.sqlite"
+    os.link(planted.path, other_name)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+         "c.execute('select 1').fetchall(); print('open', flush=True); sys.stdin.read()",
+         str(other_name)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        result = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
+        assert result.code == 7 and f"pid {holder.pid}" in one_line_error(result)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert_reads_with(planted, OLD_KEY)
+
+
+def test_a_mark_the_database_does_not_match_is_dropped(tmp_path: Path, run_cli: Run) -> None:
+    """Killed after the commit, then put back by hand (the SQLite copy, the old config): the
+    next rekey must not write that run's key, it starts afresh with its own."""
+    planted = folder_with(tmp_path)
+    crash = env_for(tmp_path, KEYTURN_TEST_CRASH_AFTER="rekey.after-commit")
+    killed = run_cli(*rekey_args(tmp_path, "--json"), env=crash)
+    assert killed.code == -9
+    (backup,) = (tmp_path / "state" / "rekey-backups").iterdir()
+    planted.path.write_bytes((backup / "database.sqlite").read_bytes())
+    assert_reads_with(planted, OLD_KEY)
+    (tmp_path / "other.key").write_text("another-key-" + "z" * 30)
+    again = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"), "--new-key-file",
+                    str(tmp_path / "other.key"), env=env_for(tmp_path))  # fmt: skip
+    assert again.code == 0, again.stderr
+    assert "its mark is dropped" in again.stderr
+    assert config_key(tmp_path) == "another-key-" + "z" * 30
+    assert_reads_with(planted, "another-key-" + "z" * 30)
+
+
+def test_a_committed_rekey_is_finished_before_another_key(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path)
+    crash = env_for(tmp_path, KEYTURN_TEST_CRASH_AFTER="rekey.after-commit")
+    assert run_cli(*rekey_args(tmp_path), env=crash).code == -9
+    plan = run_cli(*rekey_args(tmp_path, "--dry-run"), env=env_for(tmp_path))
+    assert plan.code == 2 and "did not finish" in one_line_error(plan)
+    other = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"), "--generate",
+                    env=env_for(tmp_path))  # fmt: skip
+    assert other.code == 2 and "Finish that one first" in one_line_error(other)
+    assert run_cli(*rekey_args(tmp_path), env=env_for(tmp_path)).code == 0  # the same key
+    assert config_key(tmp_path) == NEW_KEY
+    assert_reads_with(planted, NEW_KEY)
+
+
+def test_restore_keeps_what_n8n_wrote_after_the_rekey(tmp_path: Path, run_cli: Run) -> None:
+    """A token refreshed, a recovery code used after the rekey: the restore keeps them."""
+    planted = folder_with(tmp_path)
+    done = run_cli(*rekey_args(tmp_path, "--json"), env=env_for(tmp_path))
+    assert done.code == 0, done.stderr
+    refreshed = json.dumps({"name": "X-API-Key", "value": "refreshed-after-the-rekey"})
+    db = sqlite3.connect(planted.path)
+    db.execute("UPDATE credentials_entity SET data = ? WHERE id = 'c1'",
+               (ciphers.cbc_encrypt(refreshed, NEW_KEY),))  # fmt: skip
+    db.execute("INSERT INTO credentials_entity VALUES ('c5', 'new', ?, 'x')",
+               (ciphers.cbc_encrypt('{"value": "created after"}', NEW_KEY),))  # fmt: skip
+    db.commit()
+    db.close()
+    planted.values[("credentials_entity", "c1", "data", "")] = refreshed
+    planted.values[("credentials_entity", "c5", "data", "")] = '{"value": "created after"}'
+    restored = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"), "--restore",
+                       json.loads(done.stdout)["backup"], env=env_for(tmp_path))  # fmt: skip
+    assert restored.code == 0, restored.stderr
+    assert_reads_with(planted, OLD_KEY)
+    assert config_key(tmp_path) == OLD_KEY
+
+
+def test_restore_after_skip_unreadable(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path)
+    db = sqlite3.connect(planted.path)
+    db.execute("INSERT INTO credentials_entity VALUES ('c9', 'broken', 'U2FsdGVkX1broken', 'x')")
+    db.commit()
+    db.close()
+    done = run_cli(*rekey_args(tmp_path, "--skip-unreadable", "--json"), env=env_for(tmp_path))
+    assert done.code == 0, done.stderr
+    restored = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"), "--restore",
+                       json.loads(done.stdout)["backup"], env=env_for(tmp_path))  # fmt: skip
+    assert restored.code == 0, restored.stderr
+    assert_reads_with(planted, OLD_KEY)
+
+
+def test_a_data_key_in_plaintext_does_not_make_a_wrong_key_look_right(
+    tmp_path: Path, run_cli: Run
+) -> None:
+    planted = folder_with(tmp_path)
+    db = sqlite3.connect(planted.path)
+    db.execute("INSERT INTO deployment_key VALUES ('rawHex', 'data_encryption', ?, "
+               "'aes-256-gcm', 'inactive')", ("ef" * 32,))  # fmt: skip
+    db.commit()
+    db.close()
+    (tmp_path / "wrong.key").write_text("not-the-key-" * 3)
+    before = digest(planted.path)
+    for extra in ([], ["--skip-unreadable"]):
+        result = run_cli(*rekey_args(tmp_path, "--old-key-file", str(tmp_path / "wrong.key"),
+                                     *extra), env=env_for(tmp_path))  # fmt: skip
+        assert result.code == 2, result.stderr
+        assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+    assert run_cli(*rekey_args(tmp_path), env=env_for(tmp_path)).code == 0
+    assert_reads_with(planted, NEW_KEY)
+
+
+def test_awkward_paths(tmp_path: Path, run_cli: Run) -> None:
+    """`#`, `%` and spaces in the folders: the database and its copy are the real ones."""
+    odd = tmp_path / "n8n #1 %41 data"
+    odd.mkdir()
+    planted = folder_with(odd)
+    state = tmp_path / "state #2 %"
+    args = ["--n8n-dir", str(odd / "n8n"), "--new-key-file", str(odd / "new.key"), "--json"]
+    result = run_cli("rekey", *args, env={"KEYTURN_STATE_DIR": str(state)})
+    assert result.code == 0, result.stderr
+    assert_reads_with(planted, NEW_KEY)
+    copy = sqlite3.connect(Path(json.loads(result.stdout)["backup"]) / "database.sqlite")
+    assert copy.execute("SELECT count(*) FROM credentials_entity").fetchone() == (4,)
+    copy.close()
+
+
+def test_pin_keeps_a_jwt_secret_already_set(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path, version="1.x")
+    pinned = tmp_path / "pinned.env"
+    pinned.write_text("N8N_USER_MANAGEMENT_JWT_SECRET=set-by-the-operator\n")
+    fresh = tmp_path / "fresh.jwt"
+    fresh.write_text("")
+    result = run_cli(*rekey_args(tmp_path, "--pin-jwt-secret",
+                                 f"env-file:{pinned}#N8N_USER_MANAGEMENT_JWT_SECRET",
+                                 "--pin-jwt-secret", f"file:{fresh}"),
+                     env=env_for(tmp_path))  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert pinned.read_text() == "N8N_USER_MANAGEMENT_JWT_SECRET=set-by-the-operator\n"
+    assert fresh.read_text().strip() == derived_jwt_secret(OLD_KEY)
+    assert_reads_with(planted, NEW_KEY)

@@ -45,8 +45,9 @@ def rekey(
     = False,
     skip_unreadable: Annotated[bool, _flag("--skip-unreadable", "Leave values that do not "
         "read with the old key as they are (they are broken in n8n already).")] = False,
-    restore: Annotated[Path | None, _opt("--restore", "BACKUP", "Put a rekey back: the rows "
-        "as they were, the old key into config and the --write-back stores.")] = None,
+    restore: Annotated[Path | None, _opt("--restore", "BACKUP", "Put a rekey back: rekey "
+        "from its new key to its old one (what n8n wrote since is kept), and the old key into "
+        "config and that rekey's --write-back stores.")] = None,
     dry_run: DryRunOption = False,
     json: JsonOption = False,
 ) -> None:  # fmt: skip
@@ -69,25 +70,13 @@ def rekey(
         from keyturn.core.errors import ConfigError
 
         raise ConfigError(f"--n8n-dir {n8n_dir} is not a folder.", "Give n8n's folder.")
-    say = _say
     target = find_target(n8n_dir, database_url, env)
     vault = _vault_settings(ctx)
     box = load_secret_box()
-    if restore is not None:
-        outcome = apply.restore(restore, n8n_dir, target, vault, box, n8n_url, assume_stopped, say)
-        _print(outcome, json)
-        return
-    if not dry_run:
-        resumed = apply.resume_pending(n8n_dir, target, vault, box, say, n8n_url, assume_stopped)
-        if resumed is not None:
-            _print(resumed, json)
-            return
-    old, old_source = keys.old_key(n8n_dir, old_key_file, env)
-    new, new_source = keys.new_key(new_key_file, generate, old)
     request = apply.Request(
         n8n_dir=n8n_dir,
         target=target,
-        keys=keys.Keys(old, old_source, new, new_source),
+        keys=keys.Keys("", "", "", ""),
         backup_root=(backup_dir or state_dir() / "rekey-backups").expanduser(),
         write_back=list(write_back or []),
         pin_jwt_secret=list(pin_jwt_secret or []),
@@ -98,7 +87,32 @@ def rekey(
         dry_run=dry_run,
         execution_storage=env.get("N8N_EXECUTION_DATA_STORAGE_MODE", "database"),
     )
-    _print(apply.rekey(request, box, say), json)
+    _refuse_a_plan_beside_a_pending_rekey(n8n_dir, dry_run)
+    if restore is not None:
+        _print(apply.restore(restore.expanduser(), request, box, _say), json)
+        return
+    options = apply.Resume(n8n_dir, target, vault, n8n_url, assume_stopped, new_key_file, generate)
+    resumed = apply.resume_pending(options, box, _say)
+    if resumed is not None:
+        _print(resumed, json)
+        return
+    old, old_source = keys.old_key(n8n_dir, old_key_file, env)
+    new, new_source = keys.new_key(new_key_file, generate, old)
+    request.keys = keys.Keys(old, old_source, new, new_source)
+    _print(apply.rekey(request, box, _say), json)
+
+
+def _refuse_a_plan_beside_a_pending_rekey(n8n_dir: Path, dry_run: bool) -> None:
+    from keyturn.core.errors import ConfigError
+    from keyturn.rekey.backup import pending
+
+    folder = pending(n8n_dir)
+    if dry_run and folder is not None:
+        raise ConfigError(
+            f"A rekey of this folder did not finish (its backup: {folder}); a plan now would "
+            "read the database with the wrong key.",
+            f"Run keyturn rekey --n8n-dir {n8n_dir} (without --dry-run) to finish it first.",
+        )
 
 
 def _vault_settings(ctx: typer.Context) -> dict[str, object] | None:

@@ -1,19 +1,21 @@
 """The rekey itself: plan, backup, one transaction, verification, then n8n's config and stores.
 
     survey with the old key ─ any value unreadable? stop, nothing changed
-    backup (rows, SQLite copy, manifest, pending mark)
+    backup (the changed values as they were, a SQLite copy, manifest, pending mark)
     UPDATE every row ─ survey again with the new key: same plaintexts? ─ COMMIT
     config ← new key, then each --write-back store, each --pin-jwt-secret store
     done: the pending mark goes
 
 A crash before COMMIT leaves the database on the old key (the transaction never happened); a
-crash after it is finished by the next `keyturn rekey` on that folder, from the manifest.
+crash after it is finished by the next `keyturn rekey` on that folder, from the manifest, once
+the database is seen to read with the new key. `--restore` is a rekey back to the old key, so
+it keeps what n8n wrote since (a refreshed OAuth token, a used recovery code).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import uuid
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from keyturn.core.crypto import SecretBox
 from keyturn.core.errors import ConfigError, ExitCode, KeyturnError
+from keyturn.core.files import read_secret_file
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.registry import build_store
 from keyturn.rekey import backup as backups
@@ -31,10 +34,13 @@ from keyturn.rekey import running
 from keyturn.rekey.backup import Backup, Manifest
 from keyturn.rekey.database import N8nDatabase, Target, where_key
 from keyturn.rekey.keys import Keys, derived_jwt_secret, write_config
+from keyturn.rekey.places import DEPLOYMENT_KEY, PLACES
 from keyturn.rekey.plan import Survey, Unreadable, survey
 from keyturn.rotation.crash import crash_point
 
 SHOWN_UNREADABLE = 20
+JWT_VARIABLE = "N8N_USER_MANAGEMENT_JWT_SECRET"
+N8N_TABLES = ("credentials_entity", "user", "settings")  # every n8n database has them
 
 
 class RekeyFailed(KeyturnError):
@@ -55,6 +61,7 @@ class Request:
     skip_unreadable: bool = False
     dry_run: bool = False
     execution_storage: str = "database"  # N8N_EXECUTION_DATA_STORAGE_MODE
+    allowed_unreadable: set[str] = field(default_factory=set)  # a restore: what was skipped
 
 
 @dataclass
@@ -79,19 +86,22 @@ class Outcome:
 
 
 Say = Callable[[str], None]
+Stores = list[tuple[str, SecretStore, str]]
 
 
-def rekey(request: Request, box: SecretBox, say: Say) -> Outcome:
+def rekey(request: Request, box: SecretBox, say: Say, action: str = "rekeyed") -> Outcome:
     db = N8nDatabase(request.target)
     try:
         stores = _stores(request)
         _refuse_if_running(db, request.n8n_url, request.assume_stopped)
         with db.transaction() as connection:
             _refuse_if_used(db, connection, request.assume_stopped)
+            _refuse_what_is_not_n8n(connection, db)
             say(f"Reading every encrypted value of {request.target.describe()} with the old key")
             found = survey(connection, db, request.keys.old, request.keys.new)
             outcome = _outcome("planned", request, found)
-            _refuse_unreadable(found, request.skip_unreadable)
+            _refuse_unreadable(found, request)
+            _refuse_needless_pins(found, request)
             if request.dry_run:
                 connection.rollback()
                 return outcome
@@ -102,8 +112,8 @@ def rekey(request: Request, box: SecretBox, say: Say) -> Outcome:
             crash_point("rekey.before-commit")
         backup.set_phase("committed")
         crash_point("rekey.after-commit")
-        outcome.action = "rekeyed"
-        _finish(request.n8n_dir, backup, request.keys.new, stores, box, outcome, say)
+        outcome.action = action
+        _finish(request.n8n_dir, backup, request.keys, stores, outcome, say)
         return outcome
     finally:
         db.close()
@@ -130,12 +140,12 @@ def jwt_consequence(found: Survey, pins: list[str]) -> str:
         return ("kept: n8n 2.x keeps its JWT secret in deployment_key, re-wrapped with the new "
                 "key; sessions and API keys stay valid")  # fmt: skip
     if pins:
-        return ("pinned: the JWT secret n8n derives from the old key is written as "
-                f"N8N_USER_MANAGEMENT_JWT_SECRET to {', '.join(pins)}; every n8n process must "
+        return (f"pinned: the JWT secret n8n derives from the old key goes to {', '.join(pins)} "
+                f"(unless one already holds a value) as {JWT_VARIABLE}; every n8n process must "
                 "read it, then sessions and API keys stay valid")  # fmt: skip
-    return ("derived from the key, unless N8N_USER_MANAGEMENT_JWT_SECRET is set in n8n's "
-            "environment: every user is logged out and every API key (keyturn's too) stops "
-            "working. --pin-jwt-secret STORE keeps them")  # fmt: skip
+    return (f"derived from the key, unless {JWT_VARIABLE} is set in n8n's environment: every "
+            "user is logged out and every API key (keyturn's too) stops working. "
+            "--pin-jwt-secret STORE keeps them")  # fmt: skip
 
 
 def _derived_notes(found: Survey) -> list[str]:
@@ -158,35 +168,7 @@ def _storage_notes(request: Request) -> list[str]:
     ]
 
 
-def _refuse_unreadable(found: Survey, skip: bool) -> None:
-    if not found.unreadable:
-        return
-    shown = "; ".join(item.describe() for item in found.unreadable[:SHOWN_UNREADABLE])
-    more = len(found.unreadable) - SHOWN_UNREADABLE
-    listing = shown + (f"; and {more} more" if more > 0 else "")
-    if found.values == 0:
-        raise ConfigError(
-            f"No encrypted value of n8n's database reads with the old key ({listing}).",
-            "The old key is wrong: pass the key n8n runs with (--old-key-file).",
-        )
-    if not skip:
-        raise RekeyFailed(
-            f"{len(found.unreadable)} value(s) cannot be read with the old key, so nothing "
-            f"was changed: {listing}.",
-            "Check the old key; if these rows are already broken in n8n too, "
-            "--skip-unreadable leaves them as they are.",
-        )
-
-
-def _stores(request: Request) -> list[tuple[str, SecretStore, str]]:
-    """(target, store, what it receives) for each store; each checked now, before any write."""
-    stores = [(target, build_store(target, request.vault), "key") for target in request.write_back]
-    stores += [(target, build_store(target, request.vault), "jwt")
-               for target in request.pin_jwt_secret]  # fmt: skip
-    if not request.dry_run:
-        for _target, store, _what in stores:
-            store.preflight()
-    return stores
+# -- refusals, each before any change -------------------------------------------------------
 
 
 def _refuse_if_running(db: N8nDatabase, n8n_url: str | None, assume_stopped: bool) -> None:
@@ -198,30 +180,96 @@ def _refuse_if_used(db: N8nDatabase, connection: Connection, assume_stopped: boo
     _lock_tables(connection, db)
 
 
+def _refuse_what_is_not_n8n(connection: Connection, db: N8nDatabase) -> None:
+    """A database without n8n's tables (a wrong prefix, schema or database) would "rekey"
+    nothing, and the new key would then go to config: refused."""
+    missing = [name for name in N8N_TABLES if db.table(connection, name) is None]
+    if missing:
+        where = db.target.describe()
+        prefix = f" with the table prefix {db.target.prefix!r}" if db.target.prefix else ""
+        raise ConfigError(
+            f"{where} is not n8n's database: it has no table {', '.join(missing)}{prefix}.",
+            "Point keyturn at n8n's database: DB_TABLE_PREFIX, DB_POSTGRESDB_SCHEMA and "
+            "DB_POSTGRESDB_DATABASE as n8n has them, or --database-url.",
+        )
+
+
+def _refuse_unreadable(found: Survey, request: Request) -> None:
+    unexpected = [i for i in found.unreadable if i.describe() not in request.allowed_unreadable]
+    if not unexpected:
+        return
+    shown = "; ".join(item.describe() for item in unexpected[:SHOWN_UNREADABLE])
+    more = len(unexpected) - SHOWN_UNREADABLE
+    listing = shown + (f"; and {more} more" if more > 0 else "")
+    if found.values == 0:
+        raise ConfigError(
+            f"No encrypted value of n8n's database reads with the old key ({listing}).",
+            "The old key is wrong: pass the key n8n runs with (--old-key-file).",
+        )
+    keys = [item for item in unexpected if item.place == DEPLOYMENT_KEY]
+    if keys:  # n8n 2.x refuses to start on an unreadable deployment key: never skipped
+        raise RekeyFailed(
+            f"{len(keys)} deployment_key row(s) cannot be read with the old key, so nothing "
+            f"was changed: {'; '.join(item.describe() for item in keys[:SHOWN_UNREADABLE])}.",
+            "Check the old key; n8n itself cannot start with these rows.",
+        )
+    if not request.skip_unreadable:
+        raise RekeyFailed(
+            f"{len(unexpected)} value(s) cannot be read with the old key, so nothing "
+            f"was changed: {listing}.",
+            "Check the old key; if these rows are already broken in n8n too, "
+            "--skip-unreadable leaves them as they are.",
+        )
+
+
+def _refuse_needless_pins(found: Survey, request: Request) -> None:
+    if request.pin_jwt_secret and "signing.jwt" in found.signing_secrets:
+        raise ConfigError(
+            "--pin-jwt-secret is not needed here: this n8n 2.x keeps its JWT secret in "
+            "deployment_key, which the rekey re-wraps unchanged.",
+            "Leave --pin-jwt-secret out.",
+        )
+
+
+def _stores(request: Request) -> Stores:
+    """(target, store, what it receives) for each store; each checked now, before any write."""
+    stores = [(target, build_store(target, request.vault), "key") for target in request.write_back]
+    stores += [(target, build_store(target, request.vault), "jwt")
+               for target in request.pin_jwt_secret]  # fmt: skip
+    if not request.dry_run:
+        for _target, store, _what in stores:
+            store.preflight()
+    return stores
+
+
 def _lock_tables(connection: Connection, db: N8nDatabase) -> None:
-    """PostgreSQL: hold every table the rekey reads, so nothing writes to them meanwhile
-    (SQLite's BEGIN IMMEDIATE already holds the whole file)."""
+    """PostgreSQL: hold every table the rekey reads, so nothing writes to them meanwhile (and a
+    second keyturn stops here); SQLite's BEGIN IMMEDIATE already holds the whole file."""
     if connection.dialect.name != "postgresql":
         return
-    from keyturn.rekey.places import DEPLOYMENT_KEY, PLACES
-
     names = {place.table for place in PLACES} | {DEPLOYMENT_KEY}
     tables = [t for t in (db.table(connection, name) for name in sorted(names)) if t is not None]
+    if not tables:
+        return
     quoted = ", ".join(connection.dialect.identifier_preparer.format_table(t) for t in tables)
     try:
         connection.exec_driver_sql(f"LOCK TABLE {quoted} IN EXCLUSIVE MODE NOWAIT")
     except sa.exc.OperationalError:
         raise running.N8nRunning(
-            "Another session holds n8n's tables (n8n, a worker, or a migration is running).",
+            "Another session holds n8n's tables (n8n, a worker, another keyturn rekey, or a "
+            "migration).",
             "Stop every n8n process, then run keyturn rekey again.",
         ) from None
 
 
+# -- the change ------------------------------------------------------------------------------
+
+
 def _back_up(request: Request, box: SecretBox, found: Survey, db: N8nDatabase, say: Say) -> Backup:
     manifest = Manifest(
-        created=_now(),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         database=request.target.describe(),
-        n8n_dir=str(request.n8n_dir),
+        n8n_dir=str(request.n8n_dir.resolve()),
         version=found.version,
         old_key=box.encrypt(request.keys.old),
         new_key=box.encrypt(request.keys.new),
@@ -229,6 +277,7 @@ def _back_up(request: Request, box: SecretBox, found: Survey, db: N8nDatabase, s
         new_fingerprint=box.fingerprint(request.keys.new),
         write_back=list(request.write_back),
         pin_jwt_secret=list(request.pin_jwt_secret),
+        skipped=[item.describe() for item in found.unreadable],
     )
     backup = Backup.create(request.backup_root, manifest)
     backup.save_rows(found.changes)
@@ -246,11 +295,10 @@ def _write(connection: Connection, db: N8nDatabase, found: Survey, say: Say) -> 
     for index, change in enumerate(found.changes):
         table = db.table(connection, change.table)
         assert table is not None
-        connection.execute(
-            sa.update(table)
-            .where(where_key(table, change.key))
-            .values({change.column: change.new_text})
-        )
+        where = where_key(table, change.key)
+        text = connection.execute(sa.select(table.c[change.column]).where(where)).scalar_one()
+        values = {change.column: change.apply(text)}
+        connection.execute(sa.update(table).where(where).values(values))
         if index == half:
             crash_point("rekey.mid-transaction")
 
@@ -275,81 +323,104 @@ def _verify(connection: Connection, db: N8nDatabase, key: str, before: Survey) -
 
 
 def _finish(
-    n8n_dir: Path,
-    backup: Backup,
-    key: str,
-    stores: list[tuple[str, SecretStore, str]],
-    box: SecretBox,
-    outcome: Outcome,
-    say: Say,
+    n8n_dir: Path, backup: Backup, keys: Keys, stores: Stores, outcome: Outcome, say: Say
 ) -> None:
     """After COMMIT: n8n's config, then every store; the pending mark goes last."""
-    write_config(n8n_dir, key)
+    write_config(n8n_dir, keys.new)
     say(f"Wrote the new key to {n8n_dir / 'config'}")
     crash_point("rekey.after-config")
-    old, _new = backup.keys(box)
     for target, store, what in stores:
-        store.write(key if what == "key" else derived_jwt_secret(old))
-        say(f"Wrote the {'new key' if what == 'key' else 'JWT secret'} to {target}")
+        if what == "key":
+            store.write(keys.new)
+            say(f"Wrote the new key to {target}")
+        elif store.read_current():
+            say(f"{target} already holds a JWT secret: left as it is (n8n uses it)")
+        else:
+            store.write(derived_jwt_secret(keys.old))
+            say(f"Wrote the JWT secret n8n derived from the old key to {target}")
     for _target, store, _what in stores:
         store.discard_backup()
     backup.set_phase("done")
     backups.clear_pending(n8n_dir)
 
 
-def resume_pending(
-    n8n_dir: Path,
-    target: Target,
-    vault: dict[str, Any] | None,
-    box: SecretBox,
-    say: Say,
-    n8n_url: str | None = None,
-    assume_stopped: bool = False,
-) -> Outcome | None:
-    """Finish a rekey a crash interrupted on this folder; None when there is none, or when it
-    never committed (then nothing had changed, and the mark is dropped). Refused, like a rekey,
-    while n8n or another keyturn uses the database: that one may be mid-transaction."""
-    folder = backups.pending(n8n_dir)
+# -- after a crash ----------------------------------------------------------------------------
+
+
+@dataclass
+class Resume:
+    """How `resume_pending` is called: the command's own options, to check them against."""
+
+    n8n_dir: Path
+    target: Target
+    vault: dict[str, Any] | None
+    n8n_url: str | None
+    assume_stopped: bool
+    new_key_file: Path | None
+    generate: bool
+
+
+def resume_pending(options: Resume, box: SecretBox, say: Say) -> Outcome | None:
+    """Finish a rekey interrupted after its commit on this folder. None when there is no mark,
+    or when the database is still on that rekey's old key (it never committed, or was put back
+    by hand): then nothing is pending and the mark goes. Refused, like a rekey, while n8n or
+    another keyturn uses the database: that one may be mid-transaction."""
+    folder = backups.pending(options.n8n_dir)
     if folder is None:
         return None
     backup = Backup.load(folder)
+    _same_database(backup, options)
     old, new = backup.keys(box)
-    outcome = Outcome("resumed", target.describe(), backup.manifest.version, backup=str(folder))
-    if backup.manifest.phase == "writing":
-        state = _database_key(target, old, new, n8n_url, assume_stopped)
-        if state == "old":
-            say(f"The rekey of {backup.manifest.created} was interrupted before its commit: "
-                "nothing had changed.")  # fmt: skip
+    if _database_key(options, old, new) == "old":
+        say(f"The rekey of {backup.manifest.created} ({folder}) had not changed the database "
+            "(interrupted before its commit, or put back since): its mark is dropped.")  # fmt: skip
+        if backup.manifest.phase in ("writing", "committed"):
             backup.set_phase("abandoned")
-            backups.clear_pending(n8n_dir)
-            return None
-        backup.set_phase("committed")
-    say(f"Finishing the rekey of {backup.manifest.created} (committed, not yet written out)")
-    request = Request(
-        n8n_dir,
-        target,
-        Keys(old, "backup", new, "backup"),
-        folder.parent,
-        backup.manifest.write_back,
-        backup.manifest.pin_jwt_secret,
-        vault,
-    )
-    _finish(n8n_dir, backup, new, _stores(request), box, outcome, say)
+        backups.clear_pending(options.n8n_dir)
+        return None
+    _refuse_another_new_key(options, new, backup)
+    say(f"Finishing the rekey of {backup.manifest.created}: the database is on its new key")
+    backup.set_phase("committed")
+    outcome = Outcome("resumed", options.target.describe(), backup.manifest.version)
+    outcome.backup, outcome.config = str(folder), str(options.n8n_dir / "config")
     outcome.stores = list(backup.manifest.write_back)
-    outcome.config = str(n8n_dir / "config")
+    request = Request(options.n8n_dir, options.target, Keys(old, "backup", new, "backup"),
+                      folder.parent, backup.manifest.write_back,
+                      backup.manifest.pin_jwt_secret, options.vault)  # fmt: skip
+    _finish(options.n8n_dir, backup, request.keys, _stores(request), outcome, say)
     return outcome
 
 
-def _database_key(
-    target: Target, old: str, new: str, n8n_url: str | None, assume_stopped: bool
-) -> str:
+def _same_database(backup: Backup, options: Resume) -> None:
+    if backup.manifest.database != options.target.describe():
+        raise ConfigError(
+            f"{options.n8n_dir} has an unfinished rekey of {backup.manifest.database}, not of "
+            f"{options.target.describe()}.",
+            "Run keyturn with the database settings of that rekey to finish it.",
+        )
+
+
+def _refuse_another_new_key(options: Resume, new: str, backup: Backup) -> None:
+    given = None
+    if options.new_key_file is not None:
+        given = read_secret_file(options.new_key_file, "--new-key-file")
+    if options.generate or (given is not None and given != new):
+        raise ConfigError(
+            f"A rekey of {backup.manifest.created} committed its new key to the database but "
+            "did not finish; this run's new key would be another one.",
+            f"Finish that one first: keyturn rekey --n8n-dir {options.n8n_dir} (no new key), "
+            "then rekey again if you want another key.",
+        )
+
+
+def _database_key(options: Resume, old: str, new: str) -> str:
     """Which key the database is on: the one that reads values while the other reads none
     (values skipped by --skip-unreadable read with neither). An empty database: "old"."""
-    db = N8nDatabase(target)
+    db = N8nDatabase(options.target)
     try:
-        _refuse_if_running(db, n8n_url, assume_stopped)
+        _refuse_if_running(db, options.n8n_url, options.assume_stopped)
         with db.transaction() as connection:
-            _refuse_if_used(db, connection, assume_stopped)
+            _refuse_if_used(db, connection, options.assume_stopped)
             with_new = survey(connection, db, new).values
             with_old = survey(connection, db, old).values
     finally:
@@ -360,74 +431,25 @@ def _database_key(
         return "old"
     raise RekeyFailed(
         "n8n's database holds values under both keys of the interrupted rekey.",
-        "Restore its backup: keyturn rekey --restore BACKUP.",
+        "Restore its SQLite copy or rows by hand (docs/rekey.md, 'If something goes wrong').",
     )
 
 
-def restore(
-    folder: Path,
-    n8n_dir: Path,
-    target: Target,
-    vault: dict[str, Any] | None,
-    box: SecretBox,
-    n8n_url: str | None,
-    assume_stopped: bool,
-    say: Say,
-) -> Outcome:
-    """Put the rows back as they were, and the old key into config and the stores."""
+def restore(folder: Path, request: Request, box: SecretBox, say: Say) -> Outcome:
+    """Put a rekey back: a rekey from its new key to its old one (so what n8n wrote since is
+    kept), to config and the stores of that rekey. Its own backup makes it undoable too."""
     backup = Backup.load(folder)
-    old, _new = backup.keys(box)
-    outcome = Outcome("restored", target.describe(), backup.manifest.version, backup=str(folder))
-    db = N8nDatabase(target)
-    try:
-        _refuse_if_running(db, n8n_url, assume_stopped)
-        with db.transaction() as connection:
-            _refuse_if_used(db, connection, assume_stopped)
-            rows = backup.rows()
-            say(f"Putting back {len(rows)} row(s) from {folder}")
-            for row in rows:
-                table = db.table(connection, row["table"])
-                assert table is not None
-                key = tuple((name, _typed(table.c[name], value)) for name, value in row["key"])
-                connection.execute(
-                    sa.update(table)
-                    .where(where_key(table, key))
-                    .values({row["column"]: row["value"]})
-                )
-            found = survey(connection, db, old)
-            if found.unreadable:
-                raise RekeyFailed(
-                    f"After putting the rows back, {len(found.unreadable)} value(s) do not read "
-                    "with the old key (written after the rekey?), so nothing was changed: "
-                    + "; ".join(item.describe() for item in found.unreadable[:SHOWN_UNREADABLE]),
-                    "Rekey again instead, with the old key as the new one: keyturn rekey "
-                    "--new-key-file OLD_KEY_FILE.",
-                )
-            outcome.reencrypted = dict(found.reencrypted)
-    finally:
-        db.close()
-    write_config(n8n_dir, old)
-    outcome.config = str(n8n_dir / "config")
-    for target_name in backup.manifest.write_back:
-        build_store(target_name, vault).write(old)
-        outcome.stores.append(target_name)
-    backup.set_phase("restored")
-    backups.clear_pending(n8n_dir)
+    old, new = backup.keys(box)
+    say(f"Putting back the rekey of {backup.manifest.created}: rekeying to its old key")
+    back = dataclasses.replace(
+        request,
+        keys=Keys(new, "the backup's new key", old, "the backup's old key"),
+        write_back=list(backup.manifest.write_back),
+        pin_jwt_secret=[],
+        allowed_unreadable=set(backup.manifest.skipped),
+        skip_unreadable=True,
+    )
+    outcome = rekey(back, box, say, action="restored")
+    if not request.dry_run:
+        backup.set_phase("restored")
     return outcome
-
-
-def _typed(column: sa.Column[Any], value: Any) -> Any:
-    """A key read back from rows.json as its column wants it (a uuid, on PostgreSQL)."""
-    try:
-        python_type = column.type.python_type
-    except NotImplementedError:
-        return value
-    if python_type is uuid.UUID and isinstance(value, str):
-        return uuid.UUID(value)
-    return value
-
-
-def _now() -> str:
-    import datetime as dt
-
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

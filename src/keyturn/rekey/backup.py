@@ -15,7 +15,6 @@ import secrets
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from keyturn.core.crypto import SecretBox, ensure_private_dir
 from keyturn.core.errors import ConfigError
@@ -42,6 +41,7 @@ class Manifest:
     write_back: list[str] = field(default_factory=list)
     pin_jwt_secret: list[str] = field(default_factory=list)
     sqlite_copy: bool = False
+    skipped: list[str] = field(default_factory=list)  # --skip-unreadable: left as they were
     phase: str = "writing"  # writing, committed, done, restored, abandoned
     format: int = FORMAT
 
@@ -84,36 +84,51 @@ class Backup:
         self.save()
 
     def keys(self, box: SecretBox) -> tuple[str, str]:
-        return box.decrypt(self.manifest.old_key), box.decrypt(self.manifest.new_key)
+        try:
+            return box.decrypt(self.manifest.old_key), box.decrypt(self.manifest.new_key)
+        except ConfigError:
+            raise ConfigError(
+                f"The rekey backup {self.folder} was written under another keyturn master key.",
+                "Use the master key of that run (KEYTURN_MASTER_KEY_FILE, or its state folder's "
+                "master.key).",
+            ) from None
 
     def save_rows(self, changes: list[RowChange]) -> None:
+        """Each changed value as it was: {"table", "key", "column", "put_back": {new: old}}. A
+        last resort by hand (docs/rekey.md); --restore rekeys back instead."""
         rows = [
             {"table": c.table, "key": [list(pair) for pair in c.key], "column": c.column,
-             "value": c.old_text}
+             "put_back": {new: old for old, new in c.replacements.items()}}
             for c in changes
         ]  # fmt: skip
-        # default=str: PostgreSQL's uuid keys (restore turns them back by the column's type)
+        # default=str: PostgreSQL's uuid keys
         create_private_file(self.folder / ROWS, json.dumps(rows, default=str).encode())
-
-    def rows(self) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = json.loads((self.folder / ROWS).read_text(encoding="utf-8"))
-        return rows
 
     def copy_sqlite(self, path: Path) -> None:
         """The whole database, consistent, through SQLite's online backup API."""
         target = self.folder / SQLITE_COPY
         create_private_file(target, b"")
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             copy = sqlite3.connect(target)
             try:
                 source.backup(copy)
+                _same_tables(source, copy, target)
             finally:
                 copy.close()
         finally:
             source.close()
         self.manifest.sqlite_copy = True
         self.save()
+
+
+def _same_tables(source: sqlite3.Connection, copy: sqlite3.Connection, target: Path) -> None:
+    """The copy is whole: it passes SQLite's check and has the source's tables."""
+    query = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    healthy = copy.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    if not healthy or source.execute(query).fetchall() != copy.execute(query).fetchall():
+        raise ConfigError(f"The copy of the database in {target} is not whole.",
+                          "Check the free space of the backup folder (--backup-dir).")  # fmt: skip
 
 
 def mark_pending(n8n_dir: Path, backup: Backup) -> None:

@@ -10,6 +10,7 @@ show in `ps`): it comes from `DB_POSTGRESDB_PASSWORD_FILE`, `DB_POSTGRESDB_PASSW
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -73,12 +74,12 @@ def find_target(n8n_dir: Path, database_url: str | None, env: Mapping[str, str])
 def _from_url(text: str, env: Mapping[str, str], prefix: str) -> Target:
     try:
         url = sa.make_url(text)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         raise ConfigError(
             "--database-url is not a database URL.",
             "Use sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE.",
         ) from None
-    if url.password is not None:
+    if url.password is not None or "password" in url.query:
         raise ConfigError(
             "--database-url holds a password: it would show in `ps` and in shell history.",
             "Leave it out of the URL and set DB_POSTGRESDB_PASSWORD_FILE (or PGPASSWORD).",
@@ -95,7 +96,7 @@ def _from_url(text: str, env: Mapping[str, str], prefix: str) -> Target:
         )
     url = url.set(drivername="postgresql+psycopg", password=_postgres_password(env))
     schema = env.get("DB_POSTGRESDB_SCHEMA", "public")
-    return Target(POSTGRES, url=url, schema=schema, prefix=prefix)
+    return Target(POSTGRES, url=url, schema=schema, prefix=prefix, connect_args=_ssl_args(env))
 
 
 def _postgres_from_env(env: Mapping[str, str], prefix: str) -> Target:
@@ -136,7 +137,9 @@ def _ssl_args(env: Mapping[str, str]) -> dict[str, str]:
     ca = env.get("DB_POSTGRESDB_SSL_CA", "")
     if enabled or ca:
         verify = env.get("DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED", "true").lower() != "false"
-        args["sslmode"] = "verify-full" if verify and ca else "require"
+        args["sslmode"] = "verify-full" if verify else "require"
+        if verify and not ca:
+            args["sslrootcert"] = "system"  # the system's CAs, as n8n (Node) verifies
     for variable, parameter in (("CA", "sslrootcert"), ("CERT", "sslcert"), ("KEY", "sslkey")):
         if env.get(f"DB_POSTGRESDB_SSL_{variable}"):
             args[parameter] = env[f"DB_POSTGRESDB_SSL_{variable}"]
@@ -147,6 +150,8 @@ class N8nDatabase:
     """n8n's tables, read and written with SQLAlchemy Core."""
 
     def __init__(self, target: Target) -> None:
+        # Its debug logs would show rows before keyturn reads them (and registers secrets).
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
         self.target = target
         self.engine = self._engine()
         self._tables: dict[str, sa.Table | None] = {}
@@ -160,7 +165,8 @@ class N8nDatabase:
                     "Pass n8n's folder (the one holding config and database.sqlite) as "
                     "--n8n-dir, or --database-url.",
                 )
-            engine = sa.create_engine(f"sqlite:///{target.sqlite_path}", poolclass=sa.NullPool)
+            url = sa.URL.create("sqlite", database=str(target.sqlite_path))
+            engine = sa.create_engine(url, poolclass=sa.NullPool)
             sa.event.listen(engine, "connect", _sqlite_manual_transactions)
             sa.event.listen(engine, "begin", _sqlite_begin_immediate)
             return engine
@@ -186,9 +192,13 @@ class N8nDatabase:
                     "Stop every n8n process, then run keyturn rekey again.",
                 ) from None
             raise DatabaseError(
-                f"n8n's database ({self.target.describe()}) failed: "
-                f"{redact(str(exc.orig)).strip().splitlines()[0]}",
+                f"n8n's database ({self.target.describe()}) failed: {_first_line(exc)}",
                 "Check that the database is reachable with these settings.",
+            ) from None
+        except sa.exc.DatabaseError as exc:  # not a database, damaged, a missing right
+            raise DatabaseError(
+                f"n8n's database ({self.target.describe()}) cannot be used: {_first_line(exc)}",
+                "Check --n8n-dir or --database-url, and the database's rights.",
             ) from None
 
     @contextlib.contextmanager
@@ -212,6 +222,11 @@ class N8nDatabase:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _first_line(exc: sa.exc.DBAPIError) -> str:
+    lines = redact(str(exc.orig)).strip().splitlines()
+    return lines[0] if lines else type(exc.orig).__name__
 
 
 def row_key(table: sa.Table, row: Any) -> RowKey:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from keyturn.core.redact import register_secret
 
 CONFIG_FILE = "config"
 MIN_NEW_KEY = 24  # n8n's own keys are 24 random bytes, base64
+_KEY_CHARACTERS = re.compile(r"^[A-Za-z0-9+/=_.~-]+$")
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,16 @@ def new_key(new_key_file: Path | None, generate: bool, old: str) -> tuple[str, s
 def _check_new_key(value: str, old: str, source: str) -> None:
     if value == old:
         raise ConfigError(f"The new key ({source}) is the key n8n uses now.", "Give a new key.")
-    if len(value) < MIN_NEW_KEY or not value.isascii() or not value.isprintable() or " " in value:
+    if len(value) < MIN_NEW_KEY:
         raise ConfigError(
-            f"The new key ({source}) must be at least {MIN_NEW_KEY} printable ASCII characters "
-            "without spaces (n8n reads other characters differently in different places).",
+            f"The new key ({source}) must be at least {MIN_NEW_KEY} characters.",
+            "Use --generate, or: openssl rand -base64 32 > new.key",
+        )
+    if not _KEY_CHARACTERS.match(value):
+        raise ConfigError(
+            f"The new key ({source}) may hold only letters, digits and + / = _ . ~ - (n8n reads "
+            "other characters differently in different places, and .env files and shells "
+            "change $, quotes and spaces).",
             "Use --generate, or: openssl rand -base64 32 > new.key",
         )
 

@@ -41,11 +41,17 @@ class Unreadable:
 
 @dataclass(frozen=True)
 class RowChange:
+    """One column of one row to rewrite: each stored value in it (old -> new). The column's
+    whole text is not kept: execution data can be large; the write reads it again."""
+
     table: str  # n8n's name, without prefix
     key: RowKey
     column: str
-    old_text: str
-    new_text: str
+    shape: Shape
+    replacements: dict[str, str]
+
+    def apply(self, text: str) -> str:
+        return _replaced(self.shape, text, self.replacements)
 
 
 @dataclass
@@ -116,8 +122,10 @@ def _deployment_keys(
             result.unreadable.append(Unreadable(DEPLOYMENT_KEY, where, str(exc)))
             continue
         if new_value is not None and new_value != values["value"]:
+            change = {values["value"]: new_value}
+            where_row = row_key(table, row)
             result.changes.append(
-                RowChange(DEPLOYMENT_KEY, row_key(table, row), "value", values["value"], new_value)
+                RowChange(DEPLOYMENT_KEY, where_row, "value", Shape.WHOLE, change)
             )
     return ring
 
@@ -134,8 +142,14 @@ def _deployment_key_row(
         _record(result, (DEPLOYMENT_KEY, row_id, ""), plaintext, "deployment_key jwe")
         return ciphers.cbc_encrypt(plaintext, new_key) if new_key else None
     if kind.startswith("signing.") and algorithm is None:  # plaintext: n8n wraps it at start
+        register_secret(value)
         result.left_plain["deployment_key " + kind] += 1
         result.signing_secrets.add(kind)
+        return None
+    if kind == "data_encryption" and algorithm != "aes-256-cbc" and ciphers.is_hex_key(value):
+        register_secret(value)  # a data key in plaintext: n8n wraps it at start, with its key
+        ring.data_keys[row_id] = ciphers.data_key(value)
+        result.left_plain["deployment_key data key in plaintext"] += 1
         return None
     plaintext = _unwrap_any(value, key)
     register_secret(plaintext)
@@ -160,11 +174,12 @@ def _deployment_key_row(
 
 def _unwrap_any(value: str, key: str) -> str:
     """A deployment_key value in any form n8n reads: wrapped, or the legacy ones n8n itself
-    repairs at start (the instance key or a data key in plaintext, a CBC-wrapped data key)."""
+    repairs at start (the instance key in plaintext, a CBC-wrapped data key). A data key in
+    plaintext reads with any key: it is handled apart, and never counts as read."""
     try:
         return ciphers.unwrap(value, key)
     except Undecryptable:
-        if value == key or ciphers.is_hex_key(value):
+        if value == key:
             return value
         if value.startswith(ciphers.CBC_MARK):
             return ciphers.cbc_decrypt(value, key)
@@ -194,20 +209,22 @@ def _survey_place(
     for row in connection.execute(query):
         key = row_key(table, row)
         text = row._mapping[place.column]
-        new_text = _survey_text(place, key, text, ring, new_key, result)
-        if new_key and new_text is not None and new_text != text:
-            result.changes.append(RowChange(place.table, key, place.column, text, new_text))
+        replacements = _survey_text(place, key, text, ring, new_key, result)
+        if new_key and replacements:
+            change = RowChange(place.table, key, place.column, place.shape, replacements)
+            result.changes.append(change)
 
 
 def _survey_text(
     place: Place, key: RowKey, text: str, ring: Ring, new_key: str | None, result: Survey
-) -> str | None:
+) -> dict[str, str]:
+    """Each stored value of the column and its re-encryption (empty without a new key)."""
     where = ", ".join(f"{name}={value}" for name, value in key)
     try:
         values = list(_values_in(place, text))
     except ValueError as exc:
         result.unreadable.append(Unreadable(place.name, where, str(exc)))
-        return None
+        return {}
     replacements: dict[str, str] = {}
     for path, stored_text in values:
         try:
@@ -217,7 +234,7 @@ def _survey_text(
             continue
         if new_value is not None:
             replacements[stored_text] = new_value
-    return _replaced(place, text, replacements) if replacements else None
+    return replacements
 
 
 def _survey_value(
@@ -311,21 +328,26 @@ def _json(text: str, kind: type) -> Any:
     return document
 
 
-def _replaced(place: Place, text: str, replacements: dict[str, str]) -> str:
-    """The column's text with each stored value replaced, every other byte kept."""
-    if place.shape is Shape.WHOLE:
+def _replaced(shape: Shape, text: str, replacements: dict[str, str]) -> str:
+    """The column's text with each stored value replaced, every other byte kept. A value no
+    longer there (the row changed since it was read) is a bug: raise, the transaction rolls
+    back."""
+    if shape is Shape.WHOLE:
         return replacements[text]
-    if place.shape is Shape.LIST:
-        return ",".join(replacements.get(item, item) for item in text.split(","))
+    if shape is Shape.LIST:
+        items = text.split(",")
+        if not set(replacements) <= set(items):
+            raise KeyError("a value to re-encrypt is not in the row any more")
+        return ",".join(replacements.get(item, item) for item in items)
     for old, new in replacements.items():
         quoted = json.dumps(old)
         if text.count(quoted) != 1:
-            return _reserialized(place, text, replacements)
+            return _reserialized(text, replacements)
         text = text.replace(quoted, json.dumps(new))
     return text
 
 
-def _reserialized(place: Place, text: str, replacements: dict[str, str]) -> str:
+def _reserialized(text: str, replacements: dict[str, str]) -> str:
     document = json.loads(text)
     replace: Callable[[Any], Any] = lambda value: replacements.get(value, value)  # noqa: E731
     if isinstance(document, dict):

@@ -1,7 +1,8 @@
 """Is n8n still using its database? A rekey under a running n8n (main or worker) would mix keys.
 
 Three kinds of evidence, each named in the refusal:
-- a process on this machine holding the SQLite file open (read from /proc);
+- a process on this machine holding the SQLite file open (read from /proc, by inode: a
+  process in a container names the file by its own path);
 - `--n8n-url` answering;
 - the database itself: other sessions on the PostgreSQL database (n8n's main, workers and
   webhook processes each keep a pool), and executions in the states `running` or `new`.
@@ -11,6 +12,7 @@ the first two.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,30 +37,58 @@ class Evidence:
 
 
 def processes_holding(path: Path) -> list[str]:
-    """'pid N (command)' for each process holding `path` (or its -wal/-journal) open."""
-    names = {str(path.resolve()) + suffix for suffix in ("", "-wal", "-journal", "-shm")}
+    """'pid N (command)' for each process holding `path` (or its -wal/-journal) open. Files are
+    compared by device and inode: a process in a container sees its own path for them."""
+    wanted = set()
+    for suffix in ("", "-wal", "-journal", "-shm"):
+        with contextlib.suppress(OSError):
+            info = os.stat(f"{path}{suffix}")
+            wanted.add((info.st_dev, info.st_ino))
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
-        try:
-            held = any(os.readlink(fd) in names for fd in (entry / "fd").iterdir())
-            if held:
-                command = (
-                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                )
-                found.append(f"pid {entry.name} ({command.strip()[:80]})")
-        except OSError:  # gone, or another user's process
-            continue
+        if _holds(entry, wanted):
+            found.append(f"pid {entry.name} ({_command(entry)})")
     return found
 
 
-def n8n_answers(url: str) -> bool:
+def _holds(process: Path, wanted: set[tuple[int, int]]) -> bool:
     try:
-        httpx.get(f"{url.rstrip('/')}/healthz", timeout=3)
-    except httpx.HTTPError:
+        descriptors = list((process / "fd").iterdir())
+    except OSError:  # gone, or another user's process
         return False
-    return True
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            info = os.stat(descriptor)
+            if (info.st_dev, info.st_ino) in wanted:
+                return True
+    return False
+
+
+def _command(process: Path) -> str:
+    try:
+        raw = (process / "cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:80]
+
+
+def n8n_answer(url: str) -> Evidence | None:
+    """n8n's URL answering (certain), or something there that may not be n8n (a proxy's 5xx,
+    a TLS failure: not certain); None when nothing answers."""
+    target = f"{url.rstrip('/')}/healthz"
+    try:
+        status = httpx.get(target, timeout=3).status_code
+    except (httpx.ConnectError, httpx.TimeoutException) as exc:
+        if "SSL" in str(exc) or "certificate" in str(exc).lower():
+            return Evidence(f"something answers on {url} (its TLS could not be checked)", False)
+        return None
+    except httpx.HTTPError:
+        return Evidence(f"something answers on {url}", False)
+    if status >= 500:
+        return Evidence(f"{url} answers {status} (a proxy in front of a stopped n8n?)", False)
+    return Evidence(f"n8n answers on {url}", True)
 
 
 def postgres_sessions(connection: Connection) -> list[str]:
@@ -96,8 +126,9 @@ def outside_evidence(db: N8nDatabase, n8n_url: str | None) -> list[Evidence]:
     if db.target.sqlite_path is not None:
         path = db.target.sqlite_path
         found += [Evidence(f"{p} holds {path} open", True) for p in processes_holding(path)]
-    if n8n_url and n8n_answers(n8n_url):
-        found.append(Evidence(f"n8n answers on {n8n_url}", True))
+    answer = n8n_answer(n8n_url) if n8n_url else None
+    if answer is not None:
+        found.append(answer)
     return found
 
 

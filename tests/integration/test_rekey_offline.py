@@ -509,3 +509,15 @@ def test_pin_keeps_a_jwt_secret_already_set(tmp_path: Path, run_cli: Run) -> Non
     assert pinned.read_text() == "N8N_USER_MANAGEMENT_JWT_SECRET=set-by-the-operator\n"
     assert fresh.read_text().strip() == derived_jwt_secret(OLD_KEY)
     assert_reads_with(planted, NEW_KEY)
+
+
+def test_a_lost_master_key_is_not_silently_replaced(tmp_path: Path, run_cli: Run) -> None:
+    folder_with(tmp_path)
+    done = run_cli(*rekey_args(tmp_path, "--json"), env=env_for(tmp_path))
+    assert done.code == 0, done.stderr
+    (tmp_path / "state" / "master.key").unlink()
+    restored = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"), "--restore",
+                       json.loads(done.stdout)["backup"], env=env_for(tmp_path))  # fmt: skip
+    assert restored.code == 2
+    assert "holds rekey backups" in one_line_error(restored)
+    assert not (tmp_path / "state" / "master.key").exists()

@@ -60,7 +60,7 @@ def rekey(
     Start n8n with the new key everywhere afterwards. A crash is finished by running the
     command again; --restore BACKUP undoes it.
     """
-    from keyturn.core.crypto import load_secret_box, state_dir
+    from keyturn.core.crypto import REKEY_BACKUPS, load_secret_box, state_dir
     from keyturn.rekey import apply, keys
     from keyturn.rekey.database import environment, find_target
 
@@ -77,7 +77,7 @@ def rekey(
         n8n_dir=n8n_dir,
         target=target,
         keys=keys.Keys("", "", "", ""),
-        backup_root=(backup_dir or state_dir() / "rekey-backups").expanduser(),
+        backup_root=(backup_dir or state_dir() / REKEY_BACKUPS).expanduser(),
         write_back=list(write_back or []),
         pin_jwt_secret=list(pin_jwt_secret or []),
         vault=vault,

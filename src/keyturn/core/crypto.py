@@ -29,6 +29,7 @@ from keyturn.core.redact import register_secret
 FINGERPRINT_PREFIX = "fp:"
 MASTER_KEY_FILE_NAME = "master.key"
 JOURNAL_FILE_NAME = "keyturn.db"  # the SQLite journal beside it (journal/engine.py)
+REKEY_BACKUPS = "rekey-backups"  # keyturn rekey's backups beside it (rekey/backup.py)
 NEW_MASTER_KEY_ENV = "KEYTURN_NEW_MASTER_KEY"
 _FINGERPRINT_CHARS = 12
 
@@ -185,6 +186,13 @@ def _refuse_a_new_key_beside_a_journal(folder: Path, path: Path) -> None:
             f"Restore the key (KEYTURN_MASTER_KEY_FILE, or put it back at {path}); every "
             f"keyturn that shares this journal needs the same key. For a new journal, run once "
             f"with {NEW_MASTER_KEY_ENV}=1 to create {path}.",
+        )
+    backups = folder / REKEY_BACKUPS
+    if backups.is_dir() and any(backups.iterdir()):
+        raise ConfigError(
+            f"The master key {path} is missing, but {backups} holds rekey backups: the keys "
+            "they keep encrypted cannot be read without it.",
+            "Restore master.key from a backup (or set KEYTURN_MASTER_KEY_FILE to it).",
         )
     if journal_written(journal):
         raise ConfigError(

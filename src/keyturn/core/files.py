@@ -142,7 +142,9 @@ def create_private_file(path: Path, data: bytes) -> None:
         path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
     )
     try:
-        os.write(descriptor, data)
+        view = memoryview(data)
+        while view:  # one write may take only part (over 2 GiB on Linux)
+            view = view[os.write(descriptor, view) :]
         os.fsync(descriptor)
     finally:
         os.close(descriptor)

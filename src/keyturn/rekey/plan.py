@@ -204,8 +204,8 @@ def _survey_place(
     query = sa.select(*table.primary_key.columns, column).where(column.is_not(None))
     if place.setting:
         query = query.where(table.c["key"] == place.setting)
-    if place.shape is Shape.EXECUTION:
-        query = query.where(column.like("%runtimeData%"))
+    if place.shape is Shape.EXECUTION:  # large: streamed, one row's text at a time
+        query = query.where(column.like("%runtimeData%")).execution_options(yield_per=100)
     for row in connection.execute(query):
         key = row_key(table, row)
         text = row._mapping[place.column]

@@ -521,3 +521,93 @@ def test_a_lost_master_key_is_not_silently_replaced(tmp_path: Path, run_cli: Run
     assert restored.code == 2
     assert "holds rekey backups" in one_line_error(restored)
     assert not (tmp_path / "state" / "master.key").exists()
+
+
+def test_resume_reads_the_database_it_rekeyed(tmp_path: Path, run_cli: Run) -> None:
+    """Killed after the commit, run again without the table prefix: the mark is kept (it was
+    dropped as "nothing changed", and config stayed on the old key)."""
+    planted = folder_with(tmp_path, prefix="n8n_")
+    crash = env_for(tmp_path, DB_TABLE_PREFIX="n8n_", KEYTURN_TEST_CRASH_AFTER="rekey.after-commit")
+    assert run_cli(*rekey_args(tmp_path), env=crash).code == -9
+    wrong = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"), env=env_for(tmp_path))
+    assert wrong.code == 2 and "unfinished rekey of SQLite" in one_line_error(wrong)
+    assert (tmp_path / "n8n" / ".keyturn-rekey-pending").exists()
+    right = run_cli("rekey", "--n8n-dir", str(tmp_path / "n8n"),
+                    env=env_for(tmp_path, DB_TABLE_PREFIX="n8n_"))  # fmt: skip
+    assert right.code == 0, right.stderr
+    assert config_key(tmp_path) == NEW_KEY
+    assert_reads_with(planted, NEW_KEY)
+
+
+def test_a_relative_store_is_the_same_file_when_resumed_elsewhere(
+    tmp_path: Path, run_cli: Run
+) -> None:
+    folder_with(tmp_path)
+    args = [
+        "rekey",
+        "--n8n-dir",
+        str(tmp_path / "n8n"),
+        "--new-key-file",
+        str(tmp_path / "new.key"),
+        "--write-back",
+        "env-file:.env#N8N_ENCRYPTION_KEY",
+    ]
+    crash = env_for(tmp_path, KEYTURN_TEST_CRASH_AFTER="rekey.after-commit")
+    assert run_cli(*args, env=crash).code == -9
+    elsewhere = tmp_path / "another-project"
+    elsewhere.mkdir()
+    (elsewhere / ".env").write_text("N8N_ENCRYPTION_KEY=someone-elses\n")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KEYTURN_")}
+    resumed = subprocess.run(
+        [sys.executable, "-m", "keyturn", "rekey", "--n8n-dir", str(tmp_path / "n8n")],
+        cwd=elsewhere, env={**environment, **env_for(tmp_path)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert (elsewhere / ".env").read_text() == "N8N_ENCRYPTION_KEY=someone-elses\n"
+    assert (tmp_path / ".env").read_text().startswith(f"N8N_ENCRYPTION_KEY={NEW_KEY}")
+
+
+def test_a_config_keyturn_cannot_write_refuses_before_the_commit(
+    tmp_path: Path, run_cli: Run
+) -> None:
+    planted = folder_with(tmp_path)
+    (tmp_path / "n8n" / "config").write_text("not json")
+    (tmp_path / "old.key").write_text(OLD_KEY)
+    before = digest(planted.path)
+    result = run_cli(*rekey_args(tmp_path, "--old-key-file", str(tmp_path / "old.key")),
+                     env=env_for(tmp_path))  # fmt: skip
+    assert result.code == 2 and "not n8n's settings file" in one_line_error(result)
+    assert digest(planted.path) == before
+
+
+def test_a_plaintext_data_key_does_not_block_the_next_run(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path)
+    db = sqlite3.connect(planted.path)
+    db.execute("INSERT INTO deployment_key VALUES ('rawHex', 'data_encryption', ?, "
+               "'aes-256-gcm', 'inactive')", ("ef" * 32,))  # fmt: skip
+    under = ciphers.gcm_encrypt('{"value": "under a plaintext data key"}', bytes.fromhex("ef" * 32))
+    db.execute("INSERT INTO credentials_entity VALUES ('c6', 'raw', ?, 'x')", (f"rawHex:{under}",))
+    db.commit()
+    db.close()
+    crash = env_for(tmp_path, KEYTURN_TEST_CRASH_AFTER="rekey.before-commit")
+    assert run_cli(*rekey_args(tmp_path), env=crash).code == -9
+    again = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
+    assert again.code == 0, again.stderr
+    assert_reads_with(planted, NEW_KEY)
+
+
+def test_restore_refuses_an_old_key_a_store_cannot_keep(tmp_path: Path, run_cli: Run) -> None:
+    awkward = "old$key\"with'quotes\\-0123456789abcdef"  # $, both quotes, a backslash
+    n8n_dir = tmp_path / "n8n"
+    n8n_dir.mkdir()
+    planted = plant(n8n_dir / "database.sqlite", key=awkward)
+    (n8n_dir / "config").write_text(json.dumps({"encryptionKey": awkward}))
+    (tmp_path / "new.key").write_text(NEW_KEY)
+    (tmp_path / ".env").write_text("N8N_ENCRYPTION_KEY='placeholder'\n")
+    done = run_cli(*rekey_args(tmp_path, "--json"), env=env_for(tmp_path))
+    assert done.code == 0, done.stderr
+    before = digest(planted.path)
+    restored = run_cli("rekey", "--n8n-dir", str(n8n_dir), "--restore",
+                       json.loads(done.stdout)["backup"], env=env_for(tmp_path))  # fmt: skip
+    assert restored.code == 5, restored.stderr
+    assert digest(planted.path) == before and config_key(tmp_path) == NEW_KEY

@@ -65,7 +65,7 @@ def rekey(
     from keyturn.rekey.database import environment, find_target
 
     env = environment()
-    n8n_dir = n8n_dir.expanduser()
+    n8n_dir = n8n_dir.expanduser().resolve()
     if not n8n_dir.is_dir():
         from keyturn.core.errors import ConfigError
 
@@ -77,9 +77,9 @@ def rekey(
         n8n_dir=n8n_dir,
         target=target,
         keys=keys.Keys("", "", "", ""),
-        backup_root=(backup_dir or state_dir() / REKEY_BACKUPS).expanduser(),
-        write_back=list(write_back or []),
-        pin_jwt_secret=list(pin_jwt_secret or []),
+        backup_root=(backup_dir or state_dir() / REKEY_BACKUPS).expanduser().resolve(),
+        write_back=[apply.absolute_store(target) for target in write_back or []],
+        pin_jwt_secret=[apply.absolute_store(target) for target in pin_jwt_secret or []],
         vault=vault,
         n8n_url=n8n_url,
         assume_stopped=assume_stopped,

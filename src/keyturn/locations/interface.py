@@ -29,8 +29,9 @@ class SecretLocation(Protocol):
 class SecretStore(SecretLocation, Protocol):
     """A location keyturn can also write: a rotation's write-back target."""
 
-    def preflight(self) -> None:
-        """Fail now, with a clear message, if writing later would fail."""
+    def preflight(self, value: str | None = None) -> None:
+        """Fail now, with a clear message, if writing later would fail (writing `value`, when
+        it is known already)."""
         ...
 
     def write(self, secret: str) -> None:

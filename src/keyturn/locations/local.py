@@ -32,7 +32,7 @@ class FileStore:
     def describe(self) -> str:
         return f"file:{self.path}"
 
-    def preflight(self) -> None:
+    def preflight(self, value: str | None = None) -> None:
         check_writable(self.path)
 
     def read_current(self) -> str | None:
@@ -76,7 +76,7 @@ class EnvFileStore:
         target = write_target(self.path)
         return target.with_name(target.name + ".keyturn.bak")
 
-    def preflight(self) -> None:
+    def preflight(self, value: str | None = None) -> None:
         check_writable(self.path)
         if not self.path.is_file():
             raise StoreError(f"{self.path} does not exist.", "Fix the env-file path.")
@@ -85,6 +85,8 @@ class EnvFileStore:
                 f"{self.path} has no variable {self.variable}.",
                 "Add it (with the current value) or fix the name.",
             )
+        if value is not None:
+            self._with_value(self._text(), value)
 
     def _text(self) -> str:
         """The file as written (CRLF line ends kept, so a rewrite keeps them too)."""

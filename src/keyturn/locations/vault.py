@@ -234,7 +234,7 @@ class VaultStore:
         data = response["data"]
         return dict(data["data"] or {}), int(data["metadata"]["version"])
 
-    def preflight(self) -> None:
+    def preflight(self, value: str | None = None) -> None:
         try:
             if self.client.sys.is_sealed():  # type: ignore[no-untyped-call]
                 raise StoreError(f"Vault at {self.client.url} is sealed.", "Unseal it first.")

@@ -93,6 +93,8 @@ def rekey(request: Request, box: SecretBox, say: Say, action: str = "rekeyed") -
     db = N8nDatabase(request.target)
     try:
         stores = _stores(request)
+        if not request.dry_run:
+            _check_config(request.n8n_dir)
         _refuse_if_running(db, request.n8n_url, request.assume_stopped)
         with db.transaction() as connection:
             _refuse_if_used(db, connection, request.assume_stopped)
@@ -201,7 +203,7 @@ def _refuse_unreadable(found: Survey, request: Request) -> None:
     shown = "; ".join(item.describe() for item in unexpected[:SHOWN_UNREADABLE])
     more = len(unexpected) - SHOWN_UNREADABLE
     listing = shown + (f"; and {more} more" if more > 0 else "")
-    if found.values == 0:
+    if found.keyed == 0:
         raise ConfigError(
             f"No encrypted value of n8n's database reads with the old key ({listing}).",
             "The old key is wrong: pass the key n8n runs with (--old-key-file).",
@@ -232,14 +234,34 @@ def _refuse_needless_pins(found: Survey, request: Request) -> None:
 
 
 def _stores(request: Request) -> Stores:
-    """(target, store, what it receives) for each store; each checked now, before any write."""
+    """(target, store, what it receives) for each store; each checked now, before any write,
+    with the value it will receive when that is known (a key an .env cannot keep)."""
     stores = [(target, build_store(target, request.vault), "key") for target in request.write_back]
     stores += [(target, build_store(target, request.vault), "jwt")
                for target in request.pin_jwt_secret]  # fmt: skip
     if not request.dry_run:
-        for _target, store, _what in stores:
-            store.preflight()
+        for _target, store, what in stores:
+            store.preflight(request.keys.new if what == "key" and request.keys.new else None)
     return stores
+
+
+def absolute_store(target: str) -> str:
+    """A file store's path made absolute: a resume from another folder must write the same
+    file (the manifest keeps targets as written)."""
+    kind, _, argument = target.partition(":")
+    if kind not in ("file", "env-file") or not argument:
+        return target
+    path, hash_sign, variable = argument.partition("#")
+    return f"{kind}:{Path(path).expanduser().resolve()}{hash_sign}{variable}"
+
+
+def _check_config(n8n_dir: Path) -> None:
+    """n8n's config is written after the commit: refuse now what would fail then."""
+    from keyturn.core.files import check_writable
+    from keyturn.rekey.keys import CONFIG_FILE, read_config
+
+    read_config(n8n_dir)
+    check_writable(n8n_dir / CONFIG_FILE)
 
 
 def _lock_tables(connection: Connection, db: N8nDatabase) -> None:
@@ -280,7 +302,7 @@ def _back_up(request: Request, box: SecretBox, found: Survey, db: N8nDatabase, s
         skipped=[item.describe() for item in found.unreadable],
     )
     backup = Backup.create(request.backup_root, manifest)
-    backup.save_rows(found.changes)
+    backup.save_rows(found.changes, request.keys.old)
     if db.target.sqlite_path is not None:
         say(f"Copying the database to {backup.folder}")
         backup.copy_sqlite(db.target.sqlite_path)
@@ -327,12 +349,12 @@ def _finish(
 ) -> None:
     """After COMMIT: n8n's config, then every store; the pending mark goes last."""
     write_config(n8n_dir, keys.new)
-    say(f"Wrote the new key to {n8n_dir / 'config'}")
+    say(f"Wrote the key to {n8n_dir / 'config'}")
     crash_point("rekey.after-config")
     for target, store, what in stores:
         if what == "key":
             store.write(keys.new)
-            say(f"Wrote the new key to {target}")
+            say(f"Wrote the key to {target}")
         elif store.read_current():
             say(f"{target} already holds a JWT secret: left as it is (n8n uses it)")
         else:
@@ -421,17 +443,20 @@ def _database_key(options: Resume, old: str, new: str) -> str:
         _refuse_if_running(db, options.n8n_url, options.assume_stopped)
         with db.transaction() as connection:
             _refuse_if_used(db, connection, options.assume_stopped)
-            with_new = survey(connection, db, new).values
-            with_old = survey(connection, db, old).values
+            _refuse_what_is_not_n8n(connection, db)
+            with_new = survey(connection, db, new).keyed
+            with_old = survey(connection, db, old).keyed
     finally:
         db.close()
-    if with_new and not with_old:
-        return "new"
-    if not with_new:
+    if with_old and not with_new:
         return "old"
+    if not with_old:
+        return "new"  # or nothing encrypted at all: finishing writes config, harmless
     raise RekeyFailed(
-        "n8n's database holds values under both keys of the interrupted rekey.",
-        "Restore its SQLite copy or rows by hand (docs/rekey.md, 'If something goes wrong').",
+        "n8n's database holds values under both keys of the interrupted rekey (n8n ran on the "
+        "old key after the commit?).",
+        "Put it back on the old key with keyturn rekey --restore BACKUP (the folder in "
+        ".keyturn-rekey-pending), then rekey again.",
     )
 
 
@@ -447,7 +472,6 @@ def restore(folder: Path, request: Request, box: SecretBox, say: Say) -> Outcome
         write_back=list(backup.manifest.write_back),
         pin_jwt_secret=[],
         allowed_unreadable=set(backup.manifest.skipped),
-        skip_unreadable=True,
     )
     outcome = rekey(back, box, say, action="restored")
     if not request.dry_run:

@@ -19,6 +19,7 @@ from pathlib import Path
 from keyturn.core.crypto import SecretBox, ensure_private_dir
 from keyturn.core.errors import ConfigError
 from keyturn.core.files import create_private_file, sync_folder, write_atomically
+from keyturn.rekey import ciphers
 from keyturn.rekey.plan import RowChange
 
 PENDING_FILE = ".keyturn-rekey-pending"
@@ -93,12 +94,17 @@ class Backup:
                 "master.key).",
             ) from None
 
-    def save_rows(self, changes: list[RowChange]) -> None:
+    def save_rows(self, changes: list[RowChange], old_key: str) -> None:
         """Each changed value as it was: {"table", "key", "column", "put_back": {new: old}}. A
-        last resort by hand (docs/rekey.md); --restore rekeys back instead."""
+        last resort by hand (docs/rekey.md); --restore rekeys back instead. The old key held in
+        plaintext by a legacy deployment_key row is kept wrapped (n8n reads both forms)."""
+
+        def kept(old: str) -> str:
+            return ciphers.wrap(old_key, old_key) if old == old_key else old
+
         rows = [
             {"table": c.table, "key": [list(pair) for pair in c.key], "column": c.column,
-             "put_back": {new: old for old, new in c.replacements.items()}}
+             "put_back": {new: kept(old) for old, new in c.replacements.items()}}
             for c in changes
         ]  # fmt: skip
         # default=str: PostgreSQL's uuid keys

@@ -45,12 +45,15 @@ class Target:
     connect_args: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
+        prefix = f", tables {self.prefix}*" if self.prefix else ""
         if self.sqlite_path is not None:
-            return f"SQLite {self.sqlite_path}"
+            return f"SQLite {self.sqlite_path}" + (f" ({prefix[2:]})" if prefix else "")
         assert self.url is not None
         where = f"{self.url.host or 'localhost'}:{self.url.port or 5432}/{self.url.database}"
+        schema = f"schema {self.schema}" if self.schema and self.schema != "public" else ""
+        details = ", ".join(part for part in (schema, prefix[2:]) if part)
         return f"PostgreSQL {self.url.username or ''}@{where}" + (
-            f" (schema {self.schema})" if self.schema and self.schema != "public" else ""
+            f" ({details})" if details else ""
         )
 
 
@@ -68,7 +71,8 @@ def find_target(n8n_dir: Path, database_url: str | None, env: Mapping[str, str])
             "Migrate n8n to PostgreSQL or SQLite first.",
         )
     path = Path(env.get("DB_SQLITE_DATABASE", "database.sqlite"))
-    return Target(SQLITE, sqlite_path=path if path.is_absolute() else n8n_dir / path, prefix=prefix)
+    path = path if path.is_absolute() else n8n_dir / path
+    return Target(SQLITE, sqlite_path=path.resolve(), prefix=prefix)
 
 
 def _from_url(text: str, env: Mapping[str, str], prefix: str) -> Target:
@@ -88,7 +92,7 @@ def _from_url(text: str, env: Mapping[str, str], prefix: str) -> Target:
     if backend == "sqlite":
         if not url.database:
             raise ConfigError("--database-url names no SQLite file.", "Use sqlite:///PATH.")
-        return Target(SQLITE, sqlite_path=Path(url.database), prefix=prefix)
+        return Target(SQLITE, sqlite_path=Path(url.database).resolve(), prefix=prefix)
     if backend != "postgresql":
         raise ConfigError(
             f"--database-url is a {backend} URL; keyturn rekey supports SQLite and PostgreSQL.",

@@ -91,6 +91,12 @@ class Survey:
     def values(self) -> int:
         return sum(self.reencrypted.values()) + sum(self.verified_only.values())
 
+    @property
+    def keyed(self) -> int:
+        """Values read through this instance key: none of them reads with a wrong key (those
+        under a data key kept in plaintext read with any)."""
+        return sum(self.reencrypted.values())
+
 
 def survey(
     connection: Connection, db: N8nDatabase, instance_key: str, new_key: str | None = None

@@ -55,6 +55,12 @@ def config_key(tmp_path: Path) -> str:
     return key
 
 
+def assert_unchanged(tmp_path: Path, planted: Planted, digest_before: str) -> None:
+    """Not a byte of the database changed, and config still holds the old key."""
+    assert digest(planted.path) == digest_before
+    assert config_key(tmp_path) == OLD_KEY
+
+
 def assert_reads_with(planted: Planted, key: str) -> None:
     found = read_back(planted, key)
     assert {place: text for place, text in found.items() if text != planted.values[place]} == {}
@@ -154,7 +160,7 @@ def test_a_wrong_old_key_changes_nothing(tmp_path: Path, run_cli: Run) -> None:
                      env=env_for(tmp_path))  # fmt: skip
     assert result.code == 2
     assert "The old key is wrong" in one_line_error(result)
-    assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+    assert_unchanged(tmp_path, planted, before)
 
 
 def test_a_corrupt_row_is_named_and_nothing_changes_unless_skipped(
@@ -172,7 +178,7 @@ def test_a_corrupt_row_is_named_and_nothing_changes_unless_skipped(
 
     assert refused.code == 6
     assert "credentials_entity.data (id=c9)" in one_line_error(refused)
-    assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+    assert_unchanged(tmp_path, planted, before)
     skipped = run_cli(*rekey_args(tmp_path, "--skip-unreadable"), env=env_for(tmp_path))
     assert skipped.code == 0, skipped.stderr
     assert_reads_with(planted, NEW_KEY)
@@ -296,7 +302,7 @@ def test_bad_input_is_one_line_and_changes_nothing(
     assert result.code == 2
     line = one_line_error(result)
     assert says in line and "hunter2secret" not in result.stderr + result.stdout
-    assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+    assert_unchanged(tmp_path, planted, before)
 
 
 def test_generate_writes_a_key_nobody_printed(tmp_path: Path, run_cli: Run) -> None:
@@ -327,7 +333,7 @@ def test_an_unwritable_store_refuses_before_any_change(tmp_path: Path, run_cli: 
     result = run_cli(*rekey_args(tmp_path, "--write-back", store), env=env_for(tmp_path))
     assert result.code == 5
     assert "no-such-folder" in one_line_error(result)
-    assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+    assert_unchanged(tmp_path, planted, before)
 
 
 def test_a_failure_after_the_commit_is_finished_by_the_next_run(
@@ -362,7 +368,7 @@ def test_a_database_that_is_not_n8ns_is_refused(tmp_path: Path, run_cli: Run) ->
     result = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
     assert result.code == 2
     assert "is not n8n's database: it has no table credentials_entity" in one_line_error(result)
-    assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+    assert_unchanged(tmp_path, planted, before)
     empty = tmp_path / "empty.sqlite"
     sqlite3.connect(empty).close()
     result = run_cli(*rekey_args(tmp_path, "--database-url", f"sqlite:///{empty}"),
@@ -475,7 +481,7 @@ def test_a_data_key_in_plaintext_does_not_make_a_wrong_key_look_right(
         result = run_cli(*rekey_args(tmp_path, "--old-key-file", str(tmp_path / "wrong.key"),
                                      *extra), env=env_for(tmp_path))  # fmt: skip
         assert result.code == 2, result.stderr
-        assert digest(planted.path) == before and config_key(tmp_path) == OLD_KEY
+        assert_unchanged(tmp_path, planted, before)
     assert run_cli(*rekey_args(tmp_path), env=env_for(tmp_path)).code == 0
     assert_reads_with(planted, NEW_KEY)
 

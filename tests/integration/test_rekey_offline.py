@@ -617,3 +617,14 @@ def test_restore_refuses_an_old_key_a_store_cannot_keep(tmp_path: Path, run_cli:
                        json.loads(done.stdout)["backup"], env=env_for(tmp_path))  # fmt: skip
     assert restored.code == 5, restored.stderr
     assert digest(planted.path) == before and config_key(tmp_path) == NEW_KEY
+
+
+def test_an_error_before_the_commit_leaves_nothing_pending(tmp_path: Path, run_cli: Run) -> None:
+    planted = folder_with(tmp_path)
+    before = digest(planted.path)
+    fail = env_for(tmp_path, KEYTURN_TEST_FAIL_AFTER="rekey.mid-transaction")
+    assert run_cli(*rekey_args(tmp_path), env=fail).code == 70
+    assert_unchanged(tmp_path, planted, before)
+    assert not (tmp_path / "n8n" / ".keyturn-rekey-pending").exists()
+    (backup,) = (tmp_path / "state" / "rekey-backups").iterdir()
+    assert json.loads((backup / "manifest.json").read_text())["phase"] == "abandoned"

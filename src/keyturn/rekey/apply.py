@@ -96,22 +96,33 @@ def rekey(request: Request, box: SecretBox, say: Say, action: str = "rekeyed") -
         if not request.dry_run:
             _check_config(request.n8n_dir)
         _refuse_if_running(db, request.n8n_url, request.assume_stopped)
-        with db.transaction() as connection:
-            _refuse_if_used(db, connection, request.assume_stopped)
-            _refuse_what_is_not_n8n(connection, db)
-            say(f"Reading every encrypted value of {request.target.describe()} with the old key")
-            found = survey(connection, db, request.keys.old, request.keys.new)
-            outcome = _outcome("planned", request, found)
-            _refuse_unreadable(found, request)
-            _refuse_needless_pins(found, request)
-            if request.dry_run:
-                connection.rollback()
-                return outcome
-            backup = _back_up(request, box, found, db, say)
-            outcome.backup = str(backup.folder)
-            _write(connection, db, found, say)
-            _verify(connection, db, request.keys.new, found)
-            crash_point("rekey.before-commit")
+        backup: Backup | None = None
+        committing = False
+        try:
+            with db.transaction() as connection:
+                _refuse_if_used(db, connection, request.assume_stopped)
+                _refuse_what_is_not_n8n(connection, db)
+                say(f"Reading every encrypted value of {request.target.describe()} with the "
+                    "old key")  # fmt: skip
+                found = survey(connection, db, request.keys.old, request.keys.new)
+                outcome = _outcome("planned", request, found)
+                _refuse_unreadable(found, request)
+                _refuse_needless_pins(found, request)
+                if request.dry_run:
+                    connection.rollback()
+                    return outcome
+                backup = _back_up(request, box, found, db, say)
+                outcome.backup = str(backup.folder)
+                _write(connection, db, found, say)
+                _verify(connection, db, request.keys.new, found)
+                crash_point("rekey.before-commit")
+                committing = True  # from here, a failure may have committed (the server's word)
+        except BaseException:
+            if backup is not None and not committing:  # rolled back for sure: nothing pending
+                backup.set_phase("abandoned")
+                backups.clear_pending(request.n8n_dir)
+            raise
+        assert backup is not None
         backup.set_phase("committed")
         crash_point("rekey.after-commit")
         outcome.action = action

@@ -130,6 +130,7 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the plan an
 
 # The commands register themselves on `app` when imported.
 from keyturn.cli import (  # noqa: E402, F401
+    checklist,
     doctor,
     inventory,
     rekey,

@@ -122,6 +122,8 @@ def rotate(
         "env-file:PATH#VAR or vault:MOUNT/PATH#FIELD.")] = None,
     restart: Annotated[bool, _flag("--restart", "Run the instance's restart_command after set "
         "and wait until n8n is ready (for secrets read from $env).")] = False,
+    checklist: Annotated[bool, _flag("--checklist", "Then run `keyturn checklist` on it (exit "
+        "1 when a box is not ok; docs/checklist.md).")] = False,
     dry_run: DryRunOption = False,
     instance: InstanceOption = None,
     json: JsonOption = False,
@@ -165,7 +167,31 @@ def rotate(
             _print_plan(rotations, options, json=json)
             return
         outcome = rotations.rotate(options)
+        if checklist:
+            _print_rotation_and_checklist(rotations, outcome, json=json)
+            return
     _print_rotation(outcome, json=json)
+
+
+def _print_rotation_and_checklist(rotations: Rotations, outcome: Outcome, *, json: bool) -> None:
+    from datetime import timedelta
+
+    from keyturn.cli.checklist import print_checklist, run_checklist
+    from keyturn.formats.rotation_out import print_document, rotation_document
+
+    live = outcome.rotation.new_credential_id or outcome.rotation.credential_id
+    result = run_checklist(rotations, live, timedelta(hours=24), [])
+    if json:
+        document = {
+            **rotation_document(outcome.rotation),
+            "checks": [vars(c) for c in outcome.checks],
+        }
+        print_document({**document, "checklist": result.to_json()})
+        if not result.ok:
+            raise typer.Exit(1)
+        return
+    _print_rotation(outcome, json=False)
+    print_checklist(result, json=False)
 
 
 def _print_plan(rotations: Rotations, options: RotateOptions, *, json: bool) -> None:

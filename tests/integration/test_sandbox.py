@@ -28,7 +28,9 @@ def test_sandbox_shows_inventory_and_rotates_under_live_traffic(run_cli: Any) ->
     sent = int(line.split(": ")[1].split(" requests")[0])
     assert sent >= 40 and line.endswith(", 0 failed.")
     assert "Audit trail" in out
-    assert "Healthy: no failed execution" in out  # doctor, at the end
+    assert "Healthy: no failed execution" in out  # doctor
+    assert "deleted workflow 'Legacy report'" in out  # what the inventory flagged, fixed
+    assert "7 of 7 boxes ok" in out and "FAIL" not in out  # the checklist, at the end
 
 
 def test_sandbox_serve_shows_the_dashboard_then_stops_on_sigterm(tmp_path: Path) -> None:

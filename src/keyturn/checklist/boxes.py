@@ -169,11 +169,12 @@ def stores_updated(evidence: Evidence) -> Box:
         )
     held = len(evidence.stores) + len(evidence.new_in_files)
     if not held:
-        return Box(
-            "stores_updated",
-            True,
-            "the rotation wrote to no store, and no file under --path held the old value",
+        searched = (
+            "no file under --path holds the old value"
+            if evidence.paths
+            else ("no --path was given to search for files")
         )
+        return Box("stores_updated", True, f"the rotation wrote to no store; {searched}")
     news = tuple(f"{place}: holds the new value" for place in evidence.new_in_files)
     return Box(
         "stores_updated",

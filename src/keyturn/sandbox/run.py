@@ -1,7 +1,8 @@
 """`keyturn sandbox`: a local n8n, the demo provider, the demo workflows, and keyturn on them.
 
 Shows the inventory, rotates the "Partner API" credential under live webhook traffic and
-reports how many of those requests failed (the answer should be none), then runs doctor.
+reports how many of those requests failed (the answer should be none), then runs doctor, fixes
+what the inventory flagged and ends with the rotation's checklist (every box ok).
 """
 
 from __future__ import annotations
@@ -20,16 +21,19 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from rich.console import Console
 
+from keyturn.checklist import build_checklist
 from keyturn.core.config import FileConfig, N8nConnection, Settings
 from keyturn.core.crypto import SecretBox
 from keyturn.core.files import create_private_file
 from keyturn.doctor import diagnose
+from keyturn.formats.checklist_out import render_checklist
 from keyturn.formats.doctor_out import render_report
 from keyturn.formats.inventory_table import render_inventory
 from keyturn.formats.rotation_out import render_history, render_outcome, render_step
 from keyturn.formats.safe_text import plain
 from keyturn.inventory.report import take_inventory
 from keyturn.journal import open_journal
+from keyturn.journal.leases import instance_identity
 from keyturn.n8n.client import N8nClient
 from keyturn.rotation.planning import RotateOptions
 from keyturn.rotation.service import Rotations
@@ -41,6 +45,7 @@ from keyturn.sandbox.workflows import DemoProviderClient, DemoSeed, seed_demo
 
 DEMO_CREDENTIAL = "Partner API"
 DEMO_WEBHOOK = "partner-sync"
+FLAGGED_WORKFLOWS = ("Legacy report", "Env reader")  # a hard-coded key, a secret from $env
 
 
 def run_sandbox(
@@ -68,6 +73,8 @@ def run_sandbox(
             settings = _rotate_under_load(out, err, n8n, client, provider, seed, workdir, box)
             out.rule("keyturn doctor")
             render_report(diagnose(client, since=started), out)
+            out.rule(f"keyturn checklist {DEMO_CREDENTIAL!r}")
+            _checklist_after_fixes(out, client, seed, workdir, box, started)
             if serve:
                 out.rule("keyturn serve")
                 _serve_dashboard(settings, client, workdir, box, err)
@@ -164,6 +171,31 @@ def _serve_dashboard(
         )
     finally:
         journal.close()
+
+
+def _checklist_after_fixes(
+    out: Console,
+    client: N8nClient,
+    seed: DemoSeed,
+    workdir: Path,
+    box: SecretBox,
+    started: datetime,
+) -> None:
+    """What a team does after the inventory: remove the hard-coded key and the `$env` reader it
+    flagged; then the production checklist of the rotation, every box from evidence."""
+    for name in FLAGGED_WORKFLOWS:
+        workflow_id = seed.workflows[name].id
+        assert workflow_id is not None
+        client.delete_workflow(workflow_id)
+        out.print(plain(f"Fixed what the inventory flagged: deleted workflow {name!r}."))
+    journal = open_journal(f"sqlite:///{workdir / 'journal.db'}", box)
+    try:
+        instance_url = instance_identity(client.connection.url)
+        result = build_checklist(client, journal, "sandbox", instance_url, DEMO_CREDENTIAL,
+                                 quiet_since=started, paths=[])  # fmt: skip
+    finally:
+        journal.close()
+    render_checklist(result, out)
 
 
 def _step_printer(err: Console) -> Callable[[str, str], None]:

@@ -100,6 +100,14 @@ def test_checklist_names_what_a_rotation_left_behind_then_passes(
         assert workflow.id is not None
         client.delete_workflow(workflow.id)
     (exports / ".env").write_text(f"PARTNER_API_KEY={new_key}\n")
+    dump = exports / "backup.bin"  # binary: the scanner cannot search it, so nothing is certain
+    dump.write_bytes(b"\0" + partner.key.encode())
+    unsure = run_cli("checklist", partner.credential_id, "--path", str(exports), "--json",
+                     env=partner.env)  # fmt: skip
+    assert unsure.code == 1
+    gone = boxes(unsure)["old_secret_gone"]
+    assert not gone["ok"] and any(str(dump) in item for item in gone["items"]), gone
+    dump.unlink()
     fixed = run_cli("checklist", partner.credential_id, "--path", str(exports), "--json",
                     env=partner.env)  # fmt: skip
     assert fixed.code == 0, fixed.stdout
@@ -115,9 +123,23 @@ def test_checklist_names_what_a_rotation_left_behind_then_passes(
     assert not found["reexecuted"]["ok"] and not found["quiet"]["ok"]
     assert "execution" in found["reexecuted"]["items"][0]
     assert any("execution" in item for item in found["quiet"]["items"])
+    for result in (unsure, fixed, broken):
+        for key in (partner.key, new_key):
+            assert leaked_encodings(result.stdout + result.stderr, key) == []
 
 
 def test_a_credential_never_rotated_is_not_found(partner: Partner, run_cli: Any) -> None:
     result = run_cli("checklist", partner.credential_id, env=partner.env)
     assert result.code == 4
     assert "no completed rotation" in result.stderr
+
+
+def test_bad_input_is_one_line(partner: Partner, run_cli: Any, tmp_path: Path) -> None:
+    for args, says in (
+        (["--since", "99999999999d"], "--since"),
+        (["--since", "soon"], "is not a duration"),
+        (["--path", str(tmp_path / "missing")], "does not exist"),
+    ):
+        result = run_cli("checklist", partner.credential_id, *args, env=partner.env)
+        assert result.code == 2, result.stderr
+        assert says in result.stderr and "Traceback" not in result.stderr

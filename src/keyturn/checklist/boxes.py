@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from keyturn.checklist.evidence import Evidence, gather, last_completed, workflow_names
 from keyturn.checklist.model import Box, Checklist
@@ -24,9 +25,11 @@ def build_checklist(
     *,
     quiet_since: datetime,
     paths: list[Path],
+    vault: dict[str, Any] | None = None,
 ) -> Checklist:
-    rotation = last_completed(journal, instance, instance_url, credential)
-    evidence = gather(client, journal, instance_url, rotation, quiet_since, paths)
+    rotation, later = last_completed(journal, instance, instance_url, credential)
+    evidence = gather(client, journal, instance_url, rotation, quiet_since, paths, vault)
+    evidence.later = later
     checklist = Checklist(
         credential={
             "id": evidence.credential_id,
@@ -57,41 +60,54 @@ def build_checklist(
 def proven(evidence: Evidence) -> Box:
     checks = evidence.rotation.plan.get("checks", [])
     tests = [e for e in evidence.events if e.step == "test"]
-    finish = [e for e in evidence.events if e.step == "finish"]
+    revoked = [e for e in evidence.events if e.step == "finish" and e.outcome == "revoked"]
     passed = [c for c in checks if c.get("ok")]
     items = tuple(f"{c.get('means')}: {c.get('detail')}" for c in checks)
+    if evidence.later is not None:
+        later = evidence.later
+        return Box(
+            "proven",
+            False,
+            f"a later rotation of the credential ({later.id[:8]}) is "
+            f"{later.status}: this one is no longer what n8n holds",
+            items,
+        )
     if not checks or len(passed) != len(checks):
         failed = len(checks) - len(passed)
         why = "no proof ran" if not checks else f"{failed} of {len(checks)} proofs failed"
         return Box("proven", False, f"{why} before the old value was revoked", items)
     tested_at = max(e.at for e in tests) if tests else None
-    revoked_at = min(e.at for e in finish) if finish else None
+    revoked_at = min(e.at for e in revoked) if revoked else None
     if tested_at and revoked_at and revoked_at < tested_at:
         return Box("proven", False, "the old value was revoked before the proofs ran", items)
     when = f" at {_time(tested_at)}" if tested_at else ""
-    after = f"; the old value was revoked after, at {_time(revoked_at)}" if revoked_at else ""
+    after = (
+        f"; the old value was revoked after, at {_time(revoked_at)}"
+        if revoked_at
+        else "; keyturn did not revoke the old value (no provider revoked it): revoke it where "
+        "it was issued"
+    )
     return Box("proven", True, f"{len(checks)} proof(s) passed{when}{after}", items)
 
 
 def no_cache(evidence: Evidence) -> Box:
     readers = [f for f in evidence.index.flags if f.code is FlagCode.ENV_SECRET]
-    items = tuple(
-        f"workflow {f.workflow_name!r}, node {f.node_name!r}: {f.message}" for f in readers
-    )
-    if readers:
+    items = tuple(f"workflow {f.workflow_name!r}, node {f.node_name!r}" for f in readers)
+    if readers and not evidence.restarted:
         return Box(
             "no_cache",
             False,
             f"{len(readers)} node(s) read a secret through $env: "
-            "n8n reads those at start, so they need n8n restarted",
+            "n8n reads its environment at start, so they need n8n restarted",
             items,
         )
+    restarted = "; n8n was restarted by the rotation" if evidence.restarted else ""
     return Box(
         "no_cache",
         True,
         "nothing to refresh: n8n reads the credential from its "
-        f"database at each execution; no node reads a secret through $env ("
-        f"{EXTERNAL_SECRETS_NOTE})",
+        f"database at each execution{restarted} ({EXTERNAL_SECRETS_NOTE})",
+        items,
     )
 
 
@@ -118,7 +134,8 @@ def reexecuted(evidence: Evidence) -> Box:
 
 def no_hardcoded(evidence: Evidence) -> Box:
     flags = [f for f in evidence.index.flags if f.code is FlagCode.HARDCODED_SECRET]
-    items = tuple(f"workflow {f.workflow_name!r}, node {f.node_name!r}: {f.message}" for f in flags)
+    # The place only: the inventory's message shows a few characters of the value.
+    items = tuple(f"workflow {f.workflow_name!r}, node {f.node_name!r}" for f in flags)
     if flags:
         return Box(
             "no_hardcoded",
@@ -134,25 +151,35 @@ def no_hardcoded(evidence: Evidence) -> Box:
 
 
 def old_secret_gone(evidence: Evidence) -> Box:
-    if not evidence.old_value:
+    if not evidence.old_values:
         return Box("old_secret_gone", False, "the journal keeps no previous value to look for")
+    fingerprint = evidence.rotation.previous_fingerprint
     items = tuple(evidence.old_in_instance + evidence.old_in_files)
-    where = "the live instance's workflows and pinned data" + (
-        f" and {', '.join(str(p) for p in evidence.paths)}" if evidence.paths else ""
-    )
     if items:
         return Box(
             "old_secret_gone",
             False,
-            f"the previous value "
-            f"({evidence.rotation.previous_fingerprint}) is still in {len(items)} place(s)",
+            f"the previous value ({fingerprint}) is still in {len(items)} place(s)",
             items,
         )
+    unread = tuple(f"not searched: {place}" for place in evidence.not_searched)
+    if unread:
+        return Box(
+            "old_secret_gone",
+            False,
+            f"{len(unread)} file(s) under --path could not be searched",
+            unread,
+        )
+    where = "the nodes and pinned data of every workflow on the instance" + (
+        f" and every file under {', '.join(str(p) for p in evidence.paths)} (git history not "
+        "included)"
+        if evidence.paths
+        else ""
+    )
     return Box(
         "old_secret_gone",
         True,
-        f"the previous value ({evidence.rotation.previous_fingerprint})"
-        f" is nowhere in {where}, in any encoding",
+        f"the previous value ({fingerprint}) is not in {where}, in any encoding the scanner knows",
     )
 
 
@@ -207,7 +234,8 @@ def quiet(evidence: Evidence) -> Box:
     return Box(
         "quiet",
         True,
-        f"{report.failed} failed execution(s) since {since}, none that doctor ties to a credential",
+        f"{report.failed} failed execution(s) since {since}, none that "
+        "doctor ties to a credential (n8n must save failed executions)",
     )
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from keyturn.core.errors import CredentialNotFound, KeyturnError
+from keyturn.core.redact import register_secret
 from keyturn.detect.documents import serialize
 from keyturn.detect.oldsecrets import OldSecrets
 from keyturn.doctor import diagnose
@@ -24,6 +25,7 @@ from keyturn.journal.models import AuditEvent, Label, Rotation, Status
 from keyturn.locations.registry import build_store
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.models import Execution, Workflow
+from keyturn.rotation.bundle import values_of
 from keyturn.scan.engine import ScanOptions, scan_paths
 
 
@@ -41,8 +43,8 @@ class Evidence:
     credential_id: str
     credential_name: str
     events: list[AuditEvent]
-    old_value: str | None
-    new_value: str | None
+    old_values: list[str]  # every secret value of the old journal value (one per field)
+    new_values: list[str]
     index: UsageIndex
     executions: dict[str, list[Execution]] = field(default_factory=dict)
     failed_since: list[FailedRun] = field(default_factory=list)
@@ -50,24 +52,37 @@ class Evidence:
     old_in_instance: list[str] = field(default_factory=list)  # "workflow W, node N"
     old_in_files: list[str] = field(default_factory=list)  # "PATH:LINE"
     new_in_files: list[str] = field(default_factory=list)
+    not_searched: list[str] = field(default_factory=list)  # files under --path not read
     stores: list[StoreState] = field(default_factory=list)
     paths: list[Path] = field(default_factory=list)
+    later: Rotation | None = None  # a later rotation of the credential that did not complete
+    restarted: bool = False  # n8n restarted by the rotation (secrets read from $env)
 
 
-def last_completed(journal: Journal, instance: str, url: str, credential: str) -> Rotation:
-    """The credential's last completed rotation (by id or name)."""
-    rotations = [
-        r
-        for r in journal.rotations(instance, instance_url=url)
-        if credential in (r.credential_id, r.new_credential_id, r.credential_name)
-        and r.status == Status.COMPLETED
-    ]
-    if not rotations:
+def last_completed(
+    journal: Journal, instance: str, url: str, credential: str
+) -> tuple[Rotation, Rotation | None]:
+    """The credential's last completed rotation (by id, else by a name that names one
+    credential), and a later one that did not complete (rolled back, failed, in flight)."""
+    rotations = journal.rotations(instance, instance_url=url)
+    mine = [r for r in rotations if credential in (r.credential_id, r.new_credential_id)]
+    if not mine:
+        mine = [r for r in rotations if r.credential_name == credential]
+        ids = {r.new_credential_id or r.credential_id for r in mine}
+        if len(ids) > 1:
+            raise CredentialNotFound(
+                f"{credential!r} names several credentials keyturn rotated: "
+                f"{', '.join(sorted(ids))}.",
+                "Name the credential by its id.",
+            )
+    completed = [r for r in mine if r.status == Status.COMPLETED]
+    if not completed:
         raise CredentialNotFound(
             f"keyturn has no completed rotation of {credential!r} on this instance.",
             "Name the credential by its id or name as keyturn rotated it (keyturn history).",
         )
-    return rotations[-1]
+    later = [r for r in mine if r.created_at > completed[-1].created_at]
+    return completed[-1], (later[-1] if later else None)
 
 
 def gather(
@@ -77,6 +92,7 @@ def gather(
     rotation: Rotation,
     quiet_since: datetime,
     paths: list[Path],
+    vault: dict[str, Any] | None = None,
 ) -> Evidence:
     live_id = rotation.new_credential_id or rotation.credential_id
     completed_at = rotation.updated_at
@@ -88,8 +104,8 @@ def gather(
         credential_id=live_id,
         credential_name=rotation.credential_name,
         events=[e for e in journal.history(rotation.instance) if e.rotation_id == rotation.id],
-        old_value=_value(journal, rotation.previous_secret, instance, live_id, Label.PREVIOUS),
-        new_value=_value(journal, rotation.pending_secret, instance, live_id, Label.CURRENT),
+        old_values=_values(journal, rotation, rotation.previous_secret, instance, Label.PREVIOUS),
+        new_values=_values(journal, rotation, rotation.pending_secret, instance, Label.CURRENT),
         index=index,
         paths=paths,
     )
@@ -97,21 +113,28 @@ def gather(
     evidence.report = diagnose(client, since=quiet_since)
     _old_in_instance(client, evidence)
     _in_files(evidence)
-    _stores(evidence)
+    _stores(evidence, vault)
+    evidence.restarted = any(e.outcome == "restarted" for e in evidence.events)
     return evidence
 
 
-def _value(
-    journal: Journal, token: str | None, instance: str, credential_id: str, label: Label
-) -> str | None:
+def _values(
+    journal: Journal, rotation: Rotation, token: str | None, instance: str, label: Label
+) -> list[str]:
+    """The secret values of a journal value (several for a rotation of several fields), each
+    registered for redaction."""
+    live_id = rotation.new_credential_id or rotation.credential_id
     try:
         value = journal.decrypt(token)
         if value is None:
-            version = journal.label(instance, credential_id, label)
+            version = journal.label(instance, live_id, label)
             value = journal.decrypt(version.secret) if version else None
     except KeyturnError:
-        return None
-    return value
+        return []
+    found = values_of(value, rotation.field) if value else []
+    for item in found:
+        register_secret(item)
+    return [item for item in found if item]
 
 
 def _executions(client: N8nClient, evidence: Evidence, workflows: list[Workflow]) -> None:
@@ -121,6 +144,8 @@ def _executions(client: N8nClient, evidence: Evidence, workflows: list[Workflow]
     for workflow in workflows:
         if workflow.id is None or workflow.id not in using:
             continue
+        if workflow.is_archived:
+            continue  # archived workflows do not run
         runs = list(_since(client.iter_executions(workflow_id=workflow.id), evidence.completed_at))
         evidence.executions[workflow.id] = runs
         for run in runs:
@@ -132,16 +157,19 @@ def _executions(client: N8nClient, evidence: Evidence, workflows: list[Workflow]
 
 def _since(executions: Iterator[Execution], start: datetime) -> Iterator[Execution]:
     for execution in executions:
-        if execution.started_at is not None and execution.started_at < start:
+        started = execution.started_at
+        if started is not None and started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)  # n8n writes UTC
+        if started is not None and started < start:
             return  # newest first: the rest is older
         yield execution
 
 
 def _old_in_instance(client: N8nClient, evidence: Evidence) -> None:
     """The old value in any workflow of the instance, by workflow and node (pinned data too)."""
-    if not evidence.old_value:
+    if not evidence.old_values:
         return
-    old = OldSecrets([evidence.old_value])
+    old = OldSecrets(evidence.old_values)
     for document in client.iter_workflow_documents():
         name = document.get("name", "?")
         for node in document.get("nodes") or []:
@@ -157,13 +185,15 @@ def _old_in_instance(client: N8nClient, evidence: Evidence) -> None:
 def _in_files(evidence: Evidence) -> None:
     if not evidence.paths:
         return
-    for value, found in (
-        (evidence.old_value, evidence.old_in_files),
-        (evidence.new_value, evidence.new_in_files),
+    for values, found in (
+        (evidence.old_values, evidence.old_in_files),
+        (evidence.new_values, evidence.new_in_files),
     ):
-        if not value:
+        if not values:
             continue
-        result = scan_paths(evidence.paths, ScanOptions(old_secrets=(value,)))
+        result = scan_paths(evidence.paths, ScanOptions(old_secrets=tuple(values)))
+        if not evidence.not_searched:
+            evidence.not_searched = [f"{s.path}: {s.reason}" for s in result.skipped]
         found.extend(
             sorted(
                 {
@@ -175,16 +205,22 @@ def _in_files(evidence: Evidence) -> None:
         )
 
 
-def _stores(evidence: Evidence) -> None:
+def _stores(evidence: Evidence, vault: dict[str, Any] | None) -> None:
+    new_value = pack_of(evidence)
     for target in evidence.rotation.plan.get("written", []):
         try:
-            held = build_store(target).read_current()
+            held = build_store(target, vault).read_current()
         except KeyturnError as exc:
             evidence.stores.append(StoreState(target, None, exc.message))
             continue
-        same = held is not None and held == evidence.new_value
+        same = held is not None and held == new_value
         detail = "holds the new value" if same else "does not hold the new value"
         evidence.stores.append(StoreState(target, same, detail))
+
+
+def pack_of(evidence: Evidence) -> str | None:
+    """The value a store holds after the rotation: the new secret (a single field's)."""
+    return evidence.new_values[0] if len(evidence.new_values) == 1 else None
 
 
 def workflow_names(evidence: Evidence) -> dict[str, tuple[str, str]]:

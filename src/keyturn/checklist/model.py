@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from keyturn.core.redact import redact
+
 BOXES = (
     "proven",
     "no_cache",
@@ -25,7 +27,12 @@ class Box:
     items: tuple[str, ...] = ()  # what the evidence names: workflows, nodes, files, executions
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "ok": self.ok, "evidence": self.evidence, "items": list(self.items)}
+        return {
+            "id": self.id,
+            "ok": self.ok,
+            "evidence": redact(self.evidence),
+            "items": [redact(item) for item in self.items],
+        }
 
 
 @dataclass

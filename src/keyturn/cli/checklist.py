@@ -38,10 +38,21 @@ def checklist(
     from keyturn.cli.rotation import _rotations
     from keyturn.core.durations import parse_duration
 
-    window = timedelta(seconds=parse_duration(since, "--since"))
+    window = checked_window(parse_duration(since, "--since"))
     with _rotations(ctx, instance) as rotations:
         result = run_checklist(rotations, credential, window, paths or [])
     print_checklist(result, json)
+
+
+def checked_window(seconds: float) -> timedelta:
+    from keyturn.core.errors import ConfigError
+
+    try:
+        window = timedelta(seconds=seconds)
+        datetime.now(UTC) - window
+    except OverflowError:
+        raise ConfigError("--since is longer than any clock can go back.", "Use days.") from None
+    return window
 
 
 def run_checklist(
@@ -61,6 +72,7 @@ def run_checklist(
         credential,
         quiet_since=datetime.now(UTC) - window,
         paths=paths,
+        vault=rotations.settings.file.vault,
     )
 
 

@@ -174,21 +174,29 @@ def rotate(
 
 
 def _print_rotation_and_checklist(rotations: Rotations, outcome: Outcome, *, json: bool) -> None:
+    """The rotation first (it is done whatever the checklist finds), then its checklist; a
+    checklist that cannot run is said, never hiding the rotation's result."""
     from datetime import timedelta
 
     from keyturn.cli.checklist import print_checklist, run_checklist
+    from keyturn.cli.output import stderr_console
+    from keyturn.core.errors import ExitCode, KeyturnError
     from keyturn.formats.rotation_out import print_document, rotation_document
+    from keyturn.formats.safe_text import plain
 
     live = outcome.rotation.new_credential_id or outcome.rotation.credential_id
-    result = run_checklist(rotations, live, timedelta(hours=24), [])
+    try:
+        result = run_checklist(rotations, live, timedelta(hours=24), [])
+    except KeyturnError as exc:
+        _print_rotation(outcome, json=json)
+        stderr_console().print(plain(f"keyturn: the checklist could not run: {exc.message}"))
+        raise typer.Exit(int(ExitCode.FINDINGS)) from None
     if json:
-        document = {
-            **rotation_document(outcome.rotation),
-            "checks": [vars(c) for c in outcome.checks],
-        }
+        document = rotation_document(outcome.rotation)
+        document["checks"] = [vars(c) for c in outcome.checks]
         print_document({**document, "checklist": result.to_json()})
         if not result.ok:
-            raise typer.Exit(1)
+            raise typer.Exit(int(ExitCode.FINDINGS))
         return
     _print_rotation(outcome, json=False)
     print_checklist(result, json=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from keyturn.checklist import Checklist
+from keyturn.core.redact import redact
 from keyturn.formats.safe_text import plain
 
 SHOWN_ITEMS = 20
@@ -22,8 +23,8 @@ def render_checklist(checklist: Checklist, console: Console | None = None) -> No
     width = max(len(box.id) for box in checklist.checks)
     for box in checklist.checks:
         mark = "ok  " if box.ok else "FAIL"
-        out.print(plain(f"  {mark}  {box.id.ljust(width)}  {box.evidence}"))
+        out.print(plain(redact(f"  {mark}  {box.id.ljust(width)}  {box.evidence}")))
         for item in box.items[:SHOWN_ITEMS]:
-            out.print(plain(f"        {' ' * width}  - {item}"))
+            out.print(plain(redact(f"        {' ' * width}  - {item}")))
         if len(box.items) > SHOWN_ITEMS:
             out.print(plain(f"        {' ' * width}  ... and {len(box.items) - SHOWN_ITEMS} more"))

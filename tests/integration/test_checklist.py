@@ -10,6 +10,7 @@ from typing import Any
 from keyturn.sandbox.workflows import chain, code_node, http_request_node
 from tests.conftest import Partner
 from tests.helpers import wait_until
+from tests.integration.test_rotate_live import rotate_args
 from tests.integration.test_secrets_never_leak import leaked_encodings
 
 MANUAL_TRIGGER = {
@@ -51,23 +52,8 @@ def test_checklist_names_what_a_rotation_left_behind_then_passes(
     (exports / ".env").write_text(f"PARTNER_API_KEY={partner.key}\n")
     new_key_file = tmp_path / "new-key"
     new_key_file.write_text("")
-    rotate = [
-        "rotate",
-        partner.credential_id,
-        "--provider",
-        "partner",
-        "--current-secret",
-        "env:OLD_KEY",
-        "--current-key-id",
-        partner.key_id,
-        "--verify-webhook",
-        partner.webhook_path,
-        "--grace",
-        "0s",
-        "--write-back",
-        f"file:{new_key_file}",
-    ]
-    rotated = run_cli(*rotate, "--checklist", "--json", env=partner.env)
+    rotate = rotate_args(partner, "--write-back", f"file:{new_key_file}", "--checklist")
+    rotated = run_cli(*rotate, env=partner.env)
     assert rotated.code == 1, rotated.stderr  # rotated, but the checklist is not clean
     document = json.loads(rotated.stdout)
     assert document["status"] == "completed" and document["checklist"]["ok"] is False

@@ -63,7 +63,7 @@ def last_completed(
     journal: Journal, instance: str, url: str, credential: str
 ) -> tuple[Rotation, Rotation | None]:
     """The credential's last completed rotation (by id, else by a name that names one
-    credential), and a later one that did not complete (rolled back, failed, in flight)."""
+    credential), and a later one still in flight or failed (the value n8n holds is unsure)."""
     rotations = journal.rotations(instance, instance_url=url)
     mine = [r for r in rotations if credential in (r.credential_id, r.new_credential_id)]
     if not mine:
@@ -81,7 +81,9 @@ def last_completed(
             f"keyturn has no completed rotation of {credential!r} on this instance.",
             "Name the credential by its id or name as keyturn rotated it (keyturn history).",
         )
-    later = [r for r in mine if r.created_at > completed[-1].created_at]
+    # A later rotation rolled back put this one's value back; one in flight or failed did not.
+    unsettled = (Status.IN_PROGRESS, Status.FAILED)
+    later = [r for r in mine if r.created_at > completed[-1].created_at and r.status in unsettled]
     return completed[-1], (later[-1] if later else None)
 
 

@@ -157,6 +157,8 @@ def test_sigterm_in_a_grace_period_exits_0_and_the_next_start_finishes_it(
     with serving(tmp_path, env, "second") as second:  # waits out the rest of the grace
         wait_until(lambda: step_of(tmp_path, env, partner.credential_id) is None, 90)
         assert second.saw("rotation.resume")
+        page = httpx.get(f"{second.url}/checklist/{partner.credential_id}", timeout=120)
+        assert page.status_code == 200 and "boxes ok" in page.text  # the rotation's checklist
         second.process.send_signal(signal.SIGTERM)
         assert second.process.wait(timeout=30) == 0
     assert len(completed(tmp_path, env, partner.credential_id)) == 2  # by hand, then serve's

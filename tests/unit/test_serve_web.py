@@ -606,3 +606,64 @@ def test_wrong_bearer_tokens_are_slowed_like_wrong_sign_ins() -> None:
     assert web.get("/metrics", headers=right).status_code == 401  # made to wait: unchecked
     clock.now += 2
     assert web.get("/metrics", headers=right).status_code == 200
+
+
+# -- the checklist page ----------------------------------------------------------------------
+
+
+def checklist_result(name: str = "<script>alert(1)</script> Stripe") -> Any:
+    from keyturn.checklist import Box, Checklist
+
+    result = Checklist(
+        credential={"id": "cred/1", "name": name, "type": "httpHeaderAuth"},
+        rotation={"id": "rot-1234567890", "completed_at": "2026-11-29T10:00:00+00:00"},
+        since="2026-11-28T10:00:00+00:00",
+    )
+    result.checks = [
+        Box("proven", True, "2 proof(s) passed"),
+        Box("old_secret_gone", False, "still in 1 place(s)", ("workflow '<img src=x>', node 'N'",)),
+    ]
+    return result
+
+
+def checklist_app(checklist: Callable[[str], Any], token: str | None = TOKEN) -> TestClient:
+    app = create_app(view=dashboard_view, metrics=lambda: METRICS,
+                     ready=lambda: (True, "ready"), token=token, checklist=checklist)  # fmt: skip
+    return TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+
+
+def test_checklist_page_escapes_names_and_needs_sign_in() -> None:
+    asked: list[str] = []
+
+    def checklist(credential_id: str) -> Any:
+        asked.append(credential_id)
+        return checklist_result()
+
+    web = checklist_app(checklist)
+    assert web.get("/checklist/cred%2F1").status_code == 303  # sign in first
+    assert web.get("/checklist/cred%2F1", headers={"Authorization": "Bearer x"}).status_code == 401
+    assert asked == []
+    sign_in(web)
+    page = web.get("/checklist/cred%2F1")
+    assert page.status_code == 200 and asked == ["cred/1"]
+    assert "<script>" not in page.text and "<img" not in page.text
+    assert "&lt;script&gt;" in page.text and "1 of 2 boxes ok" in page.text
+    bearer = checklist_app(checklist).get(
+        "/checklist/cred%2F1", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert bearer.status_code == 200
+
+
+def test_checklist_page_says_why_there_is_none() -> None:
+    from keyturn.core.errors import CredentialNotFound
+
+    def checklist(credential_id: str) -> Any:
+        raise CredentialNotFound(f"keyturn has no completed rotation of {credential_id!r}.")
+
+    page = checklist_app(checklist, token=None).get("/checklist/c9")
+    assert page.status_code == 404 and "no completed rotation" in unescape(page.text)
+
+
+def test_the_dashboard_links_completed_rotations_to_their_checklist() -> None:
+    page = checklist_app(lambda _: checklist_result(), token=None).get("/")
+    assert page.status_code == 200 and 'href="/checklist/' in page.text

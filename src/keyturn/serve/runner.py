@@ -13,10 +13,12 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from keyturn.checklist import Checklist
 from keyturn.core.config import Settings
 from keyturn.core.errors import ConfigError, ExitCode
 from keyturn.core.files import read_secret_file
@@ -79,6 +81,30 @@ def read_token(serve: ServeSettings) -> str | None:
     return token or None
 
 
+def checklist_of(settings: Settings) -> Callable[[str], Checklist]:
+    """A credential's checklist for the dashboard, with a client and a journal of its own (the
+    scheduler's are not shared across threads)."""
+
+    def checklist(credential_id: str) -> Checklist:
+        from keyturn.checklist import build_checklist
+        from keyturn.journal import open_journal
+        from keyturn.journal.leases import instance_identity
+
+        connection = settings.connection
+        journal = open_journal()
+        try:
+            with N8nClient(connection) as client:
+                return build_checklist(
+                    client, journal, connection.name, instance_identity(connection.url),
+                    credential_id, quiet_since=datetime.now(UTC) - timedelta(hours=24),
+                    paths=[], vault=settings.file.vault,
+                )  # fmt: skip
+        finally:
+            journal.close()
+
+    return checklist
+
+
 def start_http(scheduler: Scheduler, serve: ServeSettings, token: str | None) -> Serving:
     """Start the HTTP server in a thread; a ConfigError if it cannot listen."""
     import uvicorn
@@ -98,6 +124,7 @@ def start_http(scheduler: Scheduler, serve: ServeSettings, token: str | None) ->
         ready=lambda: ready(scheduler),
         token=token,
         rotate_now=scheduler.ask_rotation if token else None,
+        checklist=checklist_of(scheduler.settings),
     )
     # log_config=None: uvicorn's records go through keyturn's handler (redacted, event lines).
     config = uvicorn.Config(

@@ -24,6 +24,9 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from keyturn.checklist import Checklist
+from keyturn.core.errors import ExitCode, KeyturnError
+from keyturn.core.redact import redact
 from keyturn.serve.view import DashboardView
 from keyturn.serve.web_auth import (
     SESSION_COOKIE,
@@ -131,9 +134,11 @@ class Web:
         rotate_now: Callable[[str], str] | None,
         limiter: LoginLimiter,
         flashes: Flashes,
+        checklist: Callable[[str], Checklist] | None = None,
     ) -> None:
         self.view, self.metrics_text, self.ready = view, metrics, ready
         self.signer, self.rotate_now = signer, rotate_now
+        self.checklist = checklist
         self.limiter, self.flashes = limiter, flashes
         self.pages = Pages()
         self.css = stylesheet()
@@ -147,6 +152,9 @@ class Web:
             Route("/static/dashboard.css", self.stylesheet, methods=["GET"]),
             Route("/login", self.login_form, methods=["GET"]),
         ]
+        if self.checklist is not None:
+            route = Route("/checklist/{credential_id:path}", self.checklist_page, methods=["GET"])
+            routes.append(route)
         if self.signer is not None:
             routes.append(Route("/login", self.login, methods=["POST"]))
             routes.append(Route("/logout", self.logout, methods=["POST"]))
@@ -176,16 +184,32 @@ class Web:
     # -- the dashboard
 
     async def dashboard(self, request: Request) -> Response:
+        refused = self._page_refused(request)
+        if refused is not None:
+            return refused
         session = self._session(request)
-        if self.signer is not None and session is None and not self._bearer_ok(request):
-            if "authorization" in request.headers:
-                return _unauthorized()  # a wrong token from a program: it cannot follow a form
-            return RedirectResponse("/login", status_code=303)
         data = await run_in_threadpool(self.view)
         flash = self.flashes.pop(request.query_params.get(_FLASH_PARAM))
         csrf = self.signer.csrf(session) if self.signer and session and self.rotate_now else None
         html = self.pages.dashboard(data, flash=flash, csrf=csrf, signed_in=session is not None)
         return HTMLResponse(html)
+
+    async def checklist_page(self, request: Request) -> Response:
+        """A credential's last rotation, checked box by box (docs/checklist.md): computed on
+        request, from n8n and the journal."""
+        refused = self._page_refused(request)
+        if refused is not None:
+            return refused
+        assert self.checklist is not None
+        credential_id = request.path_params["credential_id"]
+        try:
+            result = await run_in_threadpool(self.checklist, credential_id)
+        except KeyturnError as exc:
+            page = self.pages.message("No checklist", redact(exc.message))
+            return HTMLResponse(
+                page, status_code=404 if exc.exit_code == ExitCode.NOT_FOUND else 502
+            )
+        return HTMLResponse(self.pages.checklist(result))
 
     # -- sign-in
 
@@ -243,6 +267,15 @@ class Web:
 
     # -- helpers
 
+    def _page_refused(self, request: Request) -> Response | None:
+        """With a token: a page for a signed-in browser or a program with the bearer token;
+        anyone else is sent to sign in (a program with a wrong token gets 401)."""
+        if self.signer is None or self._session(request) is not None or self._bearer_ok(request):
+            return None
+        if "authorization" in request.headers:
+            return _unauthorized()  # a wrong token from a program: it cannot follow a form
+        return RedirectResponse("/login", status_code=303)
+
     def _bearer_ok(self, request: Request) -> bool:
         """A right bearer token; wrong ones count against the client's address as wrong
         sign-ins do, and a client made to wait is refused unchecked."""
@@ -283,6 +316,7 @@ def create_app(
     rotate_now: Callable[[str], str] | None = None,
     limiter: LoginLimiter | None = None,
     clock: Callable[[], float] = time.time,
+    checklist: Callable[[str], Checklist] | None = None,
 ) -> Starlette:
     """The application. `token` None leaves every route open (the caller allows that only on a
     loopback address) and rotate-now absent; `limiter` and `clock` are for tests."""
@@ -296,6 +330,7 @@ def create_app(
         rotate_now=rotate_now if token else None,
         limiter=limiter or LoginLimiter(),
         flashes=Flashes(),
+        checklist=checklist,
     )
     middleware = [Middleware(SecurityHeaders, pages=web.pages)]
     if token is None:

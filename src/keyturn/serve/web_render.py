@@ -18,6 +18,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from keyturn.checklist import Checklist
 from keyturn.core.durations import aware
 from keyturn.formats.safe_text import visible
 from keyturn.serve import view as v
@@ -226,3 +227,7 @@ class Pages:
 
     def message(self, title: str, line: str) -> str:
         return self.render("message.html", title=title, line=line)
+
+    def checklist(self, result: Checklist) -> str:
+        name = result.credential["name"]
+        return self.render("checklist.html", result=result, title=f"Checklist of {name}")

@@ -86,8 +86,9 @@ def test_checklist_names_what_a_rotation_left_behind_then_passes(
         assert workflow.id is not None
         client.delete_workflow(workflow.id)
     (exports / ".env").write_text(f"PARTNER_API_KEY={new_key}\n")
-    dump = exports / "backup.bin"  # binary: the scanner cannot search it, so nothing is certain
-    dump.write_bytes(b"\0" + partner.key.encode())
+    dump = exports / ".venv" / "backup.bin"  # binary, in a folder scans skip: searched anyway
+    dump.parent.mkdir()
+    dump.write_bytes(b"\0\1\2" + partner.key.encode())
     unsure = run_cli("checklist", partner.credential_id, "--path", str(exports), "--json",
                      env=partner.env)  # fmt: skip
     assert unsure.code == 1

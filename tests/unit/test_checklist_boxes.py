@@ -87,3 +87,17 @@ def test_last_completed_refuses_a_shared_name_and_reports_an_unsettled_later_one
     settled = Journal([rotation("r1"), rotation("r2", Status.ROLLED_BACK,
                                                 created_at=T0 + timedelta(hours=1))])  # fmt: skip
     assert last_completed(settled, "i", "u", "c1")[1] is None  # type: ignore[arg-type]
+
+
+def test_a_credential_replaced_by_its_rotation_is_the_same_credential() -> None:
+    chain = Journal([
+        rotation("r1", new_credential_id="c2"),
+        rotation("r2", credential_id="c2", new_credential_id="c3",
+                 created_at=T0 + timedelta(hours=1)),
+        rotation("r3", Status.IN_PROGRESS, credential_id="c3",
+                 created_at=T0 + timedelta(hours=2)),
+    ])  # fmt: skip
+    done, later = last_completed(chain, "i", "u", "c1")  # type: ignore[arg-type]
+    assert done.id == "r2" and later is not None and later.id == "r3"
+    done, _ = last_completed(chain, "i", "u", "Partner")  # type: ignore[arg-type]
+    assert done.id == "r2"  # one credential under one name, not three

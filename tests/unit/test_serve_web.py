@@ -667,3 +667,23 @@ def test_checklist_page_says_why_there_is_none() -> None:
 def test_the_dashboard_links_completed_rotations_to_their_checklist() -> None:
     page = checklist_app(lambda _: checklist_result(), token=None).get("/")
     assert page.status_code == 200 and 'href="/checklist/' in page.text
+
+
+def test_checklist_page_redacts_what_its_items_name() -> None:
+    from keyturn.core.redact import register_secret
+
+    secret = "sk-old-value-typed-into-a-node-name"
+    register_secret(secret)
+    result = checklist_result()
+    result.checks[1] = replace(result.checks[1], items=(f"workflow 'W', node {secret!r}",))
+    page = checklist_app(lambda _: result, token=None).get("/checklist/c1")
+    assert page.status_code == 200 and secret not in page.text
+
+
+def test_a_second_checklist_at_once_is_asked_to_wait() -> None:
+    from keyturn.core.errors import ExitCode, KeyturnError
+
+    def busy(_: str) -> Any:
+        raise KeyturnError("Another checklist is being computed.", None, exit_code=ExitCode.BUSY)
+
+    assert checklist_app(busy, token=None).get("/checklist/c1").status_code == 429

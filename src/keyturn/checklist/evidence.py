@@ -6,6 +6,7 @@ redaction; only fingerprints and places leave."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +27,6 @@ from keyturn.locations.registry import build_store
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.models import Execution, Workflow
 from keyturn.rotation.bundle import values_of
-from keyturn.scan.engine import ScanOptions, scan_paths
 
 
 @dataclass
@@ -63,18 +63,26 @@ def last_completed(
     journal: Journal, instance: str, url: str, credential: str
 ) -> tuple[Rotation, Rotation | None]:
     """The credential's last completed rotation (by id, else by a name that names one
-    credential), and a later one still in flight or failed (the value n8n holds is unsure)."""
+    credential), and a later one still in flight or failed (the value n8n holds is unsure).
+    A credential replaced by a rotation (replace-and-repoint) is the same credential."""
     rotations = journal.rotations(instance, instance_url=url)
-    mine = [r for r in rotations if credential in (r.credential_id, r.new_credential_id)]
+    mine = _lineage(rotations, {credential})
     if not mine:
-        mine = [r for r in rotations if r.credential_name == credential]
-        ids = {r.new_credential_id or r.credential_id for r in mine}
-        if len(ids) > 1:
+        named = {r.credential_id for r in rotations if r.credential_name == credential}
+        lineages = {frozenset(r.id for r in _lineage(rotations, {one})) for one in named}
+        if len(lineages) > 1:
+            ids = sorted(
+                {
+                    (r.new_credential_id or r.credential_id)
+                    for r in rotations
+                    if r.credential_name == credential
+                }
+            )
             raise CredentialNotFound(
-                f"{credential!r} names several credentials keyturn rotated: "
-                f"{', '.join(sorted(ids))}.",
+                f"{credential!r} names several credentials keyturn rotated: {', '.join(ids)}.",
                 "Name the credential by its id.",
             )
+        mine = _lineage(rotations, named)
     completed = [r for r in mine if r.status == Status.COMPLETED]
     if not completed:
         raise CredentialNotFound(
@@ -85,6 +93,22 @@ def last_completed(
     unsettled = (Status.IN_PROGRESS, Status.FAILED)
     later = [r for r in mine if r.created_at > completed[-1].created_at and r.status in unsettled]
     return completed[-1], (later[-1] if later else None)
+
+
+def _lineage(rotations: list[Rotation], ids: set[str]) -> list[Rotation]:
+    """The rotations of these credentials and of those that replaced them, oldest first."""
+    ids = set(ids)
+    while True:
+        more = {
+            i
+            for r in rotations
+            if {r.credential_id, r.new_credential_id} & ids
+            for i in (r.credential_id, r.new_credential_id)
+            if i
+        } - ids
+        if not more:
+            return [r for r in rotations if {r.credential_id, r.new_credential_id} & ids]
+        ids |= more
 
 
 def gather(
@@ -105,7 +129,7 @@ def gather(
         completed_at=completed_at,
         credential_id=live_id,
         credential_name=rotation.credential_name,
-        events=[e for e in journal.history(rotation.instance) if e.rotation_id == rotation.id],
+        events=journal.events_of(rotation.id),
         old_values=_values(journal, rotation, rotation.previous_secret, instance, Label.PREVIOUS),
         new_values=_values(journal, rotation, rotation.pending_secret, instance, Label.CURRENT),
         index=index,
@@ -184,27 +208,41 @@ def _old_in_instance(client: N8nClient, evidence: Evidence) -> None:
                 evidence.old_in_instance.append(what)
 
 
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
 def _in_files(evidence: Evidence) -> None:
-    if not evidence.paths:
-        return
-    for values, found in (
-        (evidence.old_values, evidence.old_in_files),
-        (evidence.new_values, evidence.new_in_files),
-    ):
-        if not values:
+    """Every file under --path, read as bytes whatever it is (binary, hidden folders such as
+    .git or .venv too; symlinks not followed): where the old values are, and the new ones."""
+    old = OldSecrets(evidence.old_values) if evidence.old_values else None
+    new = OldSecrets(evidence.new_values) if evidence.new_values else None
+    for path in _files(evidence.paths, evidence.not_searched):
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                evidence.not_searched.append(f"{path}: larger than 256 MB")
+                continue
+            data = path.read_bytes()
+        except OSError as exc:
+            evidence.not_searched.append(f"{path}: {exc.strerror or type(exc).__name__}")
             continue
-        result = scan_paths(evidence.paths, ScanOptions(old_secrets=tuple(values)))
-        if not evidence.not_searched:
-            evidence.not_searched = [f"{s.path}: {s.reason}" for s in result.skipped]
-        found.extend(
-            sorted(
-                {
-                    f"{f.location.path}:{f.location.line}"
-                    for f in result.findings
-                    if f.rule.id == "KT009"
-                }
-            )
-        )
+        for finder, found in ((old, evidence.old_in_files), (new, evidence.new_in_files)):
+            if finder is not None:
+                lines = {data.count(b"\n", 0, offset) + 1 for offset, _ in finder.find_in(data)}
+                found.extend(f"{path}:{line}" for line in sorted(lines))
+
+
+def _files(roots: list[Path], not_searched: list[str]) -> Iterator[Path]:
+    for root in roots:
+        if root.is_file():
+            yield root
+            continue
+        for folder, _folders, files in os.walk(
+            root, onerror=lambda e: not_searched.append(f"{e.filename}: {e.strerror}")
+        ):
+            for name in files:
+                path = Path(folder) / name
+                if path.is_file() and not path.is_symlink():
+                    yield path
 
 
 def _stores(evidence: Evidence, vault: dict[str, Any] | None) -> None:
@@ -231,7 +269,7 @@ def workflow_names(evidence: Evidence) -> dict[str, tuple[str, str]]:
     return {
         workflow.id: (workflow.name, _trigger(workflow))
         for workflow in evidence.index.workflows
-        if workflow.id is not None and workflow.id in using
+        if workflow.id is not None and workflow.id in using and not workflow.is_archived
     }
 
 

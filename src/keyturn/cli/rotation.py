@@ -181,15 +181,17 @@ def _print_rotation_and_checklist(rotations: Rotations, outcome: Outcome, *, jso
     from keyturn.cli.checklist import print_checklist, run_checklist
     from keyturn.cli.output import stderr_console
     from keyturn.core.errors import ExitCode, KeyturnError
+    from keyturn.core.redact import redact
     from keyturn.formats.rotation_out import print_document, rotation_document
     from keyturn.formats.safe_text import plain
 
     live = outcome.rotation.new_credential_id or outcome.rotation.credential_id
     try:
         result = run_checklist(rotations, live, timedelta(hours=24), [])
-    except KeyturnError as exc:
+    except Exception as exc:  # the rotation is done: its result is printed whatever happened
         _print_rotation(outcome, json=json)
-        stderr_console().print(plain(f"keyturn: the checklist could not run: {exc.message}"))
+        why = exc.message if isinstance(exc, KeyturnError) else f"internal error: {exc!r}"
+        stderr_console().print(plain(redact(f"keyturn: the checklist could not run: {why}")))
         raise typer.Exit(int(ExitCode.FINDINGS)) from None
     if json:
         document = rotation_document(outcome.rotation)

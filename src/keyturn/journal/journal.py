@@ -377,6 +377,11 @@ class Journal:
         )
         self._session.commit()
 
+    def events_of(self, rotation_id: str) -> list[AuditEvent]:
+        """One rotation's audit events, oldest first."""
+        query = select(AuditEvent).where(AuditEvent.rotation_id == rotation_id)
+        return list(self._session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)))
+
     def recent_history(self, instance: str, limit: int) -> list[AuditEvent]:
         """The newest `limit` audit events of an instance, newest first."""
         query = select(AuditEvent).where(AuditEvent.instance == instance)

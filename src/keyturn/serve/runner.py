@@ -20,7 +20,7 @@ from typing import Any
 
 from keyturn.checklist import Checklist
 from keyturn.core.config import Settings
-from keyturn.core.errors import ConfigError, ExitCode
+from keyturn.core.errors import ConfigError, ExitCode, KeyturnError
 from keyturn.core.files import read_secret_file
 from keyturn.core.redact import register_secret
 from keyturn.journal import Journal
@@ -81,28 +81,51 @@ def read_token(serve: ServeSettings) -> str | None:
     return token or None
 
 
+CHECKLIST_CACHE_SECONDS = 60.0
+
+
 def checklist_of(settings: Settings) -> Callable[[str], Checklist]:
     """A credential's checklist for the dashboard, with a client and a journal of its own (the
     scheduler's are not shared across threads)."""
 
-    def checklist(credential_id: str) -> Checklist:
-        from keyturn.checklist import build_checklist
-        from keyturn.journal import open_journal
-        from keyturn.journal.leases import instance_identity
+    lock = threading.Lock()  # one at a time: each reads every workflow and execution
+    cache: dict[str, tuple[float, Checklist]] = {}
 
-        connection = settings.connection
-        journal = open_journal()
+    def checklist(credential_id: str) -> Checklist:
+        cached = cache.get(credential_id)
+        if cached is not None and time.monotonic() - cached[0] < CHECKLIST_CACHE_SECONDS:
+            return cached[1]
+        if not lock.acquire(blocking=False):
+            raise KeyturnError(
+                "Another checklist is being computed.", "Try again in a moment.",
+                exit_code=ExitCode.BUSY,
+            )  # fmt: skip
         try:
-            with N8nClient(connection) as client:
-                return build_checklist(
-                    client, journal, connection.name, instance_identity(connection.url),
-                    credential_id, quiet_since=datetime.now(UTC) - timedelta(hours=24),
-                    paths=[], vault=settings.file.vault,
-                )  # fmt: skip
+            result = _checklist(settings, credential_id)
         finally:
-            journal.close()
+            lock.release()
+        cache[credential_id] = (time.monotonic(), result)
+        return result
 
     return checklist
+
+
+def _checklist(settings: Settings, credential_id: str) -> Checklist:
+    from keyturn.checklist import build_checklist
+    from keyturn.journal import open_journal
+    from keyturn.journal.leases import instance_identity
+
+    connection = settings.connection
+    journal = open_journal()
+    try:
+        with N8nClient(connection) as client:
+            return build_checklist(
+                client, journal, connection.name, instance_identity(connection.url),
+                credential_id, quiet_since=datetime.now(UTC) - timedelta(hours=24),
+                paths=[], vault=settings.file.vault,
+            )  # fmt: skip
+    finally:
+        journal.close()
 
 
 def start_http(scheduler: Scheduler, serve: ServeSettings, token: str | None) -> Serving:

@@ -206,9 +206,8 @@ class Web:
             result = await run_in_threadpool(self.checklist, credential_id)
         except KeyturnError as exc:
             page = self.pages.message("No checklist", redact(exc.message))
-            return HTMLResponse(
-                page, status_code=404 if exc.exit_code == ExitCode.NOT_FOUND else 502
-            )
+            status = {ExitCode.NOT_FOUND: 404, ExitCode.BUSY: 429}.get(exc.exit_code, 502)
+            return HTMLResponse(page, status_code=status)
         return HTMLResponse(self.pages.checklist(result))
 
     # -- sign-in

@@ -229,5 +229,6 @@ class Pages:
         return self.render("message.html", title=title, line=line)
 
     def checklist(self, result: Checklist) -> str:
-        name = result.credential["name"]
-        return self.render("checklist.html", result=result, title=f"Checklist of {name}")
+        document = result.to_json()  # redacted: evidence and items can name what holds a secret
+        name = document["credential"]["name"]
+        return self.render("checklist.html", result=document, title=f"Checklist of {name}")

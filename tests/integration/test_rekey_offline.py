@@ -4,13 +4,14 @@ each check reads the database back with the cipher as n8n does."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,23 @@ def one_line_error(result: CliResult) -> str:
     assert len(lines) == 1 and result.stderr.rstrip().endswith(lines[0]), result.stderr
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+@contextlib.contextmanager
+def holding(path: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process with `path` open as SQLite, until the block ends."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+         "c.execute('select 1').fetchall(); print('open', flush=True); sys.stdin.read()",
+         str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 @pytest.mark.parametrize("version", ["2.x", "1.x"])
@@ -237,22 +255,12 @@ def test_restore_puts_the_old_key_back_everywhere(tmp_path: Path, run_cli: Run) 
 
 def test_refused_while_a_process_holds_the_database(tmp_path: Path, run_cli: Run) -> None:
     planted = folder_with(tmp_path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-         "c.execute('select 1').fetchall(); print('open', flush=True); sys.stdin.read()",
-         str(planted.path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+    with holding(planted.path) as holder:
         before = digest(planted.path)
         result = run_cli(*rekey_args(tmp_path, "--assume-stopped"), env=env_for(tmp_path))
         assert result.code == 7
         assert f"pid {holder.pid}" in one_line_error(result)
         assert digest(planted.path) == before
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_a_running_execution_refuses_unless_assumed_stopped(tmp_path: Path, run_cli: Run) -> None:
@@ -381,19 +389,9 @@ def test_a_holder_that_names_the_file_otherwise_is_seen(tmp_path: Path, run_cli:
     planted = folder_with(tmp_path)
     other_name = tmp_path / "as-the-container-sees-it.sqlite"
     os.link(planted.path, other_name)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-         "c.execute('select 1').fetchall(); print('open', flush=True); sys.stdin.read()",
-         str(other_name)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+    with holding(other_name) as holder:
         result = run_cli(*rekey_args(tmp_path), env=env_for(tmp_path))
         assert result.code == 7 and f"pid {holder.pid}" in one_line_error(result)
-    finally:
-        holder.kill()
-        holder.wait()
     assert_reads_with(planted, OLD_KEY)
 
 

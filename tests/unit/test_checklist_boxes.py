@@ -33,7 +33,7 @@ def event(step: str, outcome: str, minutes: int) -> AuditEvent:
 
 def evidence(**fields: Any) -> Evidence:
     base: dict[str, Any] = {"rotation": rotation(), "completed_at": T0, "credential_id": "c1",
-                            "credential_name": "Partner", "events": [], "old_values": ["old"],
+                            "events": [], "old_values": ["old"],
                             "new_values": ["new"], "index": UsageIndex([], [])}  # fmt: skip
     return Evidence(**{**base, **fields})
 

@@ -26,6 +26,7 @@ from keyturn.journal.models import AuditEvent, Label, Rotation, Status
 from keyturn.locations.registry import build_store
 from keyturn.n8n.client import N8nClient
 from keyturn.n8n.models import Execution, Workflow
+from keyturn.n8n.node_types import is_trigger
 from keyturn.rotation.bundle import values_of
 
 
@@ -41,7 +42,6 @@ class Evidence:
     rotation: Rotation
     completed_at: datetime
     credential_id: str
-    credential_name: str
     events: list[AuditEvent]
     old_values: list[str]  # every secret value of the old journal value (one per field)
     new_values: list[str]
@@ -128,7 +128,6 @@ def gather(
         rotation=rotation,
         completed_at=completed_at,
         credential_id=live_id,
-        credential_name=rotation.credential_name,
         events=journal.events_of(rotation.id),
         old_values=_values(journal, rotation, rotation.previous_secret, instance, Label.PREVIOUS),
         new_values=_values(journal, rotation, rotation.pending_secret, instance, Label.CURRENT),
@@ -166,7 +165,7 @@ def _values(
 def _executions(client: N8nClient, evidence: Evidence, workflows: list[Workflow]) -> None:
     """Each using workflow's executions since the rotation, newest first; failed ones
     classified by doctor."""
-    using = {u.workflow_id for u in evidence.index.usages_of(evidence.credential_id)}
+    using = _using(evidence)
     for workflow in workflows:
         if workflow.id is None or workflow.id not in using:
             continue
@@ -265,7 +264,7 @@ def pack_of(evidence: Evidence) -> str | None:
 
 def workflow_names(evidence: Evidence) -> dict[str, tuple[str, str]]:
     """{workflow id: (name, trigger type)} of the workflows that use the credential."""
-    using = {u.workflow_id for u in evidence.index.usages_of(evidence.credential_id)}
+    using = _using(evidence)
     return {
         workflow.id: (workflow.name, _trigger(workflow))
         for workflow in evidence.index.workflows
@@ -273,9 +272,13 @@ def workflow_names(evidence: Evidence) -> dict[str, tuple[str, str]]:
     }
 
 
+def _using(evidence: Evidence) -> set[str | None]:
+    """The ids of the workflows that use the credential."""
+    return {u.workflow_id for u in evidence.index.usages_of(evidence.credential_id)}
+
+
 def _trigger(workflow: Workflow) -> str:
     for node in workflow.nodes:
-        kind: Any = node.type
-        if isinstance(kind, str) and ("trigger" in kind.lower() or kind.endswith(".webhook")):
-            return kind.rsplit(".", 1)[-1]
+        if is_trigger(node.type):
+            return node.type.rsplit(".", 1)[-1]
     return "manual"

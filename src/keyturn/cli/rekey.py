@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as json_module
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -62,9 +63,9 @@ def rekey(
     """
     from keyturn.core.crypto import REKEY_BACKUPS, load_secret_box, state_dir
     from keyturn.rekey import apply, keys
-    from keyturn.rekey.database import environment, find_target
+    from keyturn.rekey.database import find_target
 
-    env = environment()
+    env = dict(os.environ)
     n8n_dir = n8n_dir.expanduser().resolve()
     if not n8n_dir.is_dir():
         from keyturn.core.errors import ConfigError

@@ -18,6 +18,12 @@ def _table() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(raw["webhook"]), frozenset(raw["other_triggers"])
 
 
+def is_trigger(node_type: str) -> bool:
+    """True for a node type that starts a workflow (any trigger, webhook or not)."""
+    webhook, other = _table()
+    return node_type in webhook or node_type in other or registers_webhook(node_type)
+
+
 def registers_webhook(node_type: str) -> bool:
     """True for a node type that registers a webhook; an unknown trigger (a community node)
     counts as one, since keyturn cannot prove it does not."""

@@ -26,14 +26,14 @@ from sqlalchemy.engine import Connection
 
 from keyturn.core.crypto import SecretBox
 from keyturn.core.errors import ConfigError, ExitCode, KeyturnError
-from keyturn.core.files import read_secret_file
+from keyturn.core.files import check_writable, read_secret_file
 from keyturn.locations.interface import SecretStore
 from keyturn.locations.registry import build_store
 from keyturn.rekey import backup as backups
 from keyturn.rekey import running
 from keyturn.rekey.backup import Backup, Manifest
 from keyturn.rekey.database import N8nDatabase, Target, where_key
-from keyturn.rekey.keys import Keys, derived_jwt_secret, write_config
+from keyturn.rekey.keys import CONFIG_FILE, Keys, derived_jwt_secret, read_config, write_config
 from keyturn.rekey.places import DEPLOYMENT_KEY, PLACES
 from keyturn.rekey.plan import Survey, Unreadable, survey
 from keyturn.rotation.crash import crash_point
@@ -268,9 +268,6 @@ def absolute_store(target: str) -> str:
 
 def _check_config(n8n_dir: Path) -> None:
     """n8n's config is written after the commit: refuse now what would fail then."""
-    from keyturn.core.files import check_writable
-    from keyturn.rekey.keys import CONFIG_FILE, read_config
-
     read_config(n8n_dir)
     check_writable(n8n_dir / CONFIG_FILE)
 

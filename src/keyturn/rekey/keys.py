@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import secrets
 from collections.abc import Mapping
@@ -118,7 +117,3 @@ def derived_jwt_secret(key: str) -> str:
     secret = hashlib.sha256(base.encode()).hexdigest()
     register_secret(secret)
     return secret
-
-
-def environment() -> dict[str, str]:
-    return dict(os.environ)

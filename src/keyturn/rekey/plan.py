@@ -88,10 +88,6 @@ class Survey:
     ring: Ring | None = None
 
     @property
-    def values(self) -> int:
-        return sum(self.reencrypted.values()) + sum(self.verified_only.values())
-
-    @property
     def keyed(self) -> int:
         """Values read through this instance key: none of them reads with a wrong key (those
         under a data key kept in plaintext read with any)."""

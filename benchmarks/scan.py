@@ -196,6 +196,12 @@ def detect_secrets(found: Tools) -> Scanner:
     )
 
 
+# As installed: pip writes each module's bytecode when it installs keyturn. An environment that
+# forbids writing it (PYTHONDONTWRITEBYTECODE, set on some CI images and sandboxes) would time
+# Python compiling keyturn's source on every run instead of keyturn.
+RUN_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_once(scanner: Scanner, target: Path, report: Path, cwd: Path) -> float:
     """Seconds from process start to exit: the scan and writing the report."""
     command = scanner.command(target, report)
@@ -203,7 +209,9 @@ def run_once(scanner: Scanner, target: Path, report: Path, cwd: Path) -> float:
     report.unlink(missing_ok=True)
     with open(report if scanner.stdout_report else os.devnull, "wb") as stdout:
         started = time.perf_counter()
-        out = subprocess.run(command, stdout=stdout, stderr=subprocess.PIPE, cwd=run_cwd)
+        out = subprocess.run(
+            command, stdout=stdout, stderr=subprocess.PIPE, cwd=run_cwd, env=RUN_ENV
+        )
         seconds = time.perf_counter() - started
     if out.returncode not in OK_EXIT_CODES:
         stderr = out.stderr.decode(errors="replace")[-800:]
@@ -354,7 +362,9 @@ def warm_up(scanners: list[Scanner], file: Path, work: Path) -> None:
 def latency(
     scanners: list[Scanner], file: Path, work: Path, runs: int
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Seconds to scan one small file, process start to exit; median of `runs`, interleaved."""
+    """Seconds to scan one small file, process start to exit; median of `runs`, interleaved,
+    after one run each that is not counted (it writes keyturn's bytecode if none was)."""
+    warm_up(scanners, file, work)
     times: dict[str, list[float]] = defaultdict(list)
     failed: dict[str, str] = {}
     for _ in range(runs):

@@ -1,7 +1,8 @@
 """Finding known tokens in files (detect/token_scan.py): every vendor format is found under its
-own name by both prefilters (Hyperscan and re2), which agree on everything; the fast scan
-without the opening word boundary gives exactly what the pattern gives; the compiled database's
-cache survives corruption, an unwritable folder and a change of the formats."""
+own name by every prefilter (Hyperscan, re2's keyword set, keywords one by one), which agree
+on everything; the fast scan without the opening word boundary gives exactly what the pattern
+gives; the compiled database's cache survives corruption, an unwritable folder and a change of
+the formats."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ try:
 except ImportError:  # Linux on ARM: the re2 prefilter alone is tested
     hyperscan = None
 needs_hyperscan = pytest.mark.skipif(hyperscan is None, reason="hyperscan is not installed")
-ENGINES = ["re2"] if hyperscan is None else ["hyperscan", "re2"]
+ENGINES = ["re2", "keywords"] if hyperscan is None else ["hyperscan", "re2", "keywords"]
 EXACT = [fmt for fmt in TOKEN_FORMATS if fmt.distinctive or fmt.name == "JSON Web Token"]
 
 
@@ -104,6 +105,7 @@ def test_both_prefilters_find_the_same_tokens() -> None:
     by_hyperscan = find_tokens(document, engine="hyperscan")
     assert len(by_hyperscan) > len(TOKEN_FORMATS) // 2
     assert by_hyperscan == find_tokens(document, engine="re2")
+    assert by_hyperscan == find_tokens(document, engine="keywords")
 
 
 @needs_hyperscan
@@ -112,7 +114,9 @@ def test_both_prefilters_agree_on_all_real_workflows() -> None:
     assert len(files) >= 390
     for path in files:
         raw = path.read_bytes()
-        assert find_tokens(raw, engine="hyperscan") == find_tokens(raw, engine="re2"), path
+        by_hyperscan = find_tokens(raw, engine="hyperscan")
+        assert by_hyperscan == find_tokens(raw, engine="re2"), path
+        assert by_hyperscan == find_tokens(raw, engine="keywords"), path
 
 
 FRAGMENTS = ["ghp_", "sk-", "sk-proj-", "AKIA", "xoxb-", "glpat-", "key-", "hf_", "_", "-", ".",

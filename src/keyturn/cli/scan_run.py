@@ -19,9 +19,8 @@ import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from keyturn.cli.output import console_width, plain_text, write_lines
 from keyturn.core.errors import ConfigError, ExitCode
@@ -40,8 +39,7 @@ _SPINNER_BYTES = 8 * 1024 * 1024  # files smaller than this together are scanned
 _TABLE_FILE_WIDTH = 200  # columns of a table written with --output
 
 
-@dataclass(frozen=True)
-class ScanRequest:
+class ScanRequest(NamedTuple):
     """The options of a scan, as the command line gave them."""
 
     paths: list[Path]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 # The escapes docker compose and python-dotenv undo in double quotes; any other `\X` is kept.
@@ -25,8 +25,7 @@ _ANY_ASSIGNMENT = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
     name: str
     value: str  # unquoted
     offset: int  # where the line starts in the text
@@ -38,8 +37,7 @@ def assignments(text: str) -> Iterator[Assignment]:
         yield Assignment(match.group(1), unquote(match.group(2)), match.start())
 
 
-@dataclass(frozen=True)
-class ValueSpan:
+class ValueSpan(NamedTuple):
     """Where the value of one assignment is written in a .env text."""
 
     start: int

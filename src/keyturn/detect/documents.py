@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
 from keyturn.core.dotenv import assignments
 from keyturn.detect.findings import Finding, Location
-from keyturn.detect.oldsecrets import OldSecrets
 from keyturn.detect.rules import ENV_READ, KNOWN_TOKEN, URL_PASSWORD
 from keyturn.detect.values import (
     CONFIG,
@@ -41,6 +39,9 @@ from keyturn.detect.values import (
     tokens_in,
     url_password,
 )
+
+if TYPE_CHECKING:  # --old-secret only
+    from keyturn.detect.oldsecrets import OldSecrets
 
 _CODE_KEYS = frozenset({"jsCode", "functionCode", "pythonCode", "code", "functionCodeString"})
 _SKIP_WORKFLOW_KEYS = frozenset(
@@ -86,8 +87,7 @@ def scan_workflow(
             walk_data(value, [prefix, key], "", _Sink(emit, name, None, tokens), DATA)
 
 
-@dataclass(slots=True)  # not frozen: one is made per node, and a frozen one is 4x slower to make
-class _Sink:
+class _Sink(NamedTuple):  # one per node: cheap to make
     """Where the walkers send hits: the workflow and node they are in, and the file's tokens."""
 
     emit: Emit

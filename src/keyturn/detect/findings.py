@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from keyturn.detect.rules import Rule
 from keyturn.detect.values import Hit, preview
@@ -13,8 +11,9 @@ if TYPE_CHECKING:
     import hashlib
 
 
-@dataclass(frozen=True)
-class Location:
+# NamedTuples, not dataclasses: a pre-commit hook's scan of one file pays for every class it
+# defines, and a dataclass costs five times as much to define (docs/benchmarks.md).
+class Location(NamedTuple):
     path: str  # a file, or n8n://INSTANCE/workflows/ID for a live workflow
     line: int | None = None
     pointer: str | None = None  # JSON pointer inside the file or workflow
@@ -22,8 +21,7 @@ class Location:
     node: str | None = None
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     rule: Rule
     location: Location
     field: str
@@ -31,7 +29,13 @@ class Finding:
     preview: str
     fingerprint: str  # where the finding is, never what: safe in a published report
     # SHA-256 of the value, in memory only: a baseline keys it with its salt (keyed_fingerprint)
-    value_digest: bytes = dataclasses.field(default=b"", repr=False)
+    value_digest: bytes = b""
+
+    def __repr__(self) -> str:  # without the value's digest
+        return (
+            f"Finding(rule={self.rule.id}, location={self.location!r}, field={self.field!r}, "
+            f"preview={self.preview!r})"
+        )
 
     @classmethod
     def from_hit(cls, hit: Hit, location: Location) -> Finding:
@@ -87,21 +91,32 @@ def _place(location: Location, field_name: str) -> str:
     return location.pointer or f"{location.line}:{field_name}"
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(NamedTuple):
     path: str
     reason: str
 
 
-@dataclass
 class ScanResult:
-    findings: list[Finding] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    files_scanned: int = 0
-    bytes_scanned: int = 0
-    workflows_scanned: int = 0
-    seconds: float = 0.0
-    baselined: int = 0
+    """What a scan found, skipped and read: merged from its worker processes."""
+
+    def __init__(
+        self,
+        findings: list[Finding] | None = None,
+        skipped: list[Skipped] | None = None,
+        *,
+        files_scanned: int = 0,
+        bytes_scanned: int = 0,
+        workflows_scanned: int = 0,
+        seconds: float = 0.0,
+        baselined: int = 0,
+    ) -> None:
+        self.findings: list[Finding] = [] if findings is None else findings
+        self.skipped: list[Skipped] = [] if skipped is None else skipped
+        self.files_scanned = files_scanned
+        self.bytes_scanned = bytes_scanned
+        self.workflows_scanned = workflows_scanned
+        self.seconds = seconds
+        self.baselined = baselined
 
     def merge(self, other: ScanResult) -> None:
         self.findings.extend(other.findings)

@@ -7,7 +7,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from keyturn.core.encodings import base64_cores, encoded_forms
 from keyturn.detect.rules import OLD_SECRET
@@ -16,8 +16,7 @@ from keyturn.detect.values import Hit
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{12,}={0,2}")
 
 
-@dataclass(frozen=True)
-class _Variant:
+class _Variant(NamedTuple):
     needle: bytes
     encoding: str
     secret: str

@@ -66,11 +66,10 @@ tokens, Google refresh tokens, Cloudflare's checksum (8 hex by observation, not 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class TokenFormat:
+class TokenFormat(NamedTuple):
     """One service's credential format. `example` is made up; see the module docstring."""
 
     name: str

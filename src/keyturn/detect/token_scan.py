@@ -17,18 +17,18 @@ keywords says which formats may occur. Both find the same tokens (tests/unit/tes
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import re2
 
 from keyturn.detect.token_formats import TOKEN_FORMATS
+
+if TYPE_CHECKING:  # a small text is scanned without Hyperscan, so without its cache's path
+    from pathlib import Path
 
 # Wider than the vendors' formats on purpose: made-up, older or newer tokens of the services n8n
 # users paste most (`sk-proj-` without OpenAI's T3BlbkFJ marker, an AWS key id with any digit).
@@ -81,8 +81,7 @@ PRIVATE_KEY_KIND = "private key"
 Found = tuple[int, str, str]  # (byte offset, token, kind)
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
+class Shape(NamedTuple):
     """One format the scanner looks for: its name, its regex, and the prefilter's keywords."""
 
     name: str
@@ -182,7 +181,7 @@ def find_tokens(
     """(offset, token, kind) of every known token and private key block in `raw`, in file
     order. `keep(token, kind)` drops what is not a token (placeholders) before overlapping
     matches are resolved, so a placeholder never hides a real token it touches."""
-    present = _prefilter(engine)(raw)
+    present = _prefilter_for(raw, engine)(raw)
     spans: list[tuple[int, int, int]] = []  # (start, rank, end)
     for rank in present:
         spans.extend((start, rank, end) for start, end in SHAPES[rank].finditer(raw))
@@ -220,6 +219,17 @@ def _without_overlaps(
 
 
 Prefilter = Callable[[bytes], Iterable[int]]
+# Below this size a text is searched for each keyword in turn (well under a millisecond) when
+# Hyperscan is not loaded yet: loading it (40 ms) or compiling re2's keyword set (17 ms) would
+# cost a pre-commit hook's scan of one small file more than the scan itself.
+SMALL_TEXT_BYTES = 64 * 1024
+
+
+def _prefilter_for(raw: bytes, engine: str | None) -> Prefilter:
+    small = len(raw) < SMALL_TEXT_BYTES and _prefilter.cache_info().currsize == 0
+    if engine == "keywords" or (engine is None and small):
+        return _keyword_prefilter()
+    return _prefilter(engine)
 
 
 @cache
@@ -310,6 +320,9 @@ def _trusted(status: os.stat_result) -> bool:
 def _database_cache_path(hyperscan: Any) -> Path | None:
     """Named by the formats and the Hyperscan version: a change of either compiles anew. None
     without a usable cache folder (no home, a relative XDG_CACHE_HOME)."""
+    import hashlib
+    from pathlib import Path
+
     digest = hashlib.sha256()
     for shape in SHAPES:
         digest.update(shape.pattern.encode() + b"\0")
@@ -363,3 +376,24 @@ class _Re2Prefilter:
         for index in self._keywords.Match(raw) or ():
             present.update(self._shapes_of[index])
         return present
+
+
+@cache
+def _keyword_prefilter() -> Prefilter:
+    """Which formats may occur in a small text: each keyword looked for in the lower-cased
+    text (ASCII case, as Hyperscan sees it)."""
+    ranks_of: dict[bytes, list[int]] = {}
+    for rank, shape in enumerate(SHAPES):
+        for word in shape.keywords:
+            ranks_of.setdefault(word.lower().encode(), []).append(rank)
+    keywords = tuple(ranks_of.items())
+
+    def present(raw: bytes) -> set[int]:
+        lowered = raw.lower()
+        found: set[int] = set()
+        for word, ranks in keywords:
+            if word in lowered:
+                found.update(ranks)
+        return found
+
+    return present

@@ -10,10 +10,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-from urllib.parse import unquote
+from typing import Any, NamedTuple
 
 import orjson
 import re2  # google-re2: linear-time regexes, hundreds of MB/s over raw bytes
@@ -104,8 +102,7 @@ _AUTH_VALUE_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{1,20} +(?=\S+$)")
 _DIGITS_ONLY = re.compile(r"^[0-9]+$")
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """A secret found in one value. `value` is the secret itself: never printed."""
 
     rule: Rule
@@ -324,6 +321,8 @@ def url_query_secret(text: str) -> tuple[str, str] | None:
     a query parameter is an authentication position like a request's own."""
     for match in _URL_QUERY_PAIR.finditer(text):
         name, value = match.group(1), match.group(2)
+        from urllib.parse import unquote  # here: few values hold a URL with a query
+
         if "{{" not in value and is_auth_name(name) and is_key_material(unquote(value)):
             return name, unquote(value)
     return None

@@ -11,15 +11,13 @@ import os
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 
 from keyturn.detect.documents import scan_json, scan_old_secrets, scan_text, serialize
 from keyturn.detect.findings import Finding, Location, ScanResult, Skipped
-from keyturn.detect.oldsecrets import OldSecrets
 from keyturn.detect.rules import DANGLING_REFERENCE, DUPLICATE_NAME
 from keyturn.detect.values import Hit
 
@@ -32,8 +30,7 @@ _BINARY_PROBE = 8192
 _PARALLEL_MIN_FILES = 64
 
 
-@dataclass(frozen=True)
-class ScanOptions:
+class ScanOptions(NamedTuple):
     old_secrets: tuple[str, ...] = ()
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     workers: int = 0  # 0: one per core when there are many files
@@ -103,6 +100,8 @@ def scan_file(path: str, options: ScanOptions) -> ScanResult:
         return result
     result.files_scanned, result.bytes_scanned = 1, len(raw)
     if options.old_secrets:
+        from keyturn.detect.oldsecrets import OldSecrets  # only for --old-secret: its encodings
+
         result.findings.extend(scan_old_secrets(path, raw, OldSecrets(list(options.old_secrets))))
     result.findings.extend(_scan_content(path, raw, result))
     return result
@@ -165,6 +164,8 @@ def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:
     """Every workflow of the live instance, and its credentials' names and references."""
     result = ScanResult()
     base = f"n8n://{client.connection.name}/workflows"
+    from keyturn.detect.oldsecrets import OldSecrets
+
     old = OldSecrets(list(options.old_secrets))
     workflows = []
     for document in client.iter_workflow_documents():
@@ -174,7 +175,7 @@ def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:
         raw = serialize(document)
         # Live workflows have no lines: locations are the JSON pointer, workflow and node.
         for finding in scan_json(path, raw, document):
-            result.findings.append(replace(finding, location=replace(finding.location, line=None)))
+            result.findings.append(finding._replace(location=finding.location._replace(line=None)))
         name = document.get("name") if isinstance(document.get("name"), str) else None
         if old:
             for _, hit in old.find_in(raw):

@@ -1,6 +1,7 @@
 """Scanning one document: an n8n workflow (or an export of many), other JSON, or text.
 
-Workflows are parsed with orjson and walked once; each string is judged with its context.
+Workflows are parsed (orjson, or json for a small job: core/jsonio.py) and walked once; each
+string is judged with its context.
 Text (.env, compose files, anything else) is scanned with a few whole-text regex passes.
 """
 
@@ -11,8 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import orjson
-
+from keyturn.core import jsonio
 from keyturn.core.dotenv import assignments
 from keyturn.detect.findings import Finding, Location
 from keyturn.detect.rules import ENV_READ, KNOWN_TOKEN, URL_PASSWORD
@@ -102,7 +102,7 @@ class _Sink(NamedTuple):  # one per node: cheap to make
 def serialize(value: Any) -> bytes:
     """JSON bytes of data parsed elsewhere (whose integers may exceed orjson's 64 bits)."""
     try:
-        return orjson.dumps(value)
+        return jsonio.dumps(value)
     except TypeError:
         return json.dumps(value, default=str).encode()
 
@@ -124,7 +124,7 @@ def _walk_node(value: Any, path: list[str], context: str, emit: _Sink) -> None:
     """Node parameters: code, embedded JSON, {name, value} pairs, $env reads.
 
     `path` holds raw keys; they are escaped into a JSON pointer only for a finding. Exact
-    type checks (orjson builds plain dict, list and str) keep this hot loop fast.
+    type checks (orjson and json build plain dict, list and str) keep this hot loop fast.
     """
     if type(value) is dict:
         pair_name = value.get("name") if type(value.get("value")) is str else None
@@ -262,7 +262,7 @@ class LineIndex:
         return line
 
     def line_of_value(self, value: str) -> int | None:
-        needle = orjson.dumps(value)[1:-1]
+        needle = jsonio.dumps(value)[1:-1]
         start = self._search_from.get(needle, 0)
         offset = self.raw.find(needle, start)
         if offset < 0 and start:

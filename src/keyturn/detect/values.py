@@ -13,9 +13,9 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import orjson
 import re2  # google-re2: linear-time regexes, hundreds of MB/s over raw bytes
 
+from keyturn.core import jsonio
 from keyturn.detect.rules import (
     CODE_LITERAL,
     ENV_FILE_SECRET,
@@ -480,8 +480,8 @@ def embedded_json(text: str) -> Any:
     if not stripped.startswith("{") or "{{" in stripped:
         return None
     try:
-        return orjson.loads(stripped)
-    except orjson.JSONDecodeError:
+        return jsonio.loads(stripped)
+    except ValueError:
         return None
 
 

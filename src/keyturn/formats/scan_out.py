@@ -12,9 +12,8 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import orjson
-
 from keyturn import __version__
+from keyturn.core import jsonio
 from keyturn.detect.findings import Finding, ScanResult
 from keyturn.detect.rules import ALL_RULES, Severity
 
@@ -220,5 +219,5 @@ def _sarif_result(finding: Finding, index: int) -> dict[str, Any]:
 
 
 def dumps(document: dict[str, Any]) -> str:
-    # orjson: a large report (tens of thousands of findings) in milliseconds, not seconds.
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2, default=str).decode() + "\n"
+    # orjson after a large scan: a report of tens of thousands of findings in milliseconds.
+    return jsonio.dumps(document, indent=True).decode() + "\n"

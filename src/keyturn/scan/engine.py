@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-import orjson
-
+from keyturn.core import jsonio
 from keyturn.detect.documents import scan_json, scan_old_secrets, scan_text, serialize
 from keyturn.detect.findings import Finding, Location, ScanResult, Skipped
 from keyturn.detect.rules import DANGLING_REFERENCE, DUPLICATE_NAME
@@ -111,8 +110,8 @@ def _scan_content(path: str, raw: bytes, result: ScanResult) -> list[Finding]:
     head = raw[:256].lstrip()[:1]
     if head in (b"{", b"["):
         try:
-            document = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+            document = jsonio.loads(raw)
+        except ValueError as exc:
             if path.endswith(".json"):
                 result.skipped.append(Skipped(path, f"malformed JSON ({exc}); scanned as text"))
         else:

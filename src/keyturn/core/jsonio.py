@@ -1,0 +1,80 @@
+"""JSON read and written as orjson does it, without loading orjson for a small text.
+
+orjson parses every file keyturn scans. Loading it costs a process 30 to 60 ms (it imports
+dataclasses, inspect, uuid, datetime and json), a third of what a pre-commit hook's
+`keyturn scan FILE` takes on one small workflow. So until a process has read SMALL_BYTES of
+JSON (or loaded orjson for another reason), the standard library's json reads and writes it,
+made as strict as orjson:
+no NaN or Infinity, no number that overflows a double, integers beyond 64 bits read as
+doubles, UTF-8 only. Whatever json cannot settle the same way (an error, whose message a scan
+reports; a surrogate escape, which orjson refuses alone; a nesting deeper than Python's
+recursion limit) is handed to orjson, so the result is orjson's whatever the path
+(tests/unit/test_jsonio.py compares the two on generated and malformed texts).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from typing import Any
+
+SMALL_BYTES = 64 * 1024
+# A surrogate escape (\uD800-\uDFFF): orjson refuses an unpaired one, json does not.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_INT64_MIN, _UINT64_END = -(2**63), 2**64
+_read = 0  # bytes of JSON this process has read
+
+
+def loads(data: bytes | str) -> Any:
+    """The value of a JSON text; ValueError (orjson's JSONDecodeError) if it is not one."""
+    global _read
+    _read += len(data)
+    if not _small_job():
+        return _orjson_loads(data)
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+            return _orjson_loads(data)
+        return json.loads(text, parse_constant=_refuse, parse_float=_double, parse_int=_integer)
+    except (ValueError, RecursionError):  # refused here: orjson decides, with its message
+        return _orjson_loads(data)
+
+
+def dumps(value: Any, *, indent: bool = False) -> bytes:
+    """Compact JSON, or indented by two spaces; non-ASCII text written as UTF-8."""
+    if not _small_job():
+        import orjson
+
+        return orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2 if indent else 0)
+    if indent:
+        return json.dumps(value, ensure_ascii=False, indent=2, default=str).encode()
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def _small_job() -> bool:
+    """Nothing loaded orjson, and little JSON was read: not worth loading it."""
+    return _read < SMALL_BYTES and "orjson" not in sys.modules
+
+
+def _orjson_loads(data: bytes | str) -> Any:
+    import orjson
+
+    return orjson.loads(data)
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _double(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number is infinity when parsed as double")
+    return value
+
+
+def _integer(text: str) -> int | float:
+    value = int(text)
+    return value if _INT64_MIN <= value < _UINT64_END else _double(text)

@@ -1,0 +1,133 @@
+"""core/jsonio.py: for a small job keyturn reads and writes JSON with the standard library, and
+must get exactly what orjson gets (the values, or orjson's error and its message, which a scan
+reports), and write exactly the bytes orjson writes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keyturn.core import jsonio
+
+
+@pytest.fixture(autouse=True)
+def small_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test process has loaded orjson: make jsonio take its standard-library path."""
+    monkeypatch.setattr(jsonio, "_small_job", lambda: True)
+
+
+def outcome(read: Any, data: bytes | str) -> tuple[str, Any]:
+    try:
+        return "value", typed(read(data))
+    except ValueError as exc:
+        return "error", str(exc)
+
+
+def typed(value: Any) -> list[tuple[str, Any]]:
+    """The value, flattened with every scalar's type (1 and 1.0, True and 1 differ); without
+    recursion, for the deeply nested texts."""
+    flat: list[tuple[str, Any]] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            flat.append(("object", list(item)))
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            flat.append(("array", len(item)))
+            stack.extend(reversed(item))
+        else:
+            flat.append((type(item).__name__, repr(item)))
+    return flat
+
+
+EDGE_TEXTS = [
+    "[NaN]", "[Infinity]", "[-Infinity]", "1e400", "-1e400", "1e308", "[1e-400]",
+    "1" * 25, "-" + "1" * 25, "18446744073709551615", "18446744073709551616",
+    "-9223372036854775808", "-9223372036854775809", "-0", "-0.0", "0.1", "1E2", "1e+2",
+    '"\\ud800"', '"\\ud83d\\ude00"', '"\\uDBFF\\uDFFF"', '"\\udc00\\ud800"', '"a\\u0000b"',
+    '{"a":1,"a":2}', '{"a":1,"b":{"a":3},"a":[2]}', "[1,]", "{,}", "01", "1.", ".5", "+1",
+    '"\t"', '"\n"', " [1] ", "[1] x", "[1]\n\n", "", "   ", "\ufeff[1]", "nul", "[true,false,null]",
+    "[" * 900 + "]" * 900, "[" * 1100 + "]" * 1100, '{"a":' * 950 + "1" + "}" * 950,
+    '"\\/"', '"\\x"', '"\\u12"', '"\\U0041"', "'a'", '{"a" 1}', '{1:2}', "[1 2]", "[--1]",
+    '"\u2028\u2029"', '"\x7f"',
+]  # fmt: skip
+EDGE_BYTES = [b'"\xed\xa0\x80"', b"\xff", b'"\xc3"', b'["\xf0\x9f\x98\x80"]', b'"\xe2\x82"']
+
+
+@pytest.mark.parametrize("text", EDGE_TEXTS)
+def test_an_edge_text_reads_as_orjson_reads_it(text: str) -> None:
+    assert outcome(jsonio.loads, text.encode()) == outcome(orjson.loads, text.encode())
+    assert outcome(jsonio.loads, text) == outcome(orjson.loads, text)
+
+
+@pytest.mark.parametrize("data", EDGE_BYTES)
+def test_bytes_that_are_not_utf8_read_as_orjson_reads_them(data: bytes) -> None:
+    assert outcome(jsonio.loads, data) == outcome(orjson.loads, data)
+
+
+FRAGMENTS = ['{', '}', '[', ']', ',', ':', '"a"', '"k"', '"\\u00e9"', '"\\ud834"', '"\\udd1e"',
+             '1', '-', '0', '.', 'e', '5', '1e999', 'true', 'null', 'NaN', ' ', '\n', '"', '\\',
+             '"x\\"y"', '"é"', '"\\n"', '99999999999999999999', '{"a":', '[1,', 'Infinity']  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=24))
+def test_any_text_reads_as_orjson_reads_it(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert outcome(jsonio.loads, text.encode()) == outcome(orjson.loads, text.encode())
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_any_value_reads_back_as_orjson_reads_it(value: Any) -> None:
+    try:
+        text = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # a lone surrogate: not JSON orjson writes
+        return
+    assert outcome(jsonio.loads, text) == outcome(orjson.loads, text)
+    # and a value as json writes it (\u escapes for non-ASCII, spaces)
+    spaced = json.dumps(value).encode()
+    assert outcome(jsonio.loads, spaced) == outcome(orjson.loads, spaced)
+
+
+# What keyturn writes with dumps: a scan report (str, int, None, bool and the rounded seconds)
+# and strings (the JSON form of a found value, to locate its line).
+written_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text()
+    | st.sampled_from([0.0, 0.001, 0.25, 1.5, 12.345, 4.771, 3600.0]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(written_values)
+def test_values_are_written_as_orjson_writes_them(value: Any) -> None:
+    try:
+        compact = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # a lone surrogate: never in a parsed document
+        return
+    assert jsonio.dumps(value) == compact
+    assert jsonio.dumps(value, indent=True) == orjson.dumps(value, option=orjson.OPT_INDENT_2)
+
+
+def test_a_large_job_loads_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()  # the real _small_job
+    monkeypatch.setattr(jsonio, "_read", 0)
+    monkeypatch.delitem(__import__("sys").modules, "orjson")
+    assert jsonio._small_job()
+    jsonio.loads(b"[" + b" " * jsonio.SMALL_BYTES + b"]")
+    assert not jsonio._small_job()

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keyturn.core import jsonio
+from tests.helpers import realworld_files
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +74,8 @@ def test_bytes_that_are_not_utf8_read_as_orjson_reads_them(data: bytes) -> None:
 
 FRAGMENTS = ['{', '}', '[', ']', ',', ':', '"a"', '"k"', '"\\u00e9"', '"\\ud834"', '"\\udd1e"',
              '1', '-', '0', '.', 'e', '5', '1e999', 'true', 'null', 'NaN', ' ', '\n', '"', '\\',
-             '"x\\"y"', '"é"', '"\\n"', '99999999999999999999', '{"a":', '[1,', 'Infinity']  # fmt: skip
+             '"x\\"y"', '"é"', '"\\n"', '99999999999999999999', '{"a":', '[1,',
+             'Infinity']  # fmt: skip
 
 
 @settings(max_examples=600, deadline=None)
@@ -131,3 +133,11 @@ def test_a_large_job_loads_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
     assert jsonio._small_job()
     jsonio.loads(b"[" + b" " * jsonio.SMALL_BYTES + b"]")
     assert not jsonio._small_job()
+
+
+def test_every_real_workflow_reads_as_orjson_reads_it() -> None:
+    files = realworld_files()
+    assert len(files) >= 390
+    for path in files:
+        raw = path.read_bytes()
+        assert outcome(jsonio.loads, raw) == outcome(orjson.loads, raw), path

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -91,12 +90,18 @@ def summary_line(result: ScanResult) -> str:
     )
 
 
+def _now() -> str:
+    from datetime import UTC, datetime  # here: the table (a pre-commit hook's output) has no date
+
+    return datetime.now(UTC).isoformat()
+
+
 def json_document(result: ScanResult) -> dict[str, Any]:
     label = {severity: severity.label for severity in Severity}  # once, not per finding
     counts = Counter(f.rule.severity for f in result.findings)
     return {
         "schema": SCHEMA_ID,
-        "generated_at": datetime.now(UTC).isoformat(),
+        "generated_at": _now(),
         "summary": {
             "findings": len(result.findings),
             "by_severity": {label[s]: counts[s] for s in Severity},

@@ -5,6 +5,9 @@ reports), and write exactly the bytes orjson writes."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -126,13 +129,39 @@ def test_values_are_written_as_orjson_writes_them(value: Any) -> None:
     assert jsonio.dumps(value, indent=True) == orjson.dumps(value, option=orjson.OPT_INDENT_2)
 
 
-def test_a_large_job_loads_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "work",
+    [
+        lambda: jsonio.loads(b"[" + b" " * jsonio.SMALL_BYTES + b"]"),
+        lambda: [jsonio.dumps(["x" * 1000]) for _ in range(70)],
+        jsonio.expect_large_job,
+    ],
+    ids=["a large read", "many writes", "a parallel scan"],
+)
+def test_a_large_job_loads_orjson(monkeypatch: pytest.MonkeyPatch, work: Any) -> None:
     monkeypatch.undo()  # the real _small_job
-    monkeypatch.setattr(jsonio, "_read", 0)
-    monkeypatch.delitem(__import__("sys").modules, "orjson")
+    monkeypatch.setattr(jsonio, "_handled", 0)
+    monkeypatch.delitem(sys.modules, "orjson")
     assert jsonio._small_job()
-    jsonio.loads(b"[" + b" " * jsonio.SMALL_BYTES + b"]")
+    jsonio.loads(b"[1]")
+    assert jsonio._small_job()
+    work()
     assert not jsonio._small_job()
+
+
+def test_a_parallel_scan_writes_its_report_with_orjson(tmp_path: Path) -> None:
+    """The workers read the files: the process that writes the report must still know the
+    job is large (json would take a second over a 100 MB corpus's report)."""
+    for index in range(70):
+        (tmp_path / f"w{index}.json").write_text('{"nodes": []}')
+    code = (
+        "import sys; from pathlib import Path; from keyturn.scan.engine import ScanOptions, "
+        "run_scan; from keyturn.core import jsonio; "
+        f"run_scan([Path({str(tmp_path)!r})], None, ScanOptions(workers=2)); "
+        "print(jsonio._small_job())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_every_real_workflow_reads_as_orjson_reads_it() -> None:

@@ -2,9 +2,9 @@
 
 orjson parses every file keyturn scans. Loading it costs a process 30 to 60 ms (it imports
 dataclasses, inspect, uuid, datetime and json), a third of what a pre-commit hook's
-`keyturn scan FILE` takes on one small workflow. So until a process has read SMALL_BYTES of
-JSON (or loaded orjson for another reason), the standard library's json reads and writes it,
-made as strict as orjson:
+`keyturn scan FILE` takes on one small workflow. So until a process has read or written
+SMALL_BYTES of JSON (or loaded orjson for another reason, or was told the job is large), the
+standard library's json reads and writes it, made as strict as orjson:
 no NaN or Infinity, no number that overflows a double, integers beyond 64 bits read as
 doubles, UTF-8 only. Whatever json cannot settle the same way (an error, whose message a scan
 reports; a surrogate escape, which orjson refuses alone; a nesting deeper than Python's
@@ -24,13 +24,20 @@ SMALL_BYTES = 64 * 1024
 # A surrogate escape (\uD800-\uDFFF): orjson refuses an unpaired one, json does not.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _INT64_MIN, _UINT64_END = -(2**63), 2**64
-_read = 0  # bytes of JSON this process has read
+_handled = 0  # bytes of JSON this process has read and written
+
+
+def expect_large_job() -> None:
+    """From now on orjson reads and writes (a scan spread over worker processes: their
+    findings make a large report)."""
+    global _handled
+    _handled = max(_handled, SMALL_BYTES)
 
 
 def loads(data: bytes | str) -> Any:
     """The value of a JSON text; ValueError (orjson's JSONDecodeError) if it is not one."""
-    global _read
-    _read += len(data)
+    global _handled
+    _handled += len(data)
     if not _small_job():
         return _orjson_loads(data)
     try:
@@ -44,18 +51,23 @@ def loads(data: bytes | str) -> Any:
 
 def dumps(value: Any, *, indent: bool = False) -> bytes:
     """Compact JSON, or indented by two spaces; non-ASCII text written as UTF-8."""
+    global _handled
     if not _small_job():
         import orjson
 
         return orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2 if indent else 0)
     if indent:
-        return json.dumps(value, ensure_ascii=False, indent=2, default=str).encode()
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+        text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    written = text.encode()
+    _handled += len(written)
+    return written
 
 
 def _small_job() -> bool:
-    """Nothing loaded orjson, and little JSON was read: not worth loading it."""
-    return _read < SMALL_BYTES and "orjson" not in sys.modules
+    """Nothing loaded orjson, and little JSON was handled: not worth loading it."""
+    return _handled < SMALL_BYTES and "orjson" not in sys.modules
 
 
 def _orjson_loads(data: bytes | str) -> Any:

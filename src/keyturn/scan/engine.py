@@ -150,6 +150,7 @@ def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
         from keyturn.detect.token_scan import prepare
 
         prepare()
+        jsonio.expect_large_job()  # here and in the workers: orjson, for the files and the report
         batches = [files[index :: workers * 4] for index in range(workers * 4)]
         with ProcessPoolExecutor(workers) as pool:
             for part in pool.map(_scan_batch, batches, [options] * len(batches)):

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keyturn.core import jsonio
+from keyturn.detect.documents import serialize
 from tests.helpers import realworld_files
 
 
@@ -170,3 +171,61 @@ def test_every_real_workflow_reads_as_orjson_reads_it() -> None:
     for path in files:
         raw = path.read_bytes()
         assert outcome(jsonio.loads, raw) == outcome(orjson.loads, raw), path
+
+
+@pytest.mark.parametrize("text", ['"\ud800"', '["a", "\udfff"]'])
+def test_a_str_holding_a_lone_surrogate_is_refused_as_orjson_refuses_it(text: str) -> None:
+    assert outcome(jsonio.loads, text) == outcome(orjson.loads, text)
+    assert outcome(jsonio.loads, text)[0] == "error"
+
+
+def test_serialized_documents_are_orjsons_whatever_the_job() -> None:
+    """Tokens are searched for in them, and json writes 1e-05 and deep nesting otherwise."""
+    nested: Any = ["\u00e9ghp_" + "a" * 36]
+    for _ in range(300):
+        nested = [nested]
+    assert serialize({"n": 0.00001, "m": 1e-7, "k": 1e22}) == b'{"n":0.00001,"m":1e-7,"k":1e+22}'
+    with pytest.raises(TypeError):
+        orjson.dumps(nested)  # deeper than orjson writes: json, with \u escapes, as before
+    assert serialize(nested) == json.dumps(nested).encode()
+
+
+def write_mixed_folder(folder: Path) -> None:
+    """Small files, and the kinds a json or keyword path could read otherwise: a private key
+    split over strings with a small float between them, escapes, and non-ASCII in a token."""
+    for index in range(69):
+        (folder / f"w{index:02}.json").write_text('{"nodes": [], "name": "w"}')
+    pem = (
+        '["-----BEGIN RSA PRIVATE KEY-----",0.00001,"'
+        + "M" * 60
+        + '","-----END RSA PRIVATE KEY-----"]'
+    )
+    (folder / "key.json").write_text('{"url":"https:\\/\\/example.org","lines":' + pem + "}")
+    (folder / "z.txt").write_text(
+        "conn: Endpoint=https://vk24bnmnt.azconfig.io;Id=" + "é" * 40
+        + ";Secret=c8j6XQvGh5GNU1cp+wsKY+t1r5+BxFOkNHez6zIdBrY=\n"
+    )  # fmt: skip
+
+
+def test_spawned_workers_find_what_forked_ones_and_one_process_find(tmp_path: Path) -> None:
+    write_mixed_folder(tmp_path)
+    results = []
+    for method, workers in (("fork", 2), ("spawn", 2), ("fork", 1)):
+        code = (
+            "import json, multiprocessing; from pathlib import Path\n"
+            "from keyturn.scan.engine import ScanOptions, run_scan\n"
+            "if __name__ == '__main__':\n"
+            f"    multiprocessing.set_start_method({method!r})\n"
+            f"    options = ScanOptions(workers={workers})\n"
+            f"    result = run_scan([Path({str(tmp_path)!r})], None, options)\n"
+            "    found = [[f.location.path, f.location.line, f.rule.id, f.fingerprint]"
+            " for f in result.findings]\n"
+            "    print(json.dumps(sorted(found)))\n"
+        )
+        script = tmp_path.parent / f"scan_{method}_{workers}.py"
+        script.write_text(code)
+        out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr[-2000:]
+        results.append(json.loads(out.stdout))
+    assert results[0] == results[1] == results[2]
+    assert len(results[0]) == 1  # the key; not the Id of é's (no printable ASCII there)

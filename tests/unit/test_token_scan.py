@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import string
 from pathlib import Path
 
@@ -305,3 +306,35 @@ def test_a_hyperscan_failure_falls_back_to_re2(monkeypatch: pytest.MonkeyPatch) 
         assert find_tokens(GHP.encode()) == [(0, GHP, "GitHub personal access token (classic)")]
     finally:
         token_scan._prefilter.cache_clear()
+
+
+# Constructs whose meaning differs between Hyperscan (bytes; \s holds \v) and re2 (UTF-8
+# characters; \s without \v): with them, one engine could find a token the other does not.
+ENGINE_DEPENDENT = re.compile(r"\[\^|\\[sSWD]|(?<!\\)\.(?![^\[]*\])")
+
+
+def test_no_format_uses_a_construct_the_engines_read_differently() -> None:
+    assert [s.name for s in SHAPES if ENGINE_DEPENDENT.search(s.pattern)] == []
+
+
+def test_every_engine_reads_an_odd_character_inside_a_token_alike() -> None:
+    """\\v or a character of two or four bytes, put inside every format's example at every
+    fourth position: each engine finds the same tokens."""
+    for fmt in EXACT:
+        for at in range(0, len(fmt.example) + 1, 4):
+            for odd in ("\x0b", "é", "😀"):
+                text = f"x = {fmt.example[:at]}{odd}{fmt.example[at:]};".encode()
+                found = [find_tokens(text, engine=engine) for engine in ENGINES]
+                assert all(tokens == found[0] for tokens in found), (fmt.name, at, odd)
+
+
+def test_the_keywords_serve_only_a_small_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 64 KiB searched, the keywords (ten times slower per byte) give way to the real
+    prefilter, which then serves every text, large or small."""
+    monkeypatch.setattr(token_scan, "_searched", 0)
+    token_scan._prefilter.cache_clear()
+    monkeypatch.setattr(token_scan, "_prefilter", token_scan._prefilter)
+    keywords = token_scan._keyword_prefilter()
+    assert token_scan._prefilter_for(b"x" * 1000, None) is keywords
+    assert token_scan._prefilter_for(b"x" * token_scan.SMALL_TEXT_BYTES, None) is not keywords
+    assert token_scan._prefilter_for(b"x", None) is not keywords

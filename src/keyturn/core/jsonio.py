@@ -24,6 +24,9 @@ SMALL_BYTES = 64 * 1024
 # A surrogate escape (\uD800-\uDFFF): orjson refuses an unpaired one, json does not.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _INT64_MIN, _UINT64_END = -(2**63), 2**64
+# orjson refuses nesting deeper than 1024; json's limit depends on the Python version (the
+# interpreter's recursion limit on 3.11, a larger C budget from 3.12).
+_MAX_DEPTH = 1000
 _handled = 0  # bytes of JSON this process has read and written
 
 
@@ -41,8 +44,14 @@ def loads(data: bytes | str) -> Any:
     if not _small_job():
         return _orjson_loads(data)
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        if isinstance(data, bytes):
+            text = data.decode("utf-8")
+        else:
+            text = data
+            text.encode("utf-8")  # raises for a lone surrogate, which orjson refuses
         if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+            return _orjson_loads(data)
+        if text.count("[") + text.count("{") > _MAX_DEPTH:  # maybe deeper than orjson reads
             return _orjson_loads(data)
         return json.loads(text, parse_constant=_refuse, parse_float=_double, parse_int=_integer)
     except (ValueError, RecursionError):  # refused here: orjson decides, with its message

@@ -100,9 +100,13 @@ class _Sink(NamedTuple):  # one per node: cheap to make
 
 
 def serialize(value: Any) -> bytes:
-    """JSON bytes of data parsed elsewhere (whose integers may exceed orjson's 64 bits)."""
+    """JSON bytes of data parsed elsewhere (whose integers may exceed orjson's 64 bits), as
+    orjson writes them: tokens are searched for in them, and json writes some numbers and deep
+    nesting otherwise (only documents with escapes, and live workflows, come here)."""
+    import orjson
+
     try:
-        return jsonio.dumps(value)
+        return orjson.dumps(value)
     except TypeError:
         return json.dumps(value, default=str).encode()
 

@@ -34,7 +34,7 @@ class Finding(NamedTuple):
     def __repr__(self) -> str:  # without the value's digest
         return (
             f"Finding(rule={self.rule.id}, location={self.location!r}, field={self.field!r}, "
-            f"preview={self.preview!r})"
+            f"detail={self.detail!r}, preview={self.preview!r}, fingerprint={self.fingerprint!r})"
         )
 
     @classmethod

@@ -140,6 +140,15 @@ def _scan_batch(paths: list[str], options: ScanOptions) -> ScanResult:
     return total
 
 
+def _prepare_large_job() -> None:
+    """orjson and Hyperscan from the start, whether a worker was forked (and has them already)
+    or spawned (macOS, and Linux from Python 3.14)."""
+    from keyturn.detect.token_scan import prepare
+
+    prepare()
+    jsonio.expect_large_job()
+
+
 def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
     result = ScanResult()
     files = list(discover(paths, result))
@@ -147,12 +156,9 @@ def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
     if workers > 1 and len(files) >= _PARALLEL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor  # only now: 30 ms of imports
 
-        from keyturn.detect.token_scan import prepare
-
-        prepare()
-        jsonio.expect_large_job()  # here and in the workers: orjson, for the files and the report
+        _prepare_large_job()  # here (the report), and in each worker below
         batches = [files[index :: workers * 4] for index in range(workers * 4)]
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, initializer=_prepare_large_job) as pool:
             for part in pool.map(_scan_batch, batches, [options] * len(batches)):
                 result.merge(part)
     else:

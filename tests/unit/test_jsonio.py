@@ -229,3 +229,12 @@ def test_spawned_workers_find_what_forked_ones_and_one_process_find(tmp_path: Pa
         results.append(json.loads(out.stdout))
     assert results[0] == results[1] == results[2]
     assert len(results[0]) == 1  # the key; not the Id of é's (no printable ASCII there)
+
+
+def test_a_report_said_to_be_large_is_written_by_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan of text files reads no JSON, yet may write a report of many findings."""
+    monkeypatch.undo()
+    monkeypatch.setattr(jsonio, "_handled", 0)
+    monkeypatch.delitem(sys.modules, "orjson")
+    assert jsonio.dumps({"a": [1.5]}, indent=True, large=True) == b'{\n  "a": [\n    1.5\n  ]\n}'
+    assert "orjson" in sys.modules

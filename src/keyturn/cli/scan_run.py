@@ -251,7 +251,8 @@ def _emit(result: ScanResult, fmt: str, output: Path | None) -> None:
         _emit_table(result, output)
     else:
         document = sarif_document(result) if fmt == "sarif" else json_document(result)
-        text = dumps(_redacted(document))
+        # orjson for a report of many findings, even from a scan that read no JSON
+        text = dumps(_redacted(document), large=len(result.findings) > 1000)
         if output:
             with _file_errors("--output", output):
                 output.write_text(text, encoding="utf-8")

@@ -58,10 +58,11 @@ def loads(data: bytes | str) -> Any:
         return _orjson_loads(data)
 
 
-def dumps(value: Any, *, indent: bool = False) -> bytes:
-    """Compact JSON, or indented by two spaces; non-ASCII text written as UTF-8."""
+def dumps(value: Any, *, indent: bool = False, large: bool = False) -> bytes:
+    """Compact JSON, or indented by two spaces; non-ASCII text written as UTF-8. `large`: the
+    caller knows the value is large (orjson writes it ten times faster)."""
     global _handled
-    if not _small_job():
+    if large or not _small_job():
         import orjson
 
         return orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2 if indent else 0)

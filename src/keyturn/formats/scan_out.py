@@ -223,6 +223,6 @@ def _sarif_result(finding: Finding, index: int) -> dict[str, Any]:
     }
 
 
-def dumps(document: dict[str, Any]) -> str:
+def dumps(document: dict[str, Any], *, large: bool = False) -> str:
     # orjson after a large scan: a report of tens of thousands of findings in milliseconds.
-    return jsonio.dumps(document, indent=True).decode() + "\n"
+    return jsonio.dumps(document, indent=True, large=large).decode() + "\n"

@@ -188,6 +188,30 @@ def test_robustness_everything_is_skipped_with_a_reason(tmp_path: Path) -> None:
     )
 
 
+def test_a_hostile_file_name_or_nesting_is_reported_not_a_crash(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    """A name that is not UTF-8 is shown with its bytes as \\xNN; JSON nested deeper than
+    Python's stack is scanned as text, with the reason (both crashed every report before)."""
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/d\xff")
+    os.mkdir(folder)
+    with open(os.fsencode(folder) + b"/w\xfe.env", "w") as env:
+        env.write(f"API_KEY={SECRET}\n")
+    token = "ghp_" + "b1" * 18
+    nested = "[" * 1015 + f'"{token}"' + "]" * 1015
+    (tmp_path / "deep.json").write_text('{"nodes":[{"parameters":{"x":' + nested + "}}]}")
+    for fmt in ("table", "json", "sarif"):
+        done = run_cli("scan", str(tmp_path), "--format", fmt)
+        assert done.code == 1, done.stderr
+        assert "xff" in done.stdout and "xfe.env" in done.stdout  # SARIF: as a URI
+    report = json.loads(run_cli("scan", str(tmp_path), "--format", "json").stdout)
+    by_file = {Path(f["location"]["path"]).name: f["rule_id"] for f in report["findings"]}
+    assert by_file == {"w\\xfe.env": "KT005", "deep.json": "KT004"}
+    assert {Path(s["path"]).name: s["reason"] for s in report["skipped"]} == {
+        "deep.json": "JSON nested too deeply to walk; scanned as text"
+    }
+
+
 def test_realworld_exports() -> None:
     root = realworld_files()[0].parents[1]
     result = scan(root)

@@ -39,33 +39,35 @@ def discover(paths: list[Path], result: ScanResult) -> Iterator[str]:
     """Every regular file under `paths`; folders recursively, without following symlinks."""
     for root in paths:
         if root.is_symlink() and root.is_dir():
-            result.skipped.append(Skipped(str(root), "symbolic link to a folder: not followed"))
+            result.skipped.append(
+                Skipped(shown(str(root)), "symbolic link to a folder: not followed")
+            )
         elif root.is_file():
             yield str(root)
         elif root.is_dir():
             yield from _walk(str(root), result)
         elif root.exists():
-            result.skipped.append(Skipped(str(root), "not a regular file"))
+            result.skipped.append(Skipped(shown(str(root)), "not a regular file"))
         else:
-            result.skipped.append(Skipped(str(root), "no such file or folder"))
+            result.skipped.append(Skipped(shown(str(root)), "no such file or folder"))
 
 
 def _walk(folder: str, result: ScanResult) -> Iterator[str]:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError as exc:
-        result.skipped.append(Skipped(folder, f"cannot list folder: {exc.strerror}"))
+        result.skipped.append(Skipped(shown(folder), f"cannot list folder: {exc.strerror}"))
         return
     for entry in entries:
         try:
             if entry.is_symlink():
                 if entry.is_dir():
                     result.skipped.append(
-                        Skipped(entry.path, "symbolic link to a folder: not followed")
+                        Skipped(shown(entry.path), "symbolic link to a folder: not followed")
                     )
                     continue
                 if not entry.is_file():
-                    result.skipped.append(Skipped(entry.path, "broken symbolic link"))
+                    result.skipped.append(Skipped(shown(entry.path), "broken symbolic link"))
                     continue
             if entry.is_dir(follow_symlinks=False):
                 if entry.name not in SKIP_DIRS:
@@ -73,23 +75,36 @@ def _walk(folder: str, result: ScanResult) -> Iterator[str]:
             elif entry.is_file():
                 yield entry.path
             else:
-                result.skipped.append(Skipped(entry.path, "not a regular file"))
+                result.skipped.append(Skipped(shown(entry.path), "not a regular file"))
         except OSError as exc:
-            result.skipped.append(Skipped(entry.path, f"cannot read: {exc.strerror}"))
+            result.skipped.append(Skipped(shown(entry.path), f"cannot read: {exc.strerror}"))
+
+
+def shown(path: str) -> str:
+    """The path as reports show it: a name that is not UTF-8 (its bytes kept in the str as
+    surrogates) with those bytes written \\xNN, instead of failing every report."""
+    if path.isascii():
+        return path
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
 
 
 def scan_file(path: str, options: ScanOptions) -> ScanResult:
     """One file: findings, or a reason it was skipped. Never raises for a bad file."""
     result = ScanResult()
+    opened, path = path, shown(path)
     try:
-        status = os.stat(path)
+        status = os.stat(opened)
         if not stat.S_ISREG(status.st_mode):
             result.skipped.append(Skipped(path, "not a regular file"))
             return result
         if status.st_size > options.max_file_bytes:
             result.skipped.append(Skipped(path, f"larger than {options.max_file_bytes} bytes"))
             return result
-        with open(path, "rb", buffering=0) as handle:  # one read: no buffer needed
+        with open(opened, "rb", buffering=0) as handle:  # one read: no buffer needed
             raw = handle.read()
     except OSError as exc:
         result.skipped.append(Skipped(path, f"cannot read: {exc.strerror or exc}"))
@@ -115,7 +130,11 @@ def _scan_content(path: str, raw: bytes, result: ScanResult) -> list[Finding]:
             if path.endswith(".json"):
                 result.skipped.append(Skipped(path, f"malformed JSON ({exc}); scanned as text"))
         else:
-            return scan_json(path, raw, document)
+            try:
+                return scan_json(path, raw, document)
+            except RecursionError:  # nested deeper than Python's stack: a hostile document
+                reason = "JSON nested too deeply to walk; scanned as text"
+                result.skipped.append(Skipped(path, reason))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jsonschema
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -188,28 +189,72 @@ def test_robustness_everything_is_skipped_with_a_reason(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="names that are not UTF-8: Linux file systems")
 def test_a_hostile_file_name_or_nesting_is_reported_not_a_crash(
     tmp_path: Path, run_cli: Any
 ) -> None:
-    """A name that is not UTF-8 is shown with its bytes as \\xNN; JSON nested deeper than
-    Python's stack is scanned as text, with the reason (both crashed every report before)."""
+    """A name that is not UTF-8 is shown with its bytes as \\xNN (it crashed every report).
+    JSON nested deeper than the walkers recurse (it crashed, then hid the whole file) is walked
+    without recursion: a node's secret beside it and a secret below it are both found, the
+    same in one process and in workers."""
     folder = os.fsdecode(os.fsencode(tmp_path) + b"/d\xff")
     os.mkdir(folder)
     with open(os.fsencode(folder) + b"/w\xfe.env", "w") as env:
         env.write(f"API_KEY={SECRET}\n")
-    token = "ghp_" + "b1" * 18
-    nested = "[" * 1015 + f'"{token}"' + "]" * 1015
-    (tmp_path / "deep.json").write_text('{"nodes":[{"parameters":{"x":' + nested + "}}]}")
+    below = '{"a":' * 990 + '{"password": "' + SECRET[::-1] + '"}' + "}" * 990
+    deep = workflow(
+        http(headerParameters=headers(("X-Api-Key", SECRET))),
+        {"name": "Deep", "parameters": {"jsonBody": "=" + below}},
+    )
+    (tmp_path / "deep.json").write_text(json.dumps(deep))
     for fmt in ("table", "json", "sarif"):
         done = run_cli("scan", str(tmp_path), "--format", fmt)
         assert done.code == 1, done.stderr
         assert "xff" in done.stdout and "xfe.env" in done.stdout  # SARIF: as a URI
     report = json.loads(run_cli("scan", str(tmp_path), "--format", "json").stdout)
-    by_file = {Path(f["location"]["path"]).name: f["rule_id"] for f in report["findings"]}
-    assert by_file == {"w\\xfe.env": "KT005", "deep.json": "KT004"}
-    assert {Path(s["path"]).name: s["reason"] for s in report["skipped"]} == {
-        "deep.json": "JSON nested too deeply to walk; scanned as text"
-    }
+    found = sorted((Path(f["location"]["path"]).name, f["field"]) for f in report["findings"])
+    assert found == [
+        ("deep.json", "X-Api-Key"),
+        ("deep.json", "password"),
+        ("w\\xfe.env", "API_KEY"),
+    ]
+    assert report["skipped"] == []
+    for _ in range(64):  # enough files for worker processes: the same findings
+        (tmp_path / f"pad{_}.json").write_text("{}")
+    pool = json.loads(run_cli("scan", str(tmp_path), "--format", "json").stdout)
+    assert [f["fingerprint"] for f in pool["findings"]] == [
+        f["fingerprint"] for f in report["findings"]
+    ]
+
+
+def test_a_live_workflow_with_a_lone_surrogate_or_deep_nesting_is_scanned() -> None:
+    """n8n's API can hand back what no file holds: a lone surrogate escape (httpx's json reads
+    it as is) and nesting deep enough to stop json.dumps. Neither stops the scan."""
+    from keyturn.scan.engine import scan_instance
+
+    strange = workflow(http(headerParameters=headers(("X-Api-Key", SECRET))))
+    strange["nodes"][0]["name"] = "Call \udc00 API"
+    strange["id"] = "w1"
+    nested: Any = SECRET
+    for _ in range(1200):
+        nested = [nested]
+    too_deep = {"id": "w2", "name": "Deep", "nodes": [], "staticData": {"x": nested}}
+
+    class Instance:  # n8n cannot be made to return these on demand
+        connection = type("Connection", (), {"name": "prod"})()
+
+        def iter_workflow_documents(self) -> Any:
+            return iter([strange, too_deep])
+
+        def list_credentials(self) -> list[Any]:
+            return []
+
+    result = scan_instance(Instance(), ScanOptions())  # type: ignore[arg-type]
+    assert [(f.location.node, f.field) for f in result.findings] == [("Call ? API", "X-Api-Key")]
+    json_document(result)  # writable
+    assert [(s.path, s.reason) for s in result.skipped] == [
+        ("n8n://prod/workflows/w2", "workflow nested too deeply to read")
+    ]
 
 
 def test_realworld_exports() -> None:

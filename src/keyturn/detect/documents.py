@@ -107,8 +107,10 @@ def serialize(value: Any) -> bytes:
 
     try:
         return orjson.dumps(value)
-    except TypeError:
-        return json.dumps(value, default=str).encode()
+    except TypeError:  # a huge integer, nesting deeper than 255, a lone surrogate
+        # Unescaped, as orjson would: an escape (\u201c) before a token would hide its start.
+        text = json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8", "surrogatepass")
 
 
 def parameter_hits(parameters: dict[str, Any], pointer: str) -> list[tuple[Hit, str]]:
@@ -130,6 +132,9 @@ def _walk_node(value: Any, path: list[str], context: str, emit: _Sink) -> None:
     `path` holds raw keys; they are escaped into a JSON pointer only for a finding. Exact
     type checks (orjson and json build plain dict, list and str) keep this hot loop fast.
     """
+    if len(path) > MAX_WALK_DEPTH:
+        _walk_deep(value, path, context, emit, NODE)
+        return
     if type(value) is dict:
         pair_name = value.get("name") if type(value.get("value")) is str else None
         for key, item in value.items():
@@ -218,6 +223,9 @@ def _judge_parameter(
 def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Where) -> None:
     """Any JSON data (pinned data, static data, JSON in a parameter, other JSON files): each
     string with its key, judged as what `where` says it is."""
+    if len(path) > MAX_WALK_DEPTH:
+        _walk_deep(value, path, context, emit, where)
+        return
     if type(value) is dict:
         for key, item in value.items():
             kind = type(item)
@@ -242,6 +250,31 @@ def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Whe
                 path.append(str(index))
                 walk_data(item, path, context, emit, where)
                 path.pop()
+
+
+# Deeper than this (no n8n export comes close: a hostile or generated document), the walkers
+# stop recursing, so that no depth of nesting can exhaust Python's stack.
+MAX_WALK_DEPTH = 200
+
+
+def _walk_deep(value: Any, path: list[str], context: str, emit: _Sink, where: Where) -> None:
+    """What lies below MAX_WALK_DEPTH, without recursion: every string judged as `where` says,
+    with its nearest key (a node's pairs and code are not told apart down there)."""
+    stack: list[tuple[Any, list[str], str]] = [(value, list(path), context)]
+    while stack:
+        item, at, near = stack.pop()
+        if type(item) is dict:
+            children = [(key, child, key) for key, child in item.items()]
+        else:
+            children = [(str(index), child, near) for index, child in enumerate(item)]
+        for part, child, key in children:
+            if type(child) is str:
+                if len(child) >= MIN_SECRET_LENGTH and _may_judge(key, child, where, emit.tokens):
+                    hit = judge(key, child, where=where, tokens=emit.tokens)
+                    if hit is not None:
+                        emit(hit, _pointer([*at, part]))
+            elif (type(child) is dict or type(child) is list) and child:
+                stack.append((child, [*at, part], key))
 
 
 def _may_judge(key: str, value: str, where: Where, tokens: Sequence[Token]) -> bool:

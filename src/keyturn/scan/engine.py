@@ -7,12 +7,13 @@ worker processes. Whatever cannot be read is reported as skipped with a reason; 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keyturn.core import jsonio
 from keyturn.detect.documents import scan_json, scan_old_secrets, scan_text, serialize
@@ -197,9 +198,14 @@ def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:
         workflows.append(document)
         path = f"{base}/{document.get('id', '?')}"
         result.workflows_scanned += 1
-        raw = serialize(document)
+        try:
+            document, raw = _readable(document)
+            found = scan_json(path, raw, document)
+        except RecursionError:  # json.dumps of a workflow nested about 1000 deep
+            result.skipped.append(Skipped(path, "workflow nested too deeply to read"))
+            continue
         # Live workflows have no lines: locations are the JSON pointer, workflow and node.
-        for finding in scan_json(path, raw, document):
+        for finding in found:
             result.findings.append(finding._replace(location=finding.location._replace(line=None)))
         name = document.get("name") if isinstance(document.get("name"), str) else None
         if old:
@@ -207,6 +213,20 @@ def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:
                 result.findings.append(Finding.from_hit(hit, Location(path, None, None, name)))
     result.findings.extend(_credential_findings(client, workflows, base))
     return result
+
+
+def _readable(document: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """The workflow and its JSON bytes, with each lone surrogate escape (n8n's API may hand
+    one back, in a node's name say; httpx's json reads it as is, and no report can write it)
+    turned into `?`."""
+    raw = serialize(document)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = json.dumps(document, ensure_ascii=False).encode("utf-8", "replace")
+        document = json.loads(text)
+        raw = serialize(document)
+    return document, raw
 
 
 def _credential_findings(

@@ -15,7 +15,7 @@ from typing import Any
 
 from keyturn.core.errors import CredentialNotFound, KeyturnError
 from keyturn.core.redact import register_secret
-from keyturn.detect.documents import serialize
+from keyturn.detect.documents import LineIndex, serialize
 from keyturn.detect.oldsecrets import OldSecrets
 from keyturn.doctor import diagnose
 from keyturn.doctor.classify import classify
@@ -224,10 +224,12 @@ def _in_files(evidence: Evidence) -> None:
         except OSError as exc:
             evidence.not_searched.append(f"{path}: {exc.strerror or type(exc).__name__}")
             continue
+        index = LineIndex(data)
         for finder, found in ((old, evidence.old_in_files), (new, evidence.new_in_files)):
             if finder is not None:
-                lines = {data.count(b"\n", 0, offset) + 1 for offset, _ in finder.find_in(data)}
-                found.extend(f"{path}:{line}" for line in sorted(lines))
+                offsets = sorted(offset for offset, _ in finder.find_in(data))
+                lines = dict.fromkeys(index.line_at(offset) for offset in offsets)
+                found.extend(f"{path}:{line}" for line in lines)
 
 
 def _files(roots: list[Path], not_searched: list[str]) -> Iterator[Path]:

@@ -319,12 +319,14 @@ _URL_QUERY_PAIR = re.compile(r"[?&]([A-Za-z][\w.-]{0,40})=([^&#\s'\"]+)")
 def url_query_secret(text: str) -> tuple[str, str] | None:
     """(name, value) of the first credential in a URL's query (`?key=...`, `&appid=...`):
     a query parameter is an authentication position like a request's own."""
+    from urllib.parse import unquote  # here: few values hold a URL with a query
+
     for match in _URL_QUERY_PAIR.finditer(text):
         name, value = match.group(1), match.group(2)
-        from urllib.parse import unquote  # here: few values hold a URL with a query
-
-        if "{{" not in value and is_auth_name(name) and is_key_material(unquote(value)):
-            return name, unquote(value)
+        if "{{" not in value and is_auth_name(name):
+            secret = unquote(value)
+            if is_key_material(secret):
+                return name, secret
     return None
 
 

@@ -12,6 +12,7 @@ import os
 import stat
 import time
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -22,6 +23,7 @@ from keyturn.detect.rules import DANGLING_REFERENCE, DUPLICATE_NAME
 from keyturn.detect.values import Hit
 
 if TYPE_CHECKING:  # files are scanned without loading the n8n client
+    from keyturn.detect.oldsecrets import OldSecrets
     from keyturn.n8n.client import N8nClient
 
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -115,11 +117,18 @@ def scan_file(path: str, options: ScanOptions) -> ScanResult:
         return result
     result.files_scanned, result.bytes_scanned = 1, len(raw)
     if options.old_secrets:
-        from keyturn.detect.oldsecrets import OldSecrets  # only for --old-secret: its encodings
-
-        result.findings.extend(scan_old_secrets(path, raw, OldSecrets(list(options.old_secrets))))
+        result.findings.extend(scan_old_secrets(path, raw, _old_secrets(options.old_secrets)))
     result.findings.extend(_scan_content(path, raw, result))
     return result
+
+
+# Built once per scan, not once per file (every encoding of every value); only the last is
+# kept, and its values are held for redaction anyway.
+@lru_cache(maxsize=1)
+def _old_secrets(values: tuple[str, ...]) -> OldSecrets:
+    from keyturn.detect.oldsecrets import OldSecrets  # only for --old-secret: its encodings
+
+    return OldSecrets(list(values))
 
 
 def _scan_content(path: str, raw: bytes, result: ScanResult) -> list[Finding]:
@@ -190,9 +199,7 @@ def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:
     """Every workflow of the live instance, and its credentials' names and references."""
     result = ScanResult()
     base = f"n8n://{client.connection.name}/workflows"
-    from keyturn.detect.oldsecrets import OldSecrets
-
-    old = OldSecrets(list(options.old_secrets))
+    old = _old_secrets(options.old_secrets)
     workflows = []
     for document in client.iter_workflow_documents():
         workflows.append(document)

@@ -33,9 +33,11 @@ HOSTILE = '<img src=x onerror=alert(1)> "Ops" 🔑 {{ 7*7 }}'
 @pytest.fixture
 def served(
     n8n: N8nHandle, provider: DemoProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Serving]:
+) -> Iterator[tuple[Serving, str]]:
+    """The HTTP server after one evaluation, and the seeded Partner API's id (the shared n8n
+    can hold other credentials of that name, seeded by earlier tests)."""
     monkeypatch.setenv("KEYTURN_STATE_DIR", str(tmp_path / "state"))
-    seed_demo(n8n.client, DemoProviderClient(provider.url, provider.admin_token))
+    seed = seed_demo(n8n.client, DemoProviderClient(provider.url, provider.admin_token))
     n8n.client.create_credential(HOSTILE, "httpHeaderAuth", {"name": "X-Ops", "value": "x" * 40})
     for path in ("partner-sync", "partner-sync-query", "partner-sync-basic"):  # runs to judge by
         assert httpx.get(f"{n8n.url}/webhook/{path}", timeout=30).status_code == 200
@@ -48,33 +50,39 @@ def served(
     scheduler = Scheduler(settings, serve, n8n.client, journal, lambda kind, event: None)
     scheduler.tick()
     serving = start_http(scheduler, serve, token=None)
-    yield serving
+    yield serving, seed.credentials["Partner API"].id
     serving.close()
     journal.close()
 
 
 def test_the_dashboard_lists_the_sandbox_with_real_ages_and_health(
-    served: Serving, n8n: N8nHandle, driver: WebDriver
+    served: tuple[Serving, str], n8n: N8nHandle, driver: WebDriver
 ) -> None:
-    view = served.scheduler.view
+    serving, partner_id = served
+    view = serving.scheduler.view
     expected = {c.name for c in n8n.client.list_credentials()}
     assert {row.name for row in view.credentials} == expected and HOSTILE in expected
-    partner = next(row for row in view.credentials if row.name == "Partner API")
+    partner = next(row for row in view.credentials if row.credential_id == partner_id)
+    assert partner.name == "Partner API"
     assert partner.health == v.HEALTHY and "ran fine" in partner.health_detail
     assert partner.policy == "max_age 90d" and partner.state == v.OK
     assert partner.age_seconds is not None and 0 <= partner.age_seconds < 3600  # seeded now
 
     driver.set_window_size(1280, 900)
-    driver.get(served.url + "/")
+    driver.get(serving.url + "/")
     assert_no_alert(driver)
+    # By id: two credentials can share a name.
     rows = {
-        row.find_element(By.CSS_SELECTOR, "td.name").text: row
+        row.find_element(By.CSS_SELECTOR, "span.id").text.removeprefix("id "): row
         for row in driver.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")
     }
-    assert set(rows) == expected  # the hostile name as typed, as text
+    assert set(rows) == {row.credential_id for row in view.credentials}
+    names = {row.find_element(By.CSS_SELECTOR, "td.name").text for row in rows.values()}
+    assert names == expected  # the hostile name as typed, as text
     assert driver.find_elements(By.CSS_SELECTOR, "img") == []
     for data in view.credentials:
-        row = rows[data.name]
+        row = rows[data.credential_id]
+        assert row.find_element(By.CSS_SELECTOR, "td.name").text == data.name
         assert row.find_element(By.CSS_SELECTOR, "td.age").text == human_age(data.age_seconds)
         assert row.find_element(By.CSS_SELECTOR, "td.health .badge").text.lower() == data.health
     ARTIFACTS.mkdir(exist_ok=True)
@@ -82,13 +90,13 @@ def test_the_dashboard_lists_the_sandbox_with_real_ages_and_health(
     driver.save_screenshot(str(shot))
     saved_png(shot)
 
-    metrics = httpx.get(served.url + "/metrics", timeout=10).text
+    metrics = httpx.get(serving.url + "/metrics", timeout=10).text
     ages = {
-        sample.labels["credential"]: sample.value
+        sample.labels["credential_id"]: (sample.labels["credential"], sample.value)
         for family in text_string_to_metric_families(metrics)
         for sample in family.samples
         if sample.name == "keyturn_credential_age_seconds"
     }
-    assert set(ages) <= expected and ages["Partner API"] == pytest.approx(
-        partner.age_seconds, abs=1
-    )
+    assert {name for name, _ in ages.values()} <= expected
+    name, age = ages[partner.credential_id]
+    assert name == "Partner API" and age == pytest.approx(partner.age_seconds, abs=1)

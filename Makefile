@@ -18,13 +18,16 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 # keyturn and its runtime dependencies: what `make demo` needs (no extras, no dev tools).
-$(RUNTIME): pyproject.toml | $(PY)
+# setup.py and _walk.c: the compiled walk, rebuilt in place when its source changes.
+COMPILED := setup.py src/keyturn/detect/_walk.c
+
+$(RUNTIME): pyproject.toml $(COMPILED) | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
 # Everything `make test` needs: keyturn[dev] (every extra, pytest, mypy, ruff, moto, build...).
 # It includes the runtime install, so it marks that one done too.
-$(DEV): pyproject.toml | $(PY)
+$(DEV): pyproject.toml $(COMPILED) | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@ $(RUNTIME)
 
@@ -68,4 +71,4 @@ dist: setup-dev
 	$(PY) -m build --outdir dist .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/keyturn/detect/_walk.*.so

@@ -330,13 +330,13 @@ def url_query_secret(text: str) -> tuple[str, str] | None:
     return None
 
 
-_secret_name_caches: dict[Where, dict[str, bool]] = {NODE: {}, PAIR: {}, DATA: {}, CONFIG: {}}
+SECRET_NAME_CACHES: dict[Where, dict[str, bool]] = {NODE: {}, PAIR: {}, DATA: {}, CONFIG: {}}
 
 
 def is_secret_name(key: str, where: Where) -> bool:
     """Whether judge() takes the name `key` as a secret's: a name APIs take a credential under,
     in a request parameter or a config variable, or a secret-like name anywhere."""
-    cache = _secret_name_caches[where]
+    cache = SECRET_NAME_CACHES[where]
     known = cache.get(key)
     if known is None:
         known = (where in (PAIR, CONFIG) and is_auth_name(key)) or is_secret_key(key)

@@ -26,9 +26,10 @@ $(RUNTIME): pyproject.toml $(COMPILED) | $(PY)
 	touch $@
 
 # Everything `make test` needs: keyturn[dev] (every extra, pytest, mypy, ruff, moto, build...).
-# It includes the runtime install, so it marks that one done too.
+# It includes the runtime install, so it marks that one done too. KEYTURN_REQUIRE_WALK=1: the
+# tests need the compiled walk (setup.py), to hold it to the Python one.
 $(DEV): pyproject.toml $(COMPILED) | $(PY)
-	$(PY) -m pip install --quiet -e ".[dev]"
+	KEYTURN_REQUIRE_WALK=1 $(PY) -m pip install --quiet -e ".[dev]"
 	touch $@ $(RUNTIME)
 
 n8n: setup
@@ -68,7 +69,7 @@ bench: setup-dev n8n
 
 # The wheel (without the sandbox) and the sdist (everything), in dist/.
 dist: setup-dev
-	$(PY) -m build --outdir dist .
+	KEYTURN_REQUIRE_WALK=1 $(PY) -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/keyturn/detect/_walk.*.so

@@ -94,7 +94,8 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
     work = tmp_path_factory.mktemp("packaging")
     source = work / "source"
     shutil.copytree(ROOT, source, ignore=_ignore)
-    _run([sys.executable, "-m", "build", "--outdir", work / "dist", source], cwd=work)
+    build = [sys.executable, "-m", "build", "--outdir", work / "dist", source]
+    _run(build, cwd=work, extra_env={"KEYTURN_REQUIRE_WALK": "1"})  # as make dist builds
     wheels = sorted((work / "dist").glob("*.whl"))
     sdists = sorted((work / "dist").glob("*.tar.gz"))
     # One wheel for this interpreter and platform: it holds the compiled walk (detect/_walk.c).

@@ -72,10 +72,11 @@ def test_the_dashboard_lists_the_sandbox_with_real_ages_and_health(
     driver.get(serving.url + "/")
     assert_no_alert(driver)
     # By id: two credentials can share a name.
+    shown = driver.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")
     rows = {
-        row.find_element(By.CSS_SELECTOR, "span.id").text.removeprefix("id "): row
-        for row in driver.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")
+        row.find_element(By.CSS_SELECTOR, "span.id").text.removeprefix("id "): row for row in shown
     }
+    assert len(shown) == len(view.credentials)
     assert set(rows) == {row.credential_id for row in view.credentials}
     names = {row.find_element(By.CSS_SELECTOR, "td.name").text for row in rows.values()}
     assert names == expected  # the hostile name as typed, as text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,3 +220,58 @@ def test_a_list_longer_than_the_cached_indexes(compiled: Any) -> None:
     fast, slow = both(lambda: hits_of(lambda emit: scan_workflow(document, "", emit, ())))
     assert fast == slow
     assert [pointer for _, pointer, _, _ in fast][-1] == "/nodes/0/parameters/apiKey/5000"
+
+
+class _OtherBuild:
+    """A module built from another _walk.c: another ABI, or another configure()."""
+
+    def __init__(self, abi: int, configure: Any = None) -> None:
+        self.ABI = abi
+        if configure is not None:
+            self.configure = configure
+
+
+def test_a_walk_built_from_another_source_is_left_unused(compiled: Any) -> None:
+    assert documents.configured_walk(compiled) is compiled
+    assert documents.configured_walk(_OtherBuild(documents.WALK_ABI + 1)) is None
+
+    def old_configure(*_: Any) -> None:
+        raise TypeError("configure() takes 7 arguments")
+
+    assert documents.configured_walk(_OtherBuild(documents.WALK_ABI, old_configure)) is None
+    assert documents.configured_walk(object()) is None  # no ABI at all
+
+
+def test_without_the_module_the_scan_is_the_same(tmp_path: Path) -> None:
+    """An install without a compiler: keyturn imports, and the scan finds the same."""
+    export = tmp_path / "export.json"
+    secret = "q8Zr2LmX4pT7vN1kW9yB3cD6"
+    nodes = [
+        {
+            "name": "Call",
+            "parameters": {
+                "headerParameters": {"parameters": [{"name": "X-API-Key", "value": secret}]},
+                "url": f"https://u:{secret}@x.example/",
+            },
+        }
+    ]
+    export.write_text(json.dumps({"name": "W", "nodes": nodes, "pinData": {"token": secret}}))
+    script = (
+        "import sys\n"
+        "if sys.argv[1] == 'without': sys.modules['keyturn.detect._walk'] = None\n"
+        "import keyturn.detect.documents as d\n"
+        "print(d._compiled is None)\n"
+        "from keyturn.cli import main\n"
+        "sys.argv = ['keyturn', 'scan', sys.argv[2], '--format', 'json']\n"
+        "main()\n"
+    )  # fmt: skip
+    reports = {}
+    for mode in ("with", "without"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, mode, str(export)], capture_output=True, text=True
+        )
+        assert done.returncode == 1, done.stderr  # findings
+        python_walk, report = done.stdout.split("\n", 1)
+        assert python_walk == str(mode == "without")
+        reports[mode] = json.loads(report)["findings"]
+    assert reports["with"] == reports["without"] and len(reports["with"]) == 3

@@ -19,10 +19,12 @@
 #endif
 
 #define INDEX_STRINGS 256
+/* documents.WALK_ABI: the functions' arguments and callbacks as documents.py calls them. */
+#define WALK_ABI 1
 
 /* Set once by configure(): documents.py's own objects and limits. */
 static PyObject *is_secret_name_fn; /* values.is_secret_name(key, where) */
-static PyObject *name_caches;       /* values._secret_name_caches: where -> {key: bool} */
+static PyObject *name_caches;       /* values.SECRET_NAME_CACHES: where -> {key: bool} */
 static PyObject *code_keys;         /* documents._CODE_KEYS */
 static PyObject *where_node, *where_pair;
 static Py_ssize_t min_secret, min_unnamed, max_depth;
@@ -496,6 +498,7 @@ PyDoc_STRVAR(walk_node_doc,
 static PyObject *
 py_walk_node(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    (void)self;
     if (nargs != 6) {
         PyErr_SetString(PyExc_TypeError, "walk_node takes 6 arguments");
         return NULL;
@@ -547,6 +550,7 @@ PyDoc_STRVAR(walk_nodes_doc,
 static PyObject *
 py_walk_nodes(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    (void)self;
     if (nargs != 6) {
         PyErr_SetString(PyExc_TypeError, "walk_nodes takes 6 arguments");
         return NULL;
@@ -580,6 +584,7 @@ PyDoc_STRVAR(walk_data_doc,
 static PyObject *
 py_walk_data(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    (void)self;
     if (nargs != 8) {
         PyErr_SetString(PyExc_TypeError, "walk_data takes 8 arguments");
         return NULL;
@@ -606,6 +611,7 @@ PyDoc_STRVAR(configure_doc,
 static PyObject *
 py_configure(PyObject *self, PyObject *args)
 {
+    (void)self;
     PyObject *function, *caches, *keys, *node, *pair;
     Py_ssize_t secret, unnamed, depth;
     if (!PyArg_ParseTuple(args, "OO!O!UUnnn", &function, &PyDict_Type, &caches,
@@ -665,7 +671,8 @@ PyInit__walk(void)
             return NULL;
         }
     }
-    if (PyModule_AddStringConstant(self, "SOURCE_DIGEST", KEYTURN_WALK_DIGEST) < 0) {
+    if (PyModule_AddStringConstant(self, "SOURCE_DIGEST", KEYTURN_WALK_DIGEST) < 0 ||
+        PyModule_AddIntConstant(self, "ABI", WALK_ABI) < 0) {
         Py_DECREF(self);
         return NULL;
     }

@@ -3,6 +3,7 @@ from collections.abc import Callable
 from typing import Any
 
 SOURCE_DIGEST: str
+ABI: int
 
 def configure(
     is_secret_name: Callable[[str, str], bool],

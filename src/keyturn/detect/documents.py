@@ -52,6 +52,7 @@ try:  # the walk compiled (detect/_walk.c, built by setup.py where a C compiler 
 except ImportError:  # built without it: the same walk in Python, a few times slower
     _compiled = None
 
+# Mirrored in _walk.c (the walks' gates, given at import): change both, with WALK_ABI.
 _CODE_KEYS = frozenset({"jsCode", "functionCode", "pythonCode", "code", "functionCodeString"})
 _SKIP_WORKFLOW_KEYS = frozenset(
     {"nodes", "connections", "id", "versionId", "meta", "tags", "shared", "activeVersion"}
@@ -252,7 +253,8 @@ def _walk_node_py(value: Any, path: list[str], context: str, emit: _Sink) -> Non
 
 def _may_report(context: str, text: str, where: Where, tokens: Sequence[Token]) -> bool:
     """Whether `text` (not code) can give a finding: a $env read, an expression's literal
-    part, embedded JSON, or what judge() reports. Exact, and cheap for the many that cannot."""
+    part, embedded JSON, or what judge() reports. Exact, and cheap for the many that cannot.
+    Mirrored in _walk.c (may_report): change both."""
     if "env" in text:
         return True
     if len(text) >= MIN_UNNAMED_SECRET_LENGTH:
@@ -272,7 +274,7 @@ def _pointer(path: list[str]) -> str:
     return path[0] + "".join("/" + escape_pointer(part) for part in path[1:])
 
 
-def _is_pure_expression(text: str) -> bool:
+def _is_pure_expression(text: str) -> bool:  # mirrored in _walk.c: change both
     return text.startswith("={{") and text.endswith("}}") and text.count("{{") == 1
 
 
@@ -359,7 +361,8 @@ def _walk_deep(value: Any, path: list[str], context: str, emit: _Sink, where: Wh
 
 
 def _may_judge(key: str, value: str, where: Where, tokens: Sequence[Token]) -> bool:
-    """Whether judge() can report `value` under `key` (exact; most data values fail)."""
+    """Whether judge() can report `value` under `key` (exact; most data values fail).
+    Mirrored in _walk.c (may_judge): change both."""
     return is_secret_name(key, where) or may_hold_unnamed_secret(value, where, tokens)
 
 
@@ -503,8 +506,25 @@ def scan_old_secrets(path: str, raw: bytes, old: OldSecrets) -> Iterator[Finding
             yield Finding.from_hit(hit, Location(path, line))
 
 
+# The compiled walk's interface as this module calls it: _walk.c's ABI says the same. A module
+# built from another _walk.c (an editable install not rebuilt) is left unused, not trusted.
+WALK_ABI = 1
+
+
+def configured_walk(module: Any) -> ModuleType | None:
+    """The compiled walk, given this module's rules and limits; None when it is another
+    build's (the Python walk then runs)."""
+    try:
+        if module.ABI != WALK_ABI:
+            return None
+        module.configure(
+            is_secret_name, SECRET_NAME_CACHES, _CODE_KEYS, NODE, PAIR,
+            MIN_SECRET_LENGTH, MIN_UNNAMED_SECRET_LENGTH, MAX_WALK_DEPTH,
+        )  # fmt: skip
+    except (AttributeError, TypeError):
+        return None
+    return module  # type: ignore[no-any-return]
+
+
 if _compiled is not None:
-    _compiled.configure(
-        is_secret_name, SECRET_NAME_CACHES, _CODE_KEYS, NODE, PAIR,
-        MIN_SECRET_LENGTH, MIN_UNNAMED_SECRET_LENGTH, MAX_WALK_DEPTH,
-    )  # fmt: skip
+    _compiled = configured_walk(_compiled)

@@ -27,6 +27,8 @@ from keyturn.detect.rules import (
 )
 from keyturn.detect.token_scan import PRIVATE_KEY_KIND, find_tokens
 
+# The lengths, known_token, is_secret_name's caches and may_hold_unnamed_secret are mirrored
+# in the compiled walk (detect/_walk.c, given them at import): change both.
 MIN_SECRET_LENGTH = 8
 # Shorter values are judged only under a secret-like name (not as a token or a URL password).
 MIN_UNNAMED_SECRET_LENGTH = 16

@@ -18,18 +18,14 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 # keyturn and its runtime dependencies: what `make demo` needs (no extras, no dev tools).
-# setup.py and _walk.c: the compiled walk, rebuilt in place when its source changes.
-COMPILED := setup.py src/keyturn/detect/_walk.c
-
-$(RUNTIME): pyproject.toml $(COMPILED) | $(PY)
+$(RUNTIME): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
 # Everything `make test` needs: keyturn[dev] (every extra, pytest, mypy, ruff, moto, build...).
-# It includes the runtime install, so it marks that one done too. KEYTURN_REQUIRE_WALK=1: the
-# tests need the compiled walk (setup.py), to hold it to the Python one.
-$(DEV): pyproject.toml $(COMPILED) | $(PY)
-	KEYTURN_REQUIRE_WALK=1 $(PY) -m pip install --quiet -e ".[dev]"
+# It includes the runtime install, so it marks that one done too.
+$(DEV): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@ $(RUNTIME)
 
 n8n: setup
@@ -69,7 +65,7 @@ bench: setup-dev n8n
 
 # The wheel (without the sandbox) and the sdist (everything), in dist/.
 dist: setup-dev
-	KEYTURN_REQUIRE_WALK=1 $(PY) -m build --outdir dist .
+	$(PY) -m build --outdir dist .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/keyturn/detect/_walk.*.so
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -8,7 +8,6 @@ environment and the fresh virtualenv installs keyturn's dependencies.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +47,7 @@ def _ignore(folder: str, names: list[str]) -> Iterable[str]:
         name
         for name in names
         if name in NEVER_COPIED
-        or name.endswith((".egg-info", ".pyc", ".so"))  # .so: the editable install's build
+        or name.endswith((".egg-info", ".pyc"))
         or (at_root and name.startswith(".") and name not in {".ci", ".pre-commit-hooks.yaml"})
     ]
 
@@ -94,13 +93,10 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
     work = tmp_path_factory.mktemp("packaging")
     source = work / "source"
     shutil.copytree(ROOT, source, ignore=_ignore)
-    build = [sys.executable, "-m", "build", "--outdir", work / "dist", source]
-    _run(build, cwd=work, extra_env={"KEYTURN_REQUIRE_WALK": "1"})  # as make dist builds
+    _run([sys.executable, "-m", "build", "--outdir", work / "dist", source], cwd=work)
     wheels = sorted((work / "dist").glob("*.whl"))
     sdists = sorted((work / "dist").glob("*.tar.gz"))
-    # One wheel for this interpreter and platform: it holds the compiled walk (detect/_walk.c).
-    assert len(wheels) == 1
-    assert re.fullmatch(rf"keyturn-{VERSION}-cp3\d+-cp3\d+-[a-z0-9_.]+\.whl", wheels[0].name)
+    assert [path.name for path in wheels] == [f"keyturn-{VERSION}-py3-none-any.whl"]
     assert [path.name for path in sdists] == [f"keyturn-{VERSION}.tar.gz"]
     return Dists(wheel=wheels[0], sdist=sdists[0])
 
@@ -127,9 +123,6 @@ def test_wheel_has_no_sandbox_and_declares_extras(dists: Dists) -> None:
         assert data in names
     assert f"keyturn-{VERSION}.dist-info/licenses/LICENSE" in names
     assert not [name for name in names if name.endswith(".pyc") or "/tests/" in name]
-    compiled = [name for name in names if name.startswith("keyturn/detect/_walk.")]
-    assert len(compiled) == 2 and "keyturn/detect/_walk.pyi" in compiled  # and the module
-    assert not [name for name in names if name.endswith(".c")]
 
     assert "License-Expression: MIT" in metadata.splitlines()
     requires = [
@@ -160,15 +153,13 @@ def test_sdist_has_the_whole_checkout(dists: Dists) -> None:
         "src/keyturn/sandbox/run.py",
         "src/keyturn/sandbox/install.py",
         "src/keyturn/cli/sandbox.py",
-        "src/keyturn/detect/_walk.c",
-        "setup.py",
         "tests/conftest.py",
         "tests/integration/test_packaging.py",
         "docs/install.md",
         ".ci/run",
     ):
         assert path in names, f"{path} is missing from the sdist"
-    assert not [name for name in names if name.endswith((".pyc", ".so")) or "__pycache__" in name]
+    assert not [name for name in names if name.endswith(".pyc") or "__pycache__" in name]
 
 
 def test_wheel_installs_and_runs(keyturn_bin: Path, tmp_path: Path) -> None:
@@ -186,9 +177,6 @@ def test_wheel_installs_and_runs(keyturn_bin: Path, tmp_path: Path) -> None:
     assert scan.code == 1, scan.stderr  # findings
     assert "known-token-format" in scan.stdout and "app.env:2" in scan.stdout
     assert token not in scan.stdout + scan.stderr
-    walk = keyturn_bin.with_name("python")
-    check = "import keyturn.detect.documents as d; print(d._compiled.__name__)"
-    assert _run([walk, "-c", check], cwd=tmp_path).stdout.strip() == "keyturn.detect._walk"
 
 
 def test_wheel_opens_a_new_journal(keyturn_bin: Path, tmp_path: Path) -> None:

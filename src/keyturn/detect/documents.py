@@ -23,7 +23,6 @@ from keyturn.detect.values import (
     MIN_UNNAMED_SECRET_LENGTH,
     NODE,
     PAIR,
-    SECRET_NAME_CACHES,
     URL_USERINFO,
     Hit,
     Token,
@@ -41,18 +40,9 @@ from keyturn.detect.values import (
     url_password,
 )
 
-if TYPE_CHECKING:
-    from types import ModuleType
+if TYPE_CHECKING:  # --old-secret only
+    from keyturn.detect.oldsecrets import OldSecrets
 
-    from keyturn.detect.oldsecrets import OldSecrets  # --old-secret only
-
-_compiled: ModuleType | None
-try:  # the walk compiled (detect/_walk.c, built by setup.py where a C compiler is)
-    from keyturn.detect import _walk as _compiled
-except ImportError:  # built without it: the same walk in Python, a few times slower
-    _compiled = None
-
-# Mirrored in _walk.c (the walks' gates, given at import): change both, with WALK_ABI.
 _CODE_KEYS = frozenset({"jsCode", "functionCode", "pythonCode", "code", "functionCodeString"})
 _SKIP_WORKFLOW_KEYS = frozenset(
     {"nodes", "connections", "id", "versionId", "meta", "tags", "shared", "activeVersion"}
@@ -84,56 +74,17 @@ def scan_workflow(
     `tokens` are the well-known tokens found in the workflow's raw bytes (tokens_in).
     """
     name = workflow.get("name") if isinstance(workflow.get("name"), str) else None
-    if _compiled is not None:
-        _walk_nodes_compiled(workflow["nodes"], prefix, _Sink(emit, name, None, tokens))
-    else:
-        for index, node in enumerate(workflow["nodes"]):
-            if not isinstance(node, dict):
-                continue
-            parameters = node.get("parameters")
-            if isinstance(parameters, dict):
-                path = [f"{prefix}/nodes/{index}/parameters"]
-                _walk_node_py(parameters, path, "", _node_sink(emit, name, node, tokens))
+    for index, node in enumerate(workflow["nodes"]):
+        if not isinstance(node, dict):
+            continue
+        parameters = node.get("parameters")
+        if isinstance(parameters, dict):
+            node_name = node.get("name") if isinstance(node.get("name"), str) else None
+            path = [f"{prefix}/nodes/{index}/parameters"]
+            _walk_node(parameters, path, "", _Sink(emit, name, node_name, tokens))
     for key, value in workflow.items():
         if key not in _SKIP_WORKFLOW_KEYS and isinstance(value, dict | list):
             walk_data(value, [prefix, key], "", _Sink(emit, name, None, tokens), DATA)
-
-
-def _node_sink(
-    emit: Emit, workflow: str | None, node: dict[str, Any], tokens: Sequence[Token]
-) -> _Sink:
-    node_name = node.get("name")
-    return _Sink(emit, workflow, node_name if isinstance(node_name, str) else None, tokens)
-
-
-def _walk_nodes_compiled(nodes: list[Any], prefix: str, workflow: _Sink) -> None:
-    """scan_workflow's nodes, walked by the compiled module: Python sees only the strings
-    that can give a finding (and makes a node's sink only for those)."""
-    assert _compiled is not None
-    path: list[str] = []
-    sinks: dict[int, _Sink] = {}
-
-    def sink(index: int) -> _Sink:
-        found = sinks.get(index)
-        if found is None:
-            found = sinks[index] = _node_sink(
-                workflow.emit, workflow.workflow, nodes[index], workflow.tokens
-            )
-        return found
-
-    def judge_parameter(index: int, context: str, text: str, code: bool, where: Where) -> None:
-        _judge_parameter(context, text, path, sink(index), code=code, where=where)
-
-    def deeper(index: int, item: Any, context: str) -> None:
-        _walk_deep(item, path, context, sink(index), NODE)
-
-    _compiled.walk_nodes(
-        nodes, prefix, path, _token_tuple(workflow.tokens), judge_parameter, deeper
-    )
-
-
-def _token_tuple(tokens: Sequence[Token]) -> tuple[Token, ...]:
-    return tokens if type(tokens) is tuple else tuple(tokens)
 
 
 class _Sink(NamedTuple):  # one per node: cheap to make
@@ -176,39 +127,6 @@ def parameter_hits(parameters: dict[str, Any], pointer: str) -> list[tuple[Hit, 
 
 
 def _walk_node(value: Any, path: list[str], context: str, emit: _Sink) -> None:
-    """Node parameters (_walk_node_py), walked by the compiled module where it was built."""
-    if _compiled is None:
-        _walk_node_py(value, path, context, emit)
-        return
-
-    def judge_parameter(_: None, item_context: str, text: str, code: bool, where: Where) -> None:
-        _judge_parameter(item_context, text, path, emit, code=code, where=where)
-
-    def deeper(_: None, item: Any, item_context: str) -> None:
-        _walk_deep(item, path, item_context, emit, NODE)
-
-    _compiled.walk_node(value, path, context, _token_tuple(emit.tokens), judge_parameter, deeper)
-
-
-def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Where) -> None:
-    """Any JSON data (_walk_data_py), walked by the compiled module where it was built."""
-    if _compiled is None:
-        _walk_data_py(value, path, context, emit, where)
-        return
-    tokens = _token_tuple(emit.tokens)
-
-    def judge_value(key: str, text: str, part: str) -> None:
-        hit = judge(key, text, where=where, tokens=tokens)
-        if hit is not None:
-            emit(hit, _pointer([*path, part]))
-
-    def deeper(item: Any, item_context: str) -> None:
-        _walk_deep(item, path, item_context, emit, where)
-
-    _compiled.walk_data(value, path, context, where, where == DATA, tokens, judge_value, deeper)
-
-
-def _walk_node_py(value: Any, path: list[str], context: str, emit: _Sink) -> None:
     """Node parameters: code, embedded JSON, {name, value} pairs, $env reads.
 
     `path` holds raw keys; they are escaped into a JSON pointer only for a finding. Exact
@@ -235,7 +153,7 @@ def _walk_node_py(value: Any, path: list[str], context: str, emit: _Sink) -> Non
                     path.pop()
             elif (kind is dict or kind is list) and item:
                 path.append(key)
-                _walk_node_py(item, path, key, emit)
+                _walk_node(item, path, key, emit)
                 path.pop()
     elif type(value) is list:
         for index, item in enumerate(value):
@@ -247,14 +165,13 @@ def _walk_node_py(value: Any, path: list[str], context: str, emit: _Sink) -> Non
                     path.pop()
             elif (kind is dict or kind is list) and item:
                 path.append(str(index))
-                _walk_node_py(item, path, context, emit)
+                _walk_node(item, path, context, emit)
                 path.pop()
 
 
 def _may_report(context: str, text: str, where: Where, tokens: Sequence[Token]) -> bool:
     """Whether `text` (not code) can give a finding: a $env read, an expression's literal
-    part, embedded JSON, or what judge() reports. Exact, and cheap for the many that cannot.
-    Mirrored in _walk.c (may_report): change both."""
+    part, embedded JSON, or what judge() reports. Exact, and cheap for the many that cannot."""
     if "env" in text:
         return True
     if len(text) >= MIN_UNNAMED_SECRET_LENGTH:
@@ -274,7 +191,7 @@ def _pointer(path: list[str]) -> str:
     return path[0] + "".join("/" + escape_pointer(part) for part in path[1:])
 
 
-def _is_pure_expression(text: str) -> bool:  # mirrored in _walk.c: change both
+def _is_pure_expression(text: str) -> bool:
     return text.startswith("={{") and text.endswith("}}") and text.count("{{") == 1
 
 
@@ -303,7 +220,7 @@ def _judge_parameter(
         emit(found, _pointer(path))
 
 
-def _walk_data_py(value: Any, path: list[str], context: str, emit: _Sink, where: Where) -> None:
+def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Where) -> None:
     """Any JSON data (pinned data, static data, JSON in a parameter, other JSON files): each
     string with its key, judged as what `where` says it is."""
     if len(path) > MAX_WALK_DEPTH:
@@ -319,7 +236,7 @@ def _walk_data_py(value: Any, path: list[str], context: str, emit: _Sink, where:
                         emit(hit, _pointer([*path, key]))
             elif (kind is dict or kind is list) and item:
                 path.append(key)
-                _walk_data_py(item, path, key, emit, where)
+                walk_data(item, path, key, emit, where)
                 path.pop()
     elif type(value) is list:
         for index, item in enumerate(value):
@@ -331,7 +248,7 @@ def _walk_data_py(value: Any, path: list[str], context: str, emit: _Sink, where:
                         emit(hit, _pointer([*path, str(index)]))
             elif (kind is dict or kind is list) and item:
                 path.append(str(index))
-                _walk_data_py(item, path, context, emit, where)
+                walk_data(item, path, context, emit, where)
                 path.pop()
 
 
@@ -361,8 +278,7 @@ def _walk_deep(value: Any, path: list[str], context: str, emit: _Sink, where: Wh
 
 
 def _may_judge(key: str, value: str, where: Where, tokens: Sequence[Token]) -> bool:
-    """Whether judge() can report `value` under `key` (exact; most data values fail).
-    Mirrored in _walk.c (may_judge): change both."""
+    """Whether judge() can report `value` under `key` (exact; most data values fail)."""
     return is_secret_name(key, where) or may_hold_unnamed_secret(value, where, tokens)
 
 
@@ -504,27 +420,3 @@ def scan_old_secrets(path: str, raw: bytes, old: OldSecrets) -> Iterator[Finding
         if (line, hit.value) not in reported:  # one finding per line, whatever the encodings
             reported.add((line, hit.value))
             yield Finding.from_hit(hit, Location(path, line))
-
-
-# The compiled walk's interface as this module calls it: _walk.c's ABI says the same. A module
-# built from another _walk.c (an editable install not rebuilt) is left unused, not trusted.
-WALK_ABI = 1
-
-
-def configured_walk(module: Any) -> ModuleType | None:
-    """The compiled walk, given this module's rules and limits; None when it is another
-    build's (the Python walk then runs)."""
-    try:
-        if module.ABI != WALK_ABI:
-            return None
-        module.configure(
-            is_secret_name, SECRET_NAME_CACHES, _CODE_KEYS, NODE, PAIR,
-            MIN_SECRET_LENGTH, MIN_UNNAMED_SECRET_LENGTH, MAX_WALK_DEPTH,
-        )  # fmt: skip
-    except (AttributeError, TypeError):
-        return None
-    return module  # type: ignore[no-any-return]
-
-
-if _compiled is not None:
-    _compiled = configured_walk(_compiled)

@@ -27,8 +27,6 @@ from keyturn.detect.rules import (
 )
 from keyturn.detect.token_scan import PRIVATE_KEY_KIND, find_tokens
 
-# The lengths, known_token, is_secret_name's caches and may_hold_unnamed_secret are mirrored
-# in the compiled walk (detect/_walk.c, given them at import): change both.
 MIN_SECRET_LENGTH = 8
 # Shorter values are judged only under a secret-like name (not as a token or a URL password).
 MIN_UNNAMED_SECRET_LENGTH = 16
@@ -332,13 +330,13 @@ def url_query_secret(text: str) -> tuple[str, str] | None:
     return None
 
 
-SECRET_NAME_CACHES: dict[Where, dict[str, bool]] = {NODE: {}, PAIR: {}, DATA: {}, CONFIG: {}}
+_secret_name_caches: dict[Where, dict[str, bool]] = {NODE: {}, PAIR: {}, DATA: {}, CONFIG: {}}
 
 
 def is_secret_name(key: str, where: Where) -> bool:
     """Whether judge() takes the name `key` as a secret's: a name APIs take a credential under,
     in a request parameter or a config variable, or a secret-like name anywhere."""
-    cache = SECRET_NAME_CACHES[where]
+    cache = _secret_name_caches[where]
     known = cache.get(key)
     if known is None:
         known = (where in (PAIR, CONFIG) and is_auth_name(key)) or is_secret_key(key)

@@ -252,14 +252,24 @@ def _emit(result: ScanResult, fmt: str, output: Path | None) -> None:
     else:
         document = sarif_document(result) if fmt == "sarif" else json_document(result)
         # orjson for a report of many findings, even from a scan that read no JSON
-        text = dumps(_redacted(document), large=len(result.findings) > 1000)
+        report = dumps(_redacted(document), large=len(result.findings) > 1000)
         if output:
             with _file_errors("--output", output):
-                output.write_text(text, encoding="utf-8")
+                output.write_bytes(report)
         else:
-            sys.stdout.write(text)
+            _write_stdout(report)
     if output:  # the report is in the file; what it found, on stderr
         write_lines([summary_line(result)], sys.stderr)
+
+
+def _write_stdout(report: bytes) -> None:
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (tests may capture output with one)
+        sys.stdout.write(report.decode())
+        return
+    sys.stdout.flush()  # whatever was written as text goes first
+    buffer.write(report)
+    buffer.flush()
 
 
 def _emit_table(result: ScanResult, output: Path | None) -> None:

@@ -30,6 +30,7 @@ DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", ".mypy_cache"})
 _BINARY_PROBE = 8192
 _PARALLEL_MIN_FILES = 64
+_BATCHES_PER_WORKER = 8
 
 
 class ScanOptions(NamedTuple):
@@ -178,6 +179,20 @@ def _prepare_large_job() -> None:
     jsonio.expect_large_job()
 
 
+def _balanced_batches(files: list[str], count: int) -> list[list[str]]:
+    """`count` batches of about the same size in bytes: the files dealt out largest first, so
+    that no worker is left scanning a batch of large files while the others wait."""
+
+    def size(path: str) -> int:
+        try:
+            return os.stat(path).st_size
+        except OSError:  # scan_file reports it
+            return 0
+
+    by_size = sorted(files, key=size, reverse=True)
+    return [batch for index in range(count) if (batch := by_size[index::count])]
+
+
 def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
     result = ScanResult()
     files = list(discover(paths, result))
@@ -186,7 +201,7 @@ def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
         from concurrent.futures import ProcessPoolExecutor  # only now: 30 ms of imports
 
         _prepare_large_job()  # here (the report), and in each worker below
-        batches = [files[index :: workers * 4] for index in range(workers * 4)]
+        batches = _balanced_batches(files, workers * _BATCHES_PER_WORKER)
         with ProcessPoolExecutor(workers, initializer=_prepare_large_job) as pool:
             for part in pool.map(_scan_batch, batches, [options] * len(batches)):
                 result.merge(part)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from keyturn.cli.output import console_width, plain_text, write_lines
 from keyturn.core.errors import ConfigError, ExitCode
+from keyturn.core.memory import cyclic_gc_paused
 
 if TYPE_CHECKING:
     from keyturn.detect.findings import ScanResult
@@ -245,7 +246,16 @@ def finish(request: ScanRequest, result: ScanResult, threshold: Severity) -> int
 
 
 def _emit(result: ScanResult, fmt: str, output: Path | None) -> None:
-    from keyturn.formats.scan_out import dumps, json_document, sarif_document, summary_line
+    from keyturn.formats.scan_out import summary_line
+
+    with cyclic_gc_paused():  # a dict or a line per finding
+        _emit_report(result, fmt, output)
+    if output:  # the report is in the file; what it found, on stderr
+        write_lines([summary_line(result)], sys.stderr)
+
+
+def _emit_report(result: ScanResult, fmt: str, output: Path | None) -> None:
+    from keyturn.formats.scan_out import dumps, json_document, sarif_document
 
     if fmt == "table":
         _emit_table(result, output)
@@ -258,8 +268,6 @@ def _emit(result: ScanResult, fmt: str, output: Path | None) -> None:
                 output.write_bytes(report)
         else:
             _write_stdout(report)
-    if output:  # the report is in the file; what it found, on stderr
-        write_lines([summary_line(result)], sys.stderr)
 
 
 def _write_stdout(report: bytes) -> None:

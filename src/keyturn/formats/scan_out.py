@@ -226,4 +226,4 @@ def _sarif_result(finding: Finding, index: int) -> dict[str, Any]:
 def dumps(document: dict[str, Any], *, large: bool = False) -> bytes:
     """The report as UTF-8 bytes: written as they are (a large report is not decoded only to be
     encoded again). orjson after a large scan: tens of thousands of findings in milliseconds."""
-    return jsonio.dumps(document, indent=True, large=large) + b"\n"
+    return jsonio.dumps(document, indent=True, large=large, newline=True)

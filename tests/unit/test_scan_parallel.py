@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import io
+import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from keyturn.cli.scan_run import _write_stdout
+from keyturn.core.memory import cyclic_gc_paused
 from keyturn.detect.findings import Finding, Location, ScanResult, Skipped
 from keyturn.detect.rules import ALL_RULES, KNOWN_TOKEN, NODE_PARAMETER
 from keyturn.detect.values import Hit
@@ -39,18 +48,17 @@ def test_a_result_comes_back_from_a_worker_as_it_was_made() -> None:
 
 
 def test_files_are_shared_out_by_size_and_each_goes_to_one_batch(tmp_path: Path) -> None:
-    sizes = [5000, 3000, 3000, 1000, 900, 800, 10, 10, 0]
-    files = []
-    for index, size in enumerate(sizes):
-        path = tmp_path / f"f{index}"
-        path.write_bytes(b"x" * size)
-        files.append(str(path))
-    files.append(str(tmp_path / "gone"))  # vanished since it was listed: scan_file says so
-    batches = _balanced_batches(files, 4)
+    sizes = {"a": 10, "b": 5000, "c": 0, "d": 900, "e": 3000, "f": 800, "g": 3000, "h": 10}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    (tmp_path / "huge").write_bytes(b"x" * 9000)  # over the limit: skipped, weighs nothing
+    files = [str(tmp_path / name) for name in [*sizes, "huge", "gone"]]  # gone: vanished
+    batches = _balanced_batches(files, 3, max_file_bytes=8000)
+    names = [[Path(path).name for path in batch] for batch in batches]
+    # largest first, dealt back and forth: b e g, then d f a from the other end, then h c huge
+    assert names == [["b", "a", "h"], ["e", "f", "c"], ["g", "d", "huge", "gone"]]
     assert sorted(path for batch in batches for path in batch) == sorted(files)
-    totals = [sum(Path(p).stat().st_size for p in batch if Path(p).exists()) for batch in batches]
-    assert max(totals) - min(totals) <= max(sizes)
-    assert _balanced_batches(files[:2], 4) == [[files[0]], [files[1]]]  # no empty batch
+    assert _balanced_batches(files[:2], 4, max_file_bytes=8000) == [[files[1]], [files[0]]]
 
 
 def test_workers_find_and_skip_what_one_process_does(tmp_path: Path) -> None:
@@ -60,12 +68,96 @@ def test_workers_find_and_skip_what_one_process_does(tmp_path: Path) -> None:
             f'[{{"name": "X-API-Key", "value": "k{index:03}f8e2c41d9b7a6"}}]}}}}}}]}}'
         )
         (tmp_path / f"w{index:02}.json").write_text(body, encoding="utf-8")
-    (tmp_path / "blob.bin").write_bytes(b"\0" * 10)
+    (tmp_path / "a-blob.bin").write_bytes(b"\0" * 10)
+    (tmp_path / "zz-blob.bin").write_bytes(b"\0" * 5000)  # the largest: dealt out first
     (tmp_path / "broken.json").write_text('{"nodes": [', encoding="utf-8")
     one = scan_paths([tmp_path], ScanOptions(workers=1))
     two = scan_paths([tmp_path], ScanOptions(workers=2))
     assert len(one.findings) == 80
     key = lambda f: (f.location.path, f.location.line or 0, f.fingerprint)  # noqa: E731
     assert sorted(two.findings, key=key) == sorted(one.findings, key=key)
-    assert sorted(two.skipped) == sorted(one.skipped)
+    assert two.skipped == one.skipped  # in the order they were found, not by batch
+    assert [entry.path for entry in one.skipped] == [
+        str(tmp_path / "a-blob.bin"),
+        str(tmp_path / "broken.json"),
+        str(tmp_path / "zz-blob.bin"),
+    ]
     assert (two.files_scanned, two.bytes_scanned) == (one.files_scanned, one.bytes_scanned)
+
+
+def test_the_collector_is_paused_only_while_asked_and_back_after_an_error() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        assert not gc.isenabled()
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner pause does not end the outer one
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # off before, off after
+    finally:
+        gc.enable()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork on Windows")
+def test_workers_start_with_the_collector_on_and_the_scan_leaves_it_on(tmp_path: Path) -> None:
+    for index in range(70):
+        (tmp_path / f"w{index:02}.json").write_text('{"nodes": []}', encoding="utf-8")
+    code = (
+        "import gc, multiprocessing\n"
+        "from pathlib import Path\n"
+        "from keyturn.detect.findings import Skipped\n"
+        "from keyturn.scan import engine\n"
+        "scan_batch = engine._scan_batch\n"
+        "def spy(paths, options):\n"
+        "    result = scan_batch(paths, options)\n"
+        "    result.skipped.append(Skipped('gc', str(gc.isenabled())))\n"
+        "    return result\n"
+        "engine._scan_batch = spy\n"
+        "if __name__ == '__main__':\n"
+        "    multiprocessing.set_start_method('fork')\n"
+        f"    folder = Path({str(tmp_path)!r})\n"
+        "    result = engine.scan_paths([folder], engine.ScanOptions(workers=2))\n"
+        "    print(sorted({entry.reason for entry in result.skipped}), gc.isenabled())\n"
+    )
+    script = tmp_path.parent / "gc_in_workers.py"
+    script.write_text(code, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "['True'] True"
+
+
+def test_a_report_follows_what_was_written_before_it_on_stdout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=False)
+    monkeypatch.setattr(sys, "stdout", stream)
+    stream.write("before\n")  # still in the text layer's buffer
+    _write_stdout('{"é": 1}\n'.encode())
+    assert raw.getvalue() == 'before\n{"é": 1}\n'.encode()
+    text_only = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", text_only)
+    _write_stdout('{"é": 1}\n'.encode())
+    assert text_only.getvalue() == '{"é": 1}\n'
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGPIPE on Windows")
+def test_a_report_into_a_closed_pipe_ends_quietly_with_1(tmp_path: Path) -> None:
+    """A report far larger than a pipe's buffer, its reader gone after 10 bytes: no traceback,
+    exit 1 (as typer ends on a closed pipe), nothing on stderr."""
+    data = {f"api_key_{n}": f"k{n}9f8e2c41d7b3a6" for n in range(10)}
+    for index in range(70):
+        body = json.dumps({"nodes": [], "pinData": {"n": [{"json": data}]}, "i": index})
+        (tmp_path / f"w{index:02}.json").write_text(body, encoding="utf-8")
+    command = [sys.executable, "-m", "keyturn", "scan", str(tmp_path), "--json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(10) == b'{\n  "schema"'[:10]
+    process.stdout.close()  # as `| head -c 10` does
+    assert process.wait(timeout=60) == 1
+    assert process.stderr.read() == b""

@@ -172,18 +172,24 @@ def _prepare_large_job() -> None:
     jsonio.expect_large_job()
 
 
-def _balanced_batches(files: list[str], count: int) -> list[list[str]]:
-    """`count` batches of about the same size in bytes: the files dealt out largest first, so
-    that no worker is left scanning a batch of large files while the others wait."""
+def _balanced_batches(files: list[str], count: int, max_file_bytes: int) -> list[list[str]]:
+    """`count` batches of about the same size in bytes, so that no worker is left scanning a
+    batch of large files while the others wait: the files dealt out largest first, back and
+    forth (the batch that got the largest of one round gets the smallest of the next). A file
+    that will be skipped (too large, gone) weighs nothing."""
 
     def size(path: str) -> int:
         try:
-            return os.stat(path).st_size
+            size = os.stat(path).st_size
         except OSError:  # scan_file reports it
             return 0
+        return size if size <= max_file_bytes else 0
 
-    by_size = sorted(files, key=size, reverse=True)
-    return [batch for index in range(count) if (batch := by_size[index::count])]
+    batches: list[list[str]] = [[] for _ in range(count)]
+    for index, path in enumerate(sorted(files, key=size, reverse=True)):
+        turn, place = divmod(index, count)
+        batches[place if turn % 2 == 0 else count - 1 - place].append(path)
+    return [batch for batch in batches if batch]
 
 
 def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
@@ -194,16 +200,24 @@ def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
         from concurrent.futures import ProcessPoolExecutor  # only now: 30 ms of imports
 
         _prepare_large_job()  # here (the report), and in each worker below
-        batches = _balanced_batches(files, workers * _BATCHES_PER_WORKER)
-        with (
-            ProcessPoolExecutor(workers, initializer=_prepare_large_job) as pool,
-            cyclic_gc_paused(),  # while the workers' findings are unpickled
-        ):
-            for part in pool.map(_scan_batch, batches, [options] * len(batches)):
-                result.merge(part)
+        batches = _balanced_batches(files, workers * _BATCHES_PER_WORKER, options.max_file_bytes)
+        with ProcessPoolExecutor(workers, initializer=_prepare_large_job) as pool:
+            # Submitted (the workers started) before the collector is paused in this process
+            parts = pool.map(_scan_batch, batches, [options] * len(batches))
+            with cyclic_gc_paused():  # while the workers' findings are unpickled
+                for part in parts:
+                    result.merge(part)
+        _in_discovery_order(result.skipped, files)
     else:
         result.merge(_scan_batch(files, options))
     return result
+
+
+def _in_discovery_order(skipped: list[Skipped], files: list[str]) -> None:
+    """The skipped files as one process would list them (batches go by size): those skipped
+    while the folders were listed first, then each file in the order it was found."""
+    order = {shown(path): index for index, path in enumerate(files)}
+    skipped.sort(key=lambda entry: order.get(entry.path, -1))
 
 
 def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:

@@ -12,6 +12,7 @@ import stat
 import time
 from collections.abc import Iterator
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -155,12 +156,19 @@ def _scan_content(path: str, raw: bytes, result: ScanResult) -> list[Finding]:
     return scan_text(path, text)
 
 
-def _scan_batch(paths: list[str], options: ScanOptions) -> ScanResult:
-    total = ScanResult()
+Numbered = list[tuple[int, str]]  # (its place in the order files were found, path)
+
+
+def _scan_batch(batch: Numbered, options: ScanOptions) -> tuple[ScanResult, list[int]]:
+    """The batch's findings, and the number of the file each skipped entry is about: batches
+    go by size, and the skipped files are listed in the order they were found."""
+    total, numbers = ScanResult(), []
     with cyclic_gc_paused():
-        for path in paths:
-            total.merge(scan_file(path, options))
-    return total
+        for number, path in batch:
+            part = scan_file(path, options)
+            numbers.extend([number] * len(part.skipped))
+            total.merge(part)
+    return total, numbers
 
 
 def _prepare_large_job() -> None:
@@ -172,29 +180,30 @@ def _prepare_large_job() -> None:
     jsonio.expect_large_job()
 
 
-def _balanced_batches(files: list[str], count: int, max_file_bytes: int) -> list[list[str]]:
+def _balanced_batches(files: Numbered, count: int, max_file_bytes: int) -> list[Numbered]:
     """`count` batches of about the same size in bytes, so that no worker is left scanning a
     batch of large files while the others wait: the files dealt out largest first, back and
     forth (the batch that got the largest of one round gets the smallest of the next). A file
     that will be skipped (too large, gone) weighs nothing."""
 
-    def size(path: str) -> int:
+    def size(item: tuple[int, str]) -> int:
         try:
-            size = os.stat(path).st_size
+            size = os.stat(item[1]).st_size
         except OSError:  # scan_file reports it
             return 0
         return size if size <= max_file_bytes else 0
 
-    batches: list[list[str]] = [[] for _ in range(count)]
-    for index, path in enumerate(sorted(files, key=size, reverse=True)):
+    batches: list[Numbered] = [[] for _ in range(count)]
+    for index, item in enumerate(sorted(files, key=size, reverse=True)):
         turn, place = divmod(index, count)
-        batches[place if turn % 2 == 0 else count - 1 - place].append(path)
+        batches[place if turn % 2 == 0 else count - 1 - place].append(item)
     return [batch for batch in batches if batch]
 
 
 def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
     result = ScanResult()
-    files = list(discover(paths, result))
+    files = list(enumerate(discover(paths, result)))
+    skipped_numbers = [-1] * len(result.skipped)  # skipped while the folders were listed
     workers = options.workers or (os.cpu_count() or 1)
     if workers > 1 and len(files) >= _PARALLEL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor  # only now: 30 ms of imports
@@ -205,19 +214,15 @@ def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:
             # Submitted (the workers started) before the collector is paused in this process
             parts = pool.map(_scan_batch, batches, [options] * len(batches))
             with cyclic_gc_paused():  # while the workers' findings are unpickled
-                for part in parts:
+                for part, numbers in parts:
                     result.merge(part)
-        _in_discovery_order(result.skipped, files)
+                    skipped_numbers.extend(numbers)
+        # As one process lists them (a stable sort: a file's own entries keep their order)
+        ordered = sorted(zip(skipped_numbers, result.skipped, strict=True), key=itemgetter(0))
+        result.skipped = [entry for _, entry in ordered]
     else:
-        result.merge(_scan_batch(files, options))
+        result.merge(_scan_batch(files, options)[0])
     return result
-
-
-def _in_discovery_order(skipped: list[Skipped], files: list[str]) -> None:
-    """The skipped files as one process would list them (batches go by size): those skipped
-    while the folders were listed first, then each file in the order it was found."""
-    order = {shown(path): index for index, path in enumerate(files)}
-    skipped.sort(key=lambda entry: order.get(entry.path, -1))
 
 
 def scan_instance(client: N8nClient, options: ScanOptions) -> ScanResult:

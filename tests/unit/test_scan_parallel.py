@@ -55,10 +55,12 @@ def test_files_are_shared_out_by_size_and_each_goes_to_one_batch(tmp_path: Path)
     files = [(number, str(tmp_path / name)) for number, name in enumerate(names)]
     batches = _balanced_batches(files, 3, max_file_bytes=8000)
     dealt = [[Path(path).name for _, path in batch] for batch in batches]
-    # largest first, dealt back and forth: b e g, then d f a from the other end, then h c huge
-    assert dealt == [["b", "a", "h"], ["e", "f", "c"], ["g", "d", "huge", "gone"]]
+    # largest first, round by round: b e g, then d f a, then h c huge, then gone
+    assert dealt == [["b", "d", "h", "gone"], ["e", "f", "c"], ["g", "a", "huge"]]
     assert sorted(item for batch in batches for item in batch) == files  # numbers kept
     assert _balanced_batches(files[:2], 4, max_file_bytes=8000) == [[files[1]], [files[0]]]
+    weights = [sum(sizes.get(Path(path).name, 0) for _, path in batch) for batch in batches]
+    assert weights == sorted(weights, reverse=True)  # the lightest are taken last
 
 
 def test_workers_find_and_skip_what_one_process_does(tmp_path: Path) -> None:

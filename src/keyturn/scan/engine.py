@@ -182,9 +182,9 @@ def _prepare_large_job() -> None:
 
 def _balanced_batches(files: Numbered, count: int, max_file_bytes: int) -> list[Numbered]:
     """`count` batches of about the same size in bytes, so that no worker is left scanning a
-    batch of large files while the others wait: the files dealt out largest first, back and
-    forth (the batch that got the largest of one round gets the smallest of the next). A file
-    that will be skipped (too large, gone) weighs nothing."""
+    batch of large files while the others wait: the files dealt out largest first, round by
+    round, so that each batch is a little lighter than the one before and the last to be
+    taken are the lightest. A file that will be skipped (too large, gone) weighs nothing."""
 
     def size(item: tuple[int, str]) -> int:
         try:
@@ -193,11 +193,8 @@ def _balanced_batches(files: Numbered, count: int, max_file_bytes: int) -> list[
             return 0
         return size if size <= max_file_bytes else 0
 
-    batches: list[Numbered] = [[] for _ in range(count)]
-    for index, item in enumerate(sorted(files, key=size, reverse=True)):
-        turn, place = divmod(index, count)
-        batches[place if turn % 2 == 0 else count - 1 - place].append(item)
-    return [batch for batch in batches if batch]
+    by_size = sorted(files, key=size, reverse=True)
+    return [batch for index in range(count) if (batch := by_size[index::count])]
 
 
 def scan_paths(paths: list[Path], options: ScanOptions) -> ScanResult:

@@ -140,11 +140,10 @@ def _unpickled(
     seconds: float,
     baselined: int,
 ) -> ScanResult:
-    rules: dict[str, Rule] = {}
-    findings = []
-    for rule_id, path, line, pointer, workflow, node, *rest in rows:
-        rule = rules.get(rule_id) or rules.setdefault(rule_id, rule_by_id(rule_id))
-        findings.append(Finding(rule, Location(path, line, pointer, workflow, node), *rest))
+    findings = [
+        Finding(rule_by_id(rule_id), Location(path, line, pointer, workflow, node), *rest)
+        for rule_id, path, line, pointer, workflow, node, *rest in rows
+    ]
     files, size, workflows = counts
     return ScanResult(
         findings,

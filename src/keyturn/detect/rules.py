@@ -120,5 +120,8 @@ ALL_RULES = (
 )  # fmt: skip
 
 
+_BY_ID = {rule.id: rule for rule in ALL_RULES}
+
+
 def rule_by_id(rule_id: str) -> Rule:
-    return next(rule for rule in ALL_RULES if rule.id == rule_id)
+    return _BY_ID[rule_id]

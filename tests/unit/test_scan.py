@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keyturn.detect.documents import scan_json, scan_text
+from keyturn.detect.documents import LineIndex, scan_json, scan_text
 from keyturn.formats.scan_out import json_document, sarif_document
 from keyturn.scan.baseline import apply_baseline, load_baseline, write_baseline
 from keyturn.scan.engine import ScanOptions, run_scan, scan_file
@@ -454,3 +454,19 @@ def test_json_scanner_never_crashes(document: Any) -> None:
 def test_text_scanner_never_crashes(text: str) -> None:
     for finding in scan_text("x.env", text):
         assert finding.location.line is not None and finding.location.line >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"a", b"\n", b"\r\n", b"xyz", b"\xc3\xa9"]), max_size=60),
+    st.lists(st.integers(min_value=0, max_value=200), max_size=30),
+)
+def test_line_numbers_do_not_depend_on_the_order_they_are_asked_in(
+    pieces: list[bytes], offsets: list[int]
+) -> None:
+    """Findings ask for lines in the walk's order, then in the tokens' order: each answer is
+    the line a count from the start of the file gives."""
+    raw = b"".join(pieces)
+    lines = LineIndex(raw)
+    for offset in (min(offset, len(raw)) for offset in offsets):
+        assert lines.line_at(offset) == raw.count(b"\n", 0, offset) + 1

@@ -339,3 +339,42 @@ def test_the_keywords_serve_only_a_small_job(monkeypatch: pytest.MonkeyPatch) ->
     assert token_scan._prefilter_for(b"x" * 1000, None) is keywords
     assert token_scan._prefilter_for(b"x" * token_scan.SMALL_TEXT_BYTES, None) is not keywords
     assert token_scan._prefilter_for(b"x", None) is not keywords
+
+
+MARKED = (
+    b'{"kty": "RSA", "note": "caf\\u00e9", "url": "https:\\/\\/example.com"}\n'
+    b"-----BEGIN PRIVATE KEY-----\n"
+)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("count", range(len(token_scan.MARKERS) + 1))
+def test_every_engine_reports_exactly_the_markers_a_text_holds(engine: str, count: int) -> None:
+    """The markers decide whether the private key, JSON Web Key and escape searches run: each
+    engine reports those the bytes hold, and not their other cases (`KTY`, `private key`)."""
+    held = token_scan.MARKERS[:count]
+    lookalikes = b"KTY Kty private key Private Key \\U00e9 /\\ \\\\u0 u00 \\"
+    raw = lookalikes + b" ".join(held)
+    assert token_scan.scan_raw(raw, engine=engine).markers == frozenset(held)
+    assert token_scan.scan_raw(MARKED, engine=engine).markers == frozenset(token_scan.MARKERS)
+
+
+@needs_hyperscan
+def test_a_cached_database_without_the_markers_is_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database from before the markers (the same formats, no markers) finds every token but
+    would report no private key block: it is not trusted."""
+    fresh_prefilter(tmp_path, monkeypatch)
+    cached = _cache_file(tmp_path)
+    older = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    older.compile(
+        expressions=[shape.pattern.encode() for shape in SHAPES],
+        ids=list(range(len(SHAPES))),
+        elements=len(SHAPES),
+        flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(SHAPES),
+    )
+    cached.write_bytes(hyperscan.dumpb(older))
+    assert token_scan._cached_database(hyperscan, cached) is None
+    prefilter = fresh_prefilter(tmp_path, monkeypatch)
+    assert set(prefilter(MARKED)) >= set(token_scan._MARKER_RANKS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -36,6 +37,7 @@ from keyturn.detect.values import (
     jwk_private_members,
     known_token,
     may_hold_unnamed_secret,
+    raw_tokens,
     tokens_in,
     url_password,
 )
@@ -288,14 +290,18 @@ class LineIndex:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         self._search_from: dict[bytes, int] = {}
-        self._cursor = (0, 1)  # (offset, its line): findings mostly come in file order
+        # Offsets whose line is known, in order, and their lines: newlines are counted from
+        # the nearest one before (findings come in the walk's order, then the tokens' order).
+        self._offsets = [0]
+        self._lines = [1]
 
     def line_at(self, offset: int) -> int:
-        start, line = self._cursor
-        if offset < start:
-            start, line = 0, 1
-        line += self.raw.count(b"\n", start, offset)
-        self._cursor = (offset, line)
+        index = bisect_right(self._offsets, offset) - 1
+        start = self._offsets[index]
+        line = self._lines[index] + self.raw.count(b"\n", start, offset)
+        if offset != start:
+            self._offsets.insert(index + 1, offset)
+            self._lines.insert(index + 1, line)
         return line
 
     def line_of_value(self, value: str) -> int | None:
@@ -313,12 +319,12 @@ class LineIndex:
 def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
     findings: list[Finding] = []
     lines = LineIndex(raw)
-    raw_tokens = tokens_in(raw)
-    found = {(token, kind) for _, token, kind in raw_tokens}
+    raw_found, markers = raw_tokens(raw)
+    found = {(token, kind) for _, token, kind in raw_found}
     # A token written with JSON's escapes (`\u0067hp_...`, `https:\/\/hooks...`) is not one in
     # the raw bytes, only in the parsed document.
     escaped = []
-    if b"\\u00" in raw or b"\\/" in raw:  # tokens are ASCII: \u00XX
+    if b"\\u00" in markers or b"\\/" in markers:  # tokens are ASCII: \u00XX
         again = tokens_in(serialize(document))
         escaped = list(dict.fromkeys((t, k) for _, t, k in again if (t, k) not in found))
     tokens = tuple(found.union(escaped))
@@ -338,7 +344,7 @@ def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
     if not workflows and isinstance(document, dict | list):
         walk_data(document, [""], "", _Sink(emit, None, None, tokens), CONFIG)
     # Tokens where the walk does not look (node notes, keys, JSON Web Keys...): by line.
-    for offset, token, kind in [*raw_tokens, *jwk_private_members(raw)]:
+    for offset, token, kind in [*raw_found, *jwk_private_members(raw, markers)]:
         line = lines.line_at(offset)
         if (token, line) not in reported:
             reported.add((token, line))
@@ -372,7 +378,8 @@ def scan_text(path: str, text: str) -> list[Finding]:
         findings.append(Finding.from_hit(hit, Location(path, line)))
 
     raw = text.encode()
-    for offset, token, kind in [*tokens_in(raw), *jwk_private_members(raw)]:
+    raw_found, markers = raw_tokens(raw)
+    for offset, token, kind in [*raw_found, *jwk_private_members(raw, markers)]:
         add(Hit(KNOWN_TOKEN, token, "", kind), _char_offset(text, offset), raw_pass=True)
     if "://" in text:
         for match in URL_USERINFO.finditer(text):
@@ -406,8 +413,6 @@ def _newlines(text: str) -> list[int]:
 
 
 def _line(newlines: list[int], offset: int) -> int:
-    from bisect import bisect_right
-
     return bisect_right(newlines, offset - 1) + 1
 
 

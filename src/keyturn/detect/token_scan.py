@@ -77,8 +77,20 @@ PRIVATE_KEY = re2.compile(
     rb"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
 )
 PRIVATE_KEY_KIND = "private key"
+# Byte strings that decide whether a slower search runs on a file: a private key block, a JSON
+# Web Key, JSON's escapes (a token written `\u0067hp_...`). The prefilter reports them with
+# the formats, in its one pass over the file; looked for one by one, they took a pass each, as
+# much in all as the prefilter's own (docs/benchmarks.md).
+MARKERS: tuple[bytes, ...] = (b"PRIVATE KEY", b"kty", b"\\u00", b"\\/")
 
 Found = tuple[int, str, str]  # (byte offset, token, kind)
+
+
+class RawTokens(NamedTuple):
+    """What one pass found in a file's bytes: its tokens, and which MARKERS it holds."""
+
+    found: list[Found]
+    markers: frozenset[bytes]
 
 
 class Shape(NamedTuple):
@@ -181,12 +193,23 @@ def find_tokens(
     """(offset, token, kind) of every known token and private key block in `raw`, in file
     order. `keep(token, kind)` drops what is not a token (placeholders) before overlapping
     matches are resolved, so a placeholder never hides a real token it touches."""
+    return scan_raw(raw, engine=engine, keep=keep).found
+
+
+def scan_raw(
+    raw: bytes, *, engine: str | None = None, keep: Callable[[str, str], bool] | None = None
+) -> RawTokens:
+    """find_tokens(), and which MARKERS occur in `raw`."""
     present = _prefilter_for(raw, engine)(raw)
     spans: list[tuple[int, int, int]] = []  # (start, rank, end)
+    markers = []
     for rank in present:
-        spans.extend((start, rank, end) for start, end in SHAPES[rank].finditer(raw))
+        if rank < len(SHAPES):
+            spans.extend((start, rank, end) for start, end in SHAPES[rank].finditer(raw))
+        else:
+            markers.append(MARKERS[rank - len(SHAPES)])
     found = _without_overlaps(raw, sorted(spans), keep)
-    if b"PRIVATE KEY" in raw:
+    if b"PRIVATE KEY" in markers:
         for match in PRIVATE_KEY.finditer(raw):
             # A BEGIN line left without its END (a placeholder, a cut-off block) runs on to the
             # next block's END: the block is what follows the last BEGIN.
@@ -195,7 +218,7 @@ def find_tokens(
             if keep is None or keep(block, PRIVATE_KEY_KIND):
                 found.append((match.start() + last, block, PRIVATE_KEY_KIND))
         found.sort()
-    return found
+    return RawTokens(found, frozenset(markers))
 
 
 def _without_overlaps(
@@ -218,7 +241,7 @@ def _without_overlaps(
     return found
 
 
-Prefilter = Callable[[bytes], Iterable[int]]
+Prefilter = Callable[[bytes], Iterable[int]]  # the ranks of SHAPES, then of MARKERS, found
 # Until a process has searched this much text, and while Hyperscan is not loaded, each keyword
 # is looked for in turn (2 to 16 ms for up to 64 KiB): loading Hyperscan (40 ms) or compiling
 # re2's keyword set (17 ms) would cost a pre-commit hook's scan of one small file more than
@@ -249,7 +272,7 @@ def _prefilter(engine: str | None) -> Prefilter:
 
 
 class _HyperscanPrefilter:
-    """Which formats occur in a text: one Hyperscan pass, each format reported once."""
+    """Which formats and markers occur in a text: one Hyperscan pass, each reported once."""
 
     def __init__(self) -> None:
         import hyperscan
@@ -266,8 +289,9 @@ class _HyperscanPrefilter:
         return present
 
 
-# Every exact format's example, one per line: a database must report each of their formats.
-_CANARY = "\n".join(fmt.example for fmt in EXACT_FORMATS).encode()
+# Every exact format's example and every marker, one per line: a database must report each.
+_CANARY = b"\n".join([*(fmt.example.encode() for fmt in EXACT_FORMATS), *MARKERS])
+_MARKER_RANKS = range(len(SHAPES), len(SHAPES) + len(MARKERS))
 _MAX_DATABASE_BYTES = 64 << 20
 
 
@@ -282,15 +306,27 @@ def _load_or_compile_database(hyperscan: Any) -> Any:
         if database is not None:
             return database
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    expressions = [shape.pattern.encode() for shape in SHAPES] + [
+        _literal_pattern(marker) for marker in MARKERS
+    ]
     database.compile(
-        expressions=[shape.pattern.encode() for shape in SHAPES],
-        ids=list(range(len(SHAPES))),
-        elements=len(SHAPES),
-        flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(SHAPES),
+        expressions=expressions,
+        ids=list(range(len(expressions))),
+        elements=len(expressions),
+        flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions),
     )
     if cached is not None:
         _write_atomically(cached, hyperscan.dumpb(database))
     return database
+
+
+def _literal_pattern(literal: bytes) -> bytes:
+    """A regex matching `literal` exactly: each byte that is not a letter, a digit or a space
+    written as \\xNN."""
+    return b"".join(
+        bytes([byte]) if chr(byte).isalnum() or byte == 0x20 else b"\\x%02x" % byte
+        for byte in literal
+    )
 
 
 def _cached_database(hyperscan: Any, path: Path) -> Any | None:
@@ -310,8 +346,8 @@ def _cached_database(hyperscan: Any, path: Path) -> Any | None:
         database.scan(_CANARY, match_event_handler=lambda rank, *_: present.add(rank))
     except Exception:  # from another build, cut short, not a block database
         return None
-    expected = set(range(len(EXACT_FORMATS)))  # they come first in SHAPES
-    if not expected <= present or max(present) >= len(SHAPES):
+    expected = {*range(len(EXACT_FORMATS)), *_MARKER_RANKS}  # the exact formats come first
+    if not expected <= present or max(present) >= _MARKER_RANKS.stop:
         return None
     return database
 
@@ -330,6 +366,8 @@ def _database_cache_path(hyperscan: Any) -> Path | None:
     digest = hashlib.sha256()
     for shape in SHAPES:
         digest.update(shape.pattern.encode() + b"\0")
+    for marker in MARKERS:
+        digest.update(_literal_pattern(marker) + b"\0")
     digest.update(hyperscan.__version__.encode())
     configured = os.environ.get("XDG_CACHE_HOME", "")
     try:
@@ -376,10 +414,15 @@ class _Re2Prefilter:
         ]
 
     def __call__(self, raw: bytes) -> set[int]:
-        present: set[int] = set()
+        present = _markers_in(raw)
         for index in self._keywords.Match(raw) or ():
             present.update(self._shapes_of[index])
         return present
+
+
+def _markers_in(raw: bytes) -> set[int]:
+    """The ranks of the MARKERS in `raw`, each looked for in turn (where Hyperscan is not)."""
+    return {rank for rank, marker in zip(_MARKER_RANKS, MARKERS, strict=True) if marker in raw}
 
 
 @cache
@@ -394,7 +437,7 @@ def _keyword_prefilter() -> Prefilter:
 
     def present(raw: bytes) -> set[int]:
         lowered = raw.lower()
-        found: set[int] = set()
+        found = _markers_in(raw)
         for word, ranks in keywords:
             if word in lowered:
                 found.update(ranks)

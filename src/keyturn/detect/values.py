@@ -25,7 +25,7 @@ from keyturn.detect.rules import (
     WORKFLOW_DATA,
     Rule,
 )
-from keyturn.detect.token_scan import PRIVATE_KEY_KIND, find_tokens
+from keyturn.detect.token_scan import PRIVATE_KEY_KIND, RawTokens, find_tokens, scan_raw
 
 MIN_SECRET_LENGTH = 8
 # Shorter values are judged only under a secret-like name (not as a token or a URL password).
@@ -248,6 +248,11 @@ def tokens_in(raw: bytes) -> list[tuple[int, str, str]]:
     return find_tokens(raw, keep=_is_token)
 
 
+def raw_tokens(raw: bytes) -> RawTokens:
+    """tokens_in(), and which of token_scan.MARKERS occur in `raw`."""
+    return scan_raw(raw, keep=_is_token)
+
+
 def _is_token(token: str, kind: str) -> bool:
     # A private key block is judged by its body (between its BEGIN and END lines).
     body = token.split("-----")[2] if kind == PRIVATE_KEY_KIND else token
@@ -259,9 +264,12 @@ def _is_token(token: str, kind: str) -> bool:
 _JWK_PRIVATE = re2.compile(rb'\\*"(d|p|q|dp|dq|qi|k)\\*"\s*:\s*\\*"([A-Za-z0-9_-]{22,})\\*"')
 
 
-def jwk_private_members(raw: bytes) -> list[tuple[int, str, str]]:
-    """(offset, value, kind) of every private member of a JSON Web Key in raw bytes."""
-    if b"kty" not in raw:
+def jwk_private_members(
+    raw: bytes, markers: frozenset[bytes] | None = None
+) -> list[tuple[int, str, str]]:
+    """(offset, value, kind) of every private member of a JSON Web Key in raw bytes
+    (`markers`: those raw_tokens() found in them)."""
+    if b"kty" not in (markers if markers is not None else raw):
         return []
     return [
         (

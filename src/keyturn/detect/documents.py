@@ -80,7 +80,7 @@ def scan_workflow(
         if not isinstance(node, dict):
             continue
         parameters = node.get("parameters")
-        if isinstance(parameters, dict):
+        if isinstance(parameters, dict) and parameters:
             node_name = node.get("name") if isinstance(node.get("name"), str) else None
             path = [f"{prefix}/nodes/{index}/parameters"]
             _walk_node(parameters, path, "", _Sink(emit, name, node_name, tokens))

@@ -114,7 +114,7 @@ def scan_file(path: str, options: ScanOptions) -> ScanResult:
     except OSError as exc:
         result.skipped.append(Skipped(path, f"cannot read: {exc.strerror or exc}"))
         return result
-    if b"\0" in raw[:_BINARY_PROBE]:
+    if raw.find(b"\0", 0, _BINARY_PROBE) >= 0:  # not `in raw[:N]`: no copy of N bytes
         result.skipped.append(Skipped(path, "binary file"))
         return result
     result.files_scanned, result.bytes_scanned = 1, len(raw)

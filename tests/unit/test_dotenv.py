@@ -157,6 +157,13 @@ def test_crlf_files_keep_their_line_ends(tmp_path: Path) -> None:
         ("'a\\nb'", "a\\nb"),  # nothing is undone in single quotes
         ("abc # comment", "abc"),
         ('"abc" # comment', "abc"),
+        ('"a\\\\" # "b"', "a\\"),  # an escaped backslash does not escape the closing quote
+        ('"never closed \\"', 'never closed "'),  # read to the end, as before
+        ('"ends in a backslash \\', "ends in a backslash \\"),
+        (
+            '"' + "-----BEGIN PRIVATE KEY-----\\n" + "QUJD" * 400 + '"',
+            "-----BEGIN PRIVATE KEY-----\n" + "QUJD" * 400,
+        ),
     ],
 )
 def test_unquote_reads_like_compose(written: str, value: str) -> None:

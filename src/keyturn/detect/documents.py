@@ -292,6 +292,7 @@ class LineIndex:
         self._search_from: dict[bytes, int] = {}
         # Offsets whose line is known, in order, and their lines: newlines are counted from
         # the nearest one before (findings come in the walk's order, then the tokens' order).
+        # Only an offset past the last is kept: no insertion in the middle of a long list.
         self._offsets = [0]
         self._lines = [1]
 
@@ -299,9 +300,9 @@ class LineIndex:
         index = bisect_right(self._offsets, offset) - 1
         start = self._offsets[index]
         line = self._lines[index] + self.raw.count(b"\n", start, offset)
-        if offset != start:
-            self._offsets.insert(index + 1, offset)
-            self._lines.insert(index + 1, line)
+        if index == len(self._offsets) - 1 and offset != start:
+            self._offsets.append(offset)
+            self._lines.append(line)
         return line
 
     def line_of_value(self, value: str) -> int | None:

@@ -204,7 +204,7 @@ def scan_raw(
     spans: list[tuple[int, int, int]] = []  # (start, rank, end)
     markers = []
     for rank in present:
-        if rank < len(SHAPES):
+        if rank < _MARKER_RANKS.start:
             spans.extend((start, rank, end) for start, end in SHAPES[rank].finditer(raw))
         else:
             markers.append(MARKERS[rank - len(SHAPES)])
@@ -289,8 +289,11 @@ class _HyperscanPrefilter:
         return present
 
 
-# Every exact format's example and every marker, one per line: a database must report each.
-_CANARY = b"\n".join([*(fmt.example.encode() for fmt in EXACT_FORMATS), *MARKERS])
+# Every exact format's example, one per line, and every marker inside a line of text (as in a
+# file, not alone on a line): a database must report each.
+_CANARY = b"\n".join(
+    [*(fmt.example.encode() for fmt in EXACT_FORMATS), b"x: " + b" x ".join(MARKERS) + b" x"]
+)
 _MARKER_RANKS = range(len(SHAPES), len(SHAPES) + len(MARKERS))
 _MAX_DATABASE_BYTES = 64 << 20
 
@@ -321,12 +324,14 @@ def _load_or_compile_database(hyperscan: Any) -> Any:
 
 
 def _literal_pattern(literal: bytes) -> bytes:
-    """A regex matching `literal` exactly: each byte that is not a letter, a digit or a space
+    """A regex matching `literal` exactly: each byte that is not an ASCII letter, digit or space
     written as \\xNN."""
     return b"".join(
-        bytes([byte]) if chr(byte).isalnum() or byte == 0x20 else b"\\x%02x" % byte
-        for byte in literal
+        bytes([byte]) if byte in _PLAIN_BYTES else b"\\x%02x" % byte for byte in literal
     )
+
+
+_PLAIN_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ")
 
 
 def _cached_database(hyperscan: Any, path: Path) -> Any | None:

@@ -258,3 +258,17 @@ class _Utf8(io.StringIO):
     @property
     def encoding(self) -> str:
         return "utf-8"
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+@pytest.mark.parametrize("mode", ["fast", "typer"])
+def test_an_output_encoding_without_the_characters_gets_escapes(
+    files: Path, encoding: str, mode: str
+) -> None:
+    """A finding's preview holds `…` and a workflow may be named in any script: where stdout
+    cannot encode them (PYTHONIOENCODING=latin-1, ascii), they come out escaped, with the
+    scan's own exit code (1: findings), not an internal error (70)."""
+    result = run(mode, files, "scan", "long.json", env={"PYTHONIOENCODING": encoding})
+    assert (result.code, result.stderr) == (1, b""), result.stderr
+    assert b"\\u2026" in result.stdout and b"\\u65e5\\u672c" in result.stdout  # …, 日本
+    result.stdout.decode(encoding)  # nothing it cannot hold

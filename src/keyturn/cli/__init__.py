@@ -12,6 +12,7 @@ import what they need when they run.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sys
@@ -42,6 +43,7 @@ def main() -> None:
     """The `keyturn` console script: one-line errors with documented exit codes."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_interrupt)
+    _tolerate_narrow_encodings()
     try:
         _run(sys.argv[1:])
     except KeyturnError as exc:
@@ -62,6 +64,16 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(int(ExitCode.INTERNAL))
+
+
+def _tolerate_narrow_encodings() -> None:
+    """An output whose encoding lacks a character keyturn prints (the `…` of a finding's
+    preview, a workflow named in any script) gets it written as an escape (`\\u2026`), not an
+    internal error: with PYTHONIOENCODING=latin-1 or a C locale, a scan with a finding exited
+    70. The JSON and SARIF reports are written as UTF-8 bytes and are not affected."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _run(args: list[str]) -> None:

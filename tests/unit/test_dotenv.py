@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from dotenv import dotenv_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from keyturn.core import dotenv
 from keyturn.core.dotenv import assignments, unquote
 from keyturn.core.errors import StoreError
 from keyturn.locations import local
@@ -211,3 +213,29 @@ def test_two_processes_editing_one_file_lose_no_update(
         "B_KEY": "from-the-other-process",
     }
     assert waited == [True]  # the other process waited for the lock
+
+
+def test_a_run_of_escapes_is_read_without_memory_for_each() -> None:
+    """A hostile .env value: two million backslashes and no closing quote. Read in constant
+    memory (a regex that kept its backtracking state took 120 MB here, 3.7 GB for a 64 MB
+    file, in each worker of a scan)."""
+    written = '"' + "\\" * 2_000_000
+    closed, escaped = written + '"', written + '\\"'  # pairs: it closes; one more: escaped
+    tracemalloc.start()
+    try:
+        assert dotenv._closing_double_quote(written) == -1
+        assert dotenv._closing_double_quote(closed) == len(written)
+        assert dotenv._closing_double_quote(escaped) == -1
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000
+
+
+@pytest.mark.timeout(30)
+def test_a_long_run_of_blanks_inside_a_line_is_read_at_once() -> None:
+    """200,000 blanks inside a value: read in milliseconds (a lazy group before the trailing
+    blanks took time in their square: 3 s for 20,000, five minutes for these)."""
+    blanks = " " * 200_000
+    found = list(assignments(f"K=a{blanks}x \t\r\nOTHER=1\n"))
+    assert [(a.name, a.value) for a in found] == [("K", f"a{blanks}x"), ("OTHER", "1")]

@@ -322,3 +322,30 @@ def test_scan_table(path: str, workflow: str, node: str, message: str) -> None:
     finding = Finding(NODE_PARAMETER, location, "value", message, message, "f" * 32)
     result = ScanResult(findings=[finding], skipped=[Skipped(path, message)], files_scanned=1)
     assert_shows(render(lambda c: render_table(result, c)), path, workflow, node, message)
+
+
+@given(name=st.text(min_size=1, max_size=30))
+@settings(max_examples=100, deadline=None)
+def test_json_output_is_utf_8_json_whatever_the_output_encoding(name: str) -> None:
+    """`inventory --json` with stdout in ASCII or latin-1 (PYTHONIOENCODING, a C locale): the
+    document is UTF-8 JSON that reads back to the same names (escapes like `\\xe9` or
+    `\\U0001f680` would not be JSON), and nothing ends in an encoding error."""
+    import json
+    import sys
+
+    from pydantic import BaseModel
+
+    from keyturn.formats.json_out import print_json
+
+    class Named(BaseModel):
+        name: str
+
+    for encoding in ("ascii", "latin-1"):
+        raw = io.BytesIO()
+        stream = io.TextIOWrapper(raw, encoding=encoding, errors="backslashreplace")
+        saved, sys.stdout = sys.stdout, stream
+        try:
+            print_json(Named(name=name))
+        finally:
+            sys.stdout = saved
+        assert json.loads(raw.getvalue().decode("utf-8")) == {"name": name}

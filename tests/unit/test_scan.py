@@ -470,3 +470,25 @@ def test_line_numbers_do_not_depend_on_the_order_they_are_asked_in(
     lines = LineIndex(raw)
     for offset in (min(offset, len(raw)) for offset in offsets):
         assert lines.line_at(offset) == raw.count(b"\n", 0, offset) + 1
+
+
+class _CountingBytes(bytes):
+    """Bytes that tally how many bytes their newline counts have read."""
+
+    read = 0
+
+    def count(self, sub: Any, start: Any = None, end: Any = None) -> int:  # type: ignore[override]
+        type(self).read += (len(self) if end is None else end) - (start or 0)
+        return super().count(sub, start, end)
+
+
+def test_line_numbers_read_each_part_of_a_file_about_once() -> None:
+    """A finding late in the file from the walk, then 2,000 tokens in file order: each line
+    is counted from the last one asked for, not from the top again (2,000 times the file)."""
+    raw = _CountingBytes(b"x = 1\n" * 100_000)
+    _CountingBytes.read = 0
+    lines = LineIndex(raw)
+    assert lines.line_at(len(raw) - 1) == 100_000
+    for offset in range(0, len(raw), len(raw) // 2_000):
+        assert lines.line_at(offset) == offset // 6 + 1
+    assert _CountingBytes.read < 3 * len(raw)

@@ -260,15 +260,36 @@ class _Utf8(io.StringIO):
         return "utf-8"
 
 
-@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+# A C locale without Python's UTF-8 mode: stdout is ASCII with `surrogateescape`, and open()
+# writes ASCII, strictly.
+C_LOCALE = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0", "PYTHONIOENCODING": ""}
+NARROW = {
+    "latin-1": {"PYTHONIOENCODING": "latin-1"},
+    "ascii": {"PYTHONIOENCODING": "ascii"},
+    "C locale": C_LOCALE,
+}
+
+
+@pytest.mark.parametrize("narrow", NARROW, ids=str)
 @pytest.mark.parametrize("mode", ["fast", "typer"])
 def test_an_output_encoding_without_the_characters_gets_escapes(
-    files: Path, encoding: str, mode: str
+    files: Path, narrow: str, mode: str
 ) -> None:
     """A finding's preview holds `…` and a workflow may be named in any script: where stdout
-    cannot encode them (PYTHONIOENCODING=latin-1, ascii), they come out escaped, with the
-    scan's own exit code (1: findings), not an internal error (70)."""
-    result = run(mode, files, "scan", "long.json", env={"PYTHONIOENCODING": encoding})
+    cannot encode them, they come out escaped, with the scan's own exit code (1: findings),
+    not an internal error (70)."""
+    result = run(mode, files, "scan", "long.json", env=NARROW[narrow])
     assert (result.code, result.stderr) == (1, b""), result.stderr
     assert b"\\u2026" in result.stdout and b"\\u65e5\\u672c" in result.stdout  # …, 日本
-    result.stdout.decode(encoding)  # nothing it cannot hold
+    result.stdout.decode("latin-1" if narrow == "latin-1" else "ascii")  # all it can hold
+
+
+@pytest.mark.parametrize("mode", ["fast", "typer"])
+def test_reports_are_utf_8_whatever_the_locale(files: Path, mode: str) -> None:
+    """A table written to a file, and a JSON report on stdout, are UTF-8 under a C locale."""
+    table = run(mode, files, "scan", "long.json", "--output", "report.txt", env=C_LOCALE)
+    assert table.code == 1, table.stderr
+    assert "Nœud" in (files / "report.txt").read_text(encoding="utf-8")
+    report = run(mode, files, "scan", "long.json", "--format", "json", env=C_LOCALE)
+    assert report.code == 1, report.stderr
+    assert "…" in json.loads(report.stdout.decode("utf-8"))["findings"][0]["preview"]

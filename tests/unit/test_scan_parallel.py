@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from keyturn.cli.scan_run import _write_stdout
+from keyturn.core.jsonio import write_stdout
 from keyturn.core.memory import cyclic_gc_paused
 from keyturn.detect.findings import Finding, Location, ScanResult, Skipped
 from keyturn.detect.rules import ALL_RULES, KNOWN_TOKEN, NODE_PARAMETER
@@ -146,11 +146,11 @@ def test_a_report_follows_what_was_written_before_it_on_stdout(
     stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=False)
     monkeypatch.setattr(sys, "stdout", stream)
     stream.write("before\n")  # still in the text layer's buffer
-    _write_stdout('{"é": 1}\n'.encode())
+    write_stdout('{"é": 1}\n'.encode())
     assert raw.getvalue() == 'before\n{"é": 1}\n'.encode()
     text_only = io.StringIO()
     monkeypatch.setattr(sys, "stdout", text_only)
-    _write_stdout('{"é": 1}\n'.encode())
+    write_stdout('{"é": 1}\n'.encode())
     assert text_only.getvalue() == '{"é": 1}\n'
 
 

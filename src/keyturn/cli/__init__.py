@@ -69,11 +69,15 @@ def main() -> None:
 def _tolerate_narrow_encodings() -> None:
     """An output whose encoding lacks a character keyturn prints (the `…` of a finding's
     preview, a workflow named in any script) gets it written as an escape (`\\u2026`), not an
-    internal error: with PYTHONIOENCODING=latin-1 or a C locale, a scan with a finding exited
-    70. The JSON and SARIF reports are written as UTF-8 bytes and are not affected."""
+    internal error: with PYTHONIOENCODING=latin-1, or a C locale without Python's UTF-8 mode
+    (its `surrogateescape` fails on such a character too), a scan with a finding exited 70.
+    JSON and SARIF documents are written as UTF-8 bytes (core/jsonio.write_stdout)."""
     for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        if isinstance(stream, io.TextIOWrapper) and stream.errors in _FAILING_ERRORS:
             stream.reconfigure(errors="backslashreplace")
+
+
+_FAILING_ERRORS = ("strict", "surrogateescape")
 
 
 def _run(args: list[str]) -> None:

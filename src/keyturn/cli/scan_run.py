@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from keyturn.cli.output import console_width, plain_text, write_lines
+from keyturn.core import jsonio
 from keyturn.core.errors import ConfigError, ExitCode
 from keyturn.core.memory import cyclic_gc_paused
 
@@ -267,17 +268,7 @@ def _emit_report(result: ScanResult, fmt: str, output: Path | None) -> None:
             with _file_errors("--output", output):
                 output.write_bytes(report)
         else:
-            _write_stdout(report)
-
-
-def _write_stdout(report: bytes) -> None:
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:  # a text-only stream (tests may capture output with one)
-        sys.stdout.write(report.decode())
-        return
-    sys.stdout.flush()  # whatever was written as text goes first
-    buffer.write(report)
-    buffer.flush()
+            jsonio.write_stdout(report)
 
 
 def _emit_table(result: ScanResult, output: Path | None) -> None:
@@ -286,7 +277,7 @@ def _emit_table(result: ScanResult, output: Path | None) -> None:
     stream: TextIO = sys.stdout
     if output:
         with _file_errors("--output", output):
-            stream = output.open("w")
+            stream = output.open("w", encoding="utf-8")
     try:
         width = console_width(stream, _TABLE_FILE_WIDTH if output else None)
         text = plain_text(table_lines(result), width, stream)

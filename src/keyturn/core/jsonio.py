@@ -58,6 +58,19 @@ def loads(data: bytes | str) -> Any:
         return _orjson_loads(data)
 
 
+def write_stdout(document: bytes) -> None:
+    """A JSON document (or any report) on stdout as the UTF-8 bytes it is, whatever the
+    output's encoding: JSON is UTF-8 (RFC 8259), and an encoding that lacks a character would
+    fail, or (with escapes) write `\\xe9`, which is not JSON."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (tests may capture output with one)
+        sys.stdout.write(document.decode())
+        return
+    sys.stdout.flush()  # whatever was written as text goes first
+    buffer.write(document)
+    buffer.flush()
+
+
 def dumps(value: Any, *, indent: bool = False, large: bool = False, newline: bool = False) -> bytes:
     """Compact JSON, or indented by two spaces; non-ASCII text written as UTF-8; `newline`: with
     a line end after it. `large`: the caller knows the value is large (orjson writes it ten

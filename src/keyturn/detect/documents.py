@@ -290,17 +290,23 @@ class LineIndex:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         self._search_from: dict[bytes, int] = {}
-        # Offsets whose line is known, in order, and their lines: newlines are counted from
-        # the nearest one before (findings come in the walk's order, then the tokens' order).
-        # Only an offset past the last is kept: no insertion in the middle of a long list.
+        # Newlines are counted from the nearest offset before whose line is known: the last
+        # one asked for, or one of those kept in order (findings come in the walk's order,
+        # then the tokens' order). Only an offset past the last kept is kept: no insertion in
+        # the middle of a long list.
         self._offsets = [0]
         self._lines = [1]
+        self._cursor = (0, 1)
 
     def line_at(self, offset: int) -> int:
         index = bisect_right(self._offsets, offset) - 1
-        start = self._offsets[index]
-        line = self._lines[index] + self.raw.count(b"\n", start, offset)
-        if index == len(self._offsets) - 1 and offset != start:
+        start, line = self._offsets[index], self._lines[index]
+        cursor, cursor_line = self._cursor
+        if start < cursor <= offset:
+            start, line = cursor, cursor_line
+        line += self.raw.count(b"\n", start, offset)
+        self._cursor = (offset, line)
+        if offset > self._offsets[-1]:
             self._offsets.append(offset)
             self._lines.append(line)
         return line

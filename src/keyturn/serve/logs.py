@@ -27,7 +27,7 @@ class EventFormatter(logging.Formatter):
             name, fields = "log", {"logger": record.name, "message": redact(record.getMessage())}
         if self.json_lines:
             document = {"at": at, "level": record.levelname.lower(), "event": name, **fields}
-            return json.dumps(document, ensure_ascii=False)
+            return json.dumps(document)  # ASCII: valid JSON whatever stderr's encoding
         pairs = " ".join(f"{key}={_quoted(value)}" for key, value in fields.items())
         return f"{at} {record.levelname} {name} {pairs}".rstrip()
 

@@ -79,8 +79,8 @@ PRIVATE_KEY = re2.compile(
 PRIVATE_KEY_KIND = "private key"
 # Byte strings that decide whether a slower search runs on a file: a private key block, a JSON
 # Web Key, JSON's escapes (a token written `\u0067hp_...`). The prefilter reports them with
-# the formats, in its one pass over the file; looked for one by one, they took a pass each, as
-# much in all as the prefilter's own (docs/benchmarks.md).
+# the formats, in its one pass over the file; looked for one by one, they took a pass each,
+# more in all than the prefilter's own (docs/benchmarks.md).
 MARKERS: tuple[bytes, ...] = (b"PRIVATE KEY", b"kty", b"\\u00", b"\\/")
 
 Found = tuple[int, str, str]  # (byte offset, token, kind)
@@ -207,7 +207,7 @@ def scan_raw(
         if rank < _MARKER_RANKS.start:
             spans.extend((start, rank, end) for start, end in SHAPES[rank].finditer(raw))
         else:
-            markers.append(MARKERS[rank - len(SHAPES)])
+            markers.append(MARKERS[rank - _MARKER_RANKS.start])
     found = _without_overlaps(raw, sorted(spans), keep)
     if b"PRIVATE KEY" in markers:
         for match in PRIVATE_KEY.finditer(raw):

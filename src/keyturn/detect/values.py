@@ -264,12 +264,10 @@ def _is_token(token: str, kind: str) -> bool:
 _JWK_PRIVATE = re2.compile(rb'\\*"(d|p|q|dp|dq|qi|k)\\*"\s*:\s*\\*"([A-Za-z0-9_-]{22,})\\*"')
 
 
-def jwk_private_members(
-    raw: bytes, markers: frozenset[bytes] | None = None
-) -> list[tuple[int, str, str]]:
+def jwk_private_members(raw: bytes, markers: frozenset[bytes]) -> list[tuple[int, str, str]]:
     """(offset, value, kind) of every private member of a JSON Web Key in raw bytes
     (`markers`: those raw_tokens() found in them)."""
-    if b"kty" not in (markers if markers is not None else raw):
+    if b"kty" not in markers:
         return []
     return [
         (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keyturn.core import jsonio
@@ -25,8 +25,8 @@ from keyturn.detect.values import (
     NODE,
     PAIR,
     URL_USERINFO,
+    FileTokens,
     Hit,
-    Token,
     Where,
     code_hits,
     embedded_json,
@@ -35,7 +35,6 @@ from keyturn.detect.values import (
     is_secret_name,
     judge,
     jwk_private_members,
-    known_token,
     may_hold_unnamed_secret,
     raw_tokens,
     tokens_in,
@@ -69,24 +68,33 @@ def workflows_in(document: Any) -> list[tuple[str, dict[str, Any]]]:
 
 
 def scan_workflow(
-    workflow: dict[str, Any], prefix: str, emit: Emit, tokens: Sequence[Token] = ()
+    workflow: dict[str, Any], prefix: str, emit: Emit, tokens: FileTokens | None = None
 ) -> None:
-    """Every secret in one workflow: node parameters, pinned data, static data.
+    """Every secret in one workflow: node parameters, pinned data, static data; in the order
+    the workflow is written in (each value's line is looked for after the one before it).
 
     `tokens` are the well-known tokens found in the workflow's raw bytes (tokens_in).
     """
     name = workflow.get("name") if isinstance(workflow.get("name"), str) else None
-    for index, node in enumerate(workflow["nodes"]):
+    tokens = FileTokens() if tokens is None else tokens
+    for key, value in workflow.items():
+        if key == "nodes":
+            _walk_nodes(value, prefix, emit, name, tokens)
+        elif key not in _SKIP_WORKFLOW_KEYS and isinstance(value, dict | list):
+            walk_data(value, [prefix, key], "", _Sink(emit, name, None, tokens), DATA)
+
+
+def _walk_nodes(
+    nodes: list[Any], prefix: str, emit: Emit, workflow: str | None, tokens: FileTokens
+) -> None:
+    for index, node in enumerate(nodes):
         if not isinstance(node, dict):
             continue
         parameters = node.get("parameters")
         if isinstance(parameters, dict) and parameters:
             node_name = node.get("name") if isinstance(node.get("name"), str) else None
             path = [f"{prefix}/nodes/{index}/parameters"]
-            _walk_node(parameters, path, "", _Sink(emit, name, node_name, tokens))
-    for key, value in workflow.items():
-        if key not in _SKIP_WORKFLOW_KEYS and isinstance(value, dict | list):
-            walk_data(value, [prefix, key], "", _Sink(emit, name, None, tokens), DATA)
+            _walk_node(parameters, path, "", _Sink(emit, workflow, node_name, tokens))
 
 
 class _Sink(NamedTuple):  # one per node: cheap to make
@@ -95,7 +103,7 @@ class _Sink(NamedTuple):  # one per node: cheap to make
     emit: Emit
     workflow: str | None
     node: str | None
-    tokens: Sequence[Token]
+    tokens: FileTokens
 
     def __call__(self, hit: Hit, pointer: str) -> None:
         self.emit(hit, pointer, self.workflow, self.node)
@@ -123,7 +131,7 @@ def parameter_hits(parameters: dict[str, Any], pointer: str) -> list[tuple[Hit, 
         if hit.rule is not ENV_READ:
             found.append((hit, at or pointer))
 
-    tokens = tuple({(token, kind) for _, token, kind in tokens_in(serialize(parameters))})
+    tokens = FileTokens((token, kind) for _, token, kind in tokens_in(serialize(parameters)))
     _walk_node(parameters, [pointer], "", _Sink(keep, None, None, tokens))
     return found
 
@@ -171,7 +179,7 @@ def _walk_node(value: Any, path: list[str], context: str, emit: _Sink) -> None:
                 path.pop()
 
 
-def _may_report(context: str, text: str, where: Where, tokens: Sequence[Token]) -> bool:
+def _may_report(context: str, text: str, where: Where, tokens: FileTokens) -> bool:
     """Whether `text` (not code) can give a finding: a $env read, an expression's literal
     part, embedded JSON, or what judge() reports. Exact, and cheap for the many that cannot."""
     if "env" in text:
@@ -184,7 +192,7 @@ def _may_report(context: str, text: str, where: Where, tokens: Sequence[Token]) 
         # may_hold_unnamed_secret, inlined: this runs for every string of a walked node.
         if "://" in text and ("@" in text or "=" in text):
             return True
-        if tokens and known_token(text, tokens) is not None:
+        if tokens.any_in(text):
             return True
     return is_secret_name(context, where)
 
@@ -279,9 +287,15 @@ def _walk_deep(value: Any, path: list[str], context: str, emit: _Sink, where: Wh
                 stack.append((child, [*at, part], key))
 
 
-def _may_judge(key: str, value: str, where: Where, tokens: Sequence[Token]) -> bool:
+def _may_judge(key: str, value: str, where: Where, tokens: FileTokens) -> bool:
     """Whether judge() can report `value` under `key` (exact; most data values fail)."""
     return is_secret_name(key, where) or may_hold_unnamed_secret(value, where, tokens)
+
+
+# Looking for values' lines may read a file this many times over (and a MiB) before it
+# gives up: values met out of the file's order, or written with other escapes than JSON's
+# usual ones, are each looked for in the whole file.
+_SEARCH_LIMIT = 32
 
 
 class LineIndex:
@@ -290,13 +304,19 @@ class LineIndex:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         self._search_from: dict[bytes, int] = {}
-        # Newlines are counted from the nearest offset before whose line is known: the last
-        # one asked for, or one of those kept in order (findings come in the walk's order,
-        # then the tokens' order). Only an offset past the last kept is kept: no insertion in
-        # the middle of a long list.
+        # Newlines are counted from the nearest offset whose line is known: the last one
+        # asked for (forward or back), or one of those kept in order before it (findings come
+        # in the walk's order, then the tokens' order). Only an offset past the last kept is
+        # kept: no insertion in the middle of a long list.
         self._offsets = [0]
         self._lines = [1]
         self._cursor = (0, 1)
+        # Values are asked for in the order the walk meets them, which is the file's: the
+        # values of a new place (a string) are looked for past the last value found before it.
+        self._place: object = None
+        self._place_from = 0
+        self._last_found = 0
+        self._search_left = _SEARCH_LIMIT * len(raw) + (1 << 20)
 
     def line_at(self, offset: int) -> int:
         index = bisect_right(self._offsets, offset) - 1
@@ -304,23 +324,47 @@ class LineIndex:
         cursor, cursor_line = self._cursor
         if start < cursor <= offset:
             start, line = cursor, cursor_line
-        line += self.raw.count(b"\n", start, offset)
+        if offset < cursor < 2 * offset - start:  # nearer behind the last asked for
+            line = cursor_line - self.raw.count(b"\n", offset, cursor)
+        else:
+            line += self.raw.count(b"\n", start, offset)
         self._cursor = (offset, line)
         if offset > self._offsets[-1]:
             self._offsets.append(offset)
             self._lines.append(line)
         return line
 
-    def line_of_value(self, value: str) -> int | None:
+    def line_of_value(self, value: str, place: object = None) -> int | None:
+        """The line where `value` (found at `place`, its JSON pointer) is written: its next
+        occurrence past the values of the places before, and past its own last occurrence;
+        failing that, an earlier one. None if the file does not hold it as JSON writes it
+        (escaped otherwise, or in a string's own JSON), or once the searches have read the
+        file _SEARCH_LIMIT times over: a line is a help, the pointer says where."""
+        if place != self._place:
+            self._place, self._place_from = place, self._last_found
         needle = jsonio.dumps(value)[1:-1]
-        start = self._search_from.get(needle, 0)
-        offset = self.raw.find(needle, start)
-        if offset < 0 and start:
-            offset = self.raw.find(needle)
+        own = self._search_from.get(needle, 0)
+        if own < 0:  # not in the file: looked for already
+            return None
+        start = max(own, self._place_from)
+        offset = self._find(needle, start, len(self.raw))
+        if offset < 0 and start > own:  # met out of the file's order
+            offset = self._find(needle, own, start + len(needle) - 1)
+        if offset < 0 and own:  # each occurrence reported already: the first again
+            offset = self._find(needle, 0, own + len(needle) - 1)
         if offset < 0:
+            self._search_from[needle] = -1
             return None
         self._search_from[needle] = offset + 1
+        self._last_found = offset
         return self.line_at(offset)
+
+    def _find(self, needle: bytes, start: int, end: int) -> int:
+        if self._search_left <= 0:
+            return -1
+        offset = self.raw.find(needle, start, end)
+        self._search_left -= (end if offset < 0 else offset + len(needle)) - start
+        return offset
 
 
 def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
@@ -334,11 +378,11 @@ def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
     if b"\\u00" in markers or b"\\/" in markers:  # tokens are ASCII: \u00XX
         again = tokens_in(serialize(document))
         escaped = list(dict.fromkeys((t, k) for _, t, k in again if (t, k) not in found))
-    tokens = tuple(found.union(escaped))
+    tokens = FileTokens(found.union(escaped))
     reported: set[tuple[str, int | None]] = set()  # (token, line): each copy is a finding
 
     def emit(hit: Hit, pointer: str | None, workflow: str | None, node: str | None) -> None:
-        line = lines.line_of_value(hit.value)
+        line = lines.line_of_value(hit.value, pointer)
         if hit.rule is KNOWN_TOKEN:
             reported.add((hit.value, line))
         findings.append(
@@ -386,8 +430,9 @@ def scan_text(path: str, text: str) -> list[Finding]:
 
     raw = text.encode()
     raw_found, markers = raw_tokens(raw)
+    char_offset = _CharOffsets(text, raw)
     for offset, token, kind in [*raw_found, *jwk_private_members(raw, markers)]:
-        add(Hit(KNOWN_TOKEN, token, "", kind), _char_offset(text, offset), raw_pass=True)
+        add(Hit(KNOWN_TOKEN, token, "", kind), char_offset(offset), raw_pass=True)
     if "://" in text:
         for match in URL_USERINFO.finditer(text):
             password = url_password(match.group(0))
@@ -406,13 +451,27 @@ def scan_text(path: str, text: str) -> list[Finding]:
     return findings
 
 
-def _char_offset(text: str, byte_offset: int) -> int:
-    """The character offset of a UTF-8 byte offset (they differ only after non-ASCII text)."""
-    return (
-        len(text.encode()[:byte_offset].decode("utf-8", "ignore"))
-        if not text.isascii()
-        else byte_offset
-    )
+class _CharOffsets:
+    """The character offset of a UTF-8 byte offset (they differ only after non-ASCII text),
+    counted on from the one asked for before: tokens come in the file's order, and a count
+    from the top for each made a file of many tokens take time in their product."""
+
+    def __init__(self, text: str, raw: bytes) -> None:
+        self._raw = None if text.isascii() else raw
+        self._byte = self._char = 0
+
+    def __call__(self, byte_offset: int) -> int:
+        raw = self._raw
+        if raw is None:
+            return byte_offset
+        if byte_offset < self._byte:
+            self._byte = self._char = 0
+        self._char += len(raw[self._byte : byte_offset].decode("utf-8", "ignore"))
+        # Counted on from the start of the character the offset is in: it was not counted.
+        while byte_offset < len(raw) and raw[byte_offset] & 0xC0 == 0x80:
+            byte_offset -= 1
+        self._byte = byte_offset
+        return self._char
 
 
 def _newlines(text: str) -> list[int]:

@@ -1,0 +1,189 @@
+"""Files with many secrets: the time a scan takes grows with the file, not with its square.
+
+A generated or dumped export can hold thousands of tokens. Each string used to be tried against
+each of the file's tokens, each value's line looked for from the top of the file and each
+token's place in a non-ASCII text counted from its start: an export of 7.7 MB with 20,000
+tokens took seven minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keyturn.detect.documents import LineIndex, _CharOffsets, scan_json, scan_text
+from keyturn.detect.values import FileTokens, Token
+from keyturn.scan.engine import ScanOptions, scan_file
+
+# No vowel, x or 0: no random token spells a placeholder (`todo`, `XXXX`, `00000000`).
+_ALPHABET = "bcdfghjklmnpqrstvwzBCDFGHJKLMNPQRSTVWZ123456789"
+
+
+def _token(rnd: random.Random) -> str:
+    return "ghp_" + "".join(rnd.choice(_ALPHABET) for _ in range(36))
+
+
+def _export(workflows: int, seed: int = 1) -> tuple[list[dict[str, Any]], list[str]]:
+    """An `export:workflow --all` array: five HTTP Request nodes per workflow, each sending
+    its own token, and pinned data before the nodes (as exports may write them)."""
+    rnd, tokens, export = random.Random(seed), [], []
+    for number in range(workflows):
+        nodes = []
+        for index in range(5):
+            token = _token(rnd)
+            tokens.append(token)
+            header = {"name": "Authorization", "value": f"Bearer {token}"}
+            parameters = {
+                "url": "https://api.example.com/items",
+                "text": f"item {index} " * 3,
+                "headerParameters": {"parameters": [header]},
+            }
+            nodes.append({"parameters": parameters, "name": f"Call {index}", "type": "x"})
+        pinned = {"Call 0": [{"json": {"password": f"pin-{number}-Xk29sLq7Wz"}}]}
+        export.append({"name": f"Workflow {number}", "pinData": pinned, "nodes": nodes})
+    return export, tokens
+
+
+def test_an_export_of_15000_tokens_scans_in_seconds(tmp_path: Path) -> None:
+    """Each string against each token made this take four minutes (at 20,000 tokens,
+    seven); it takes about two seconds."""
+    export, tokens = _export(3_000)
+    path = tmp_path / "all.json"
+    path.write_text(json.dumps(export, indent=1))
+    started = time.perf_counter()
+    result = scan_file(str(path), ScanOptions())
+    assert time.perf_counter() - started < 30
+    assert len(result.findings) == len(tokens) + 3_000
+    assert all(f.location.line and f.location.pointer for f in result.findings)
+
+
+class _CountingBytes(bytes):
+    """Bytes that tally how many bytes their searches and newline counts have read."""
+
+    read = 0
+
+    def find(self, sub: Any, start: Any = None, end: Any = None) -> int:
+        found = super().find(sub, start, end)
+        stop = (len(self) if end is None else end) if found < 0 else found + len(sub)
+        type(self).read += stop - (start or 0)
+        return found
+
+    def count(self, sub: Any, start: Any = None, end: Any = None) -> int:
+        type(self).read += (len(self) if end is None else end) - (start or 0)
+        return super().count(sub, start, end)
+
+
+def test_each_value_line_is_looked_for_past_the_one_before() -> None:
+    """The lines of 1,000 new values: the file read about twice, not 500 times."""
+    export, _ = _export(200)
+    raw = _CountingBytes(json.dumps(export, indent=1).encode())
+    _CountingBytes.read = 0
+    findings = scan_json("all.json", raw, export)
+    assert len(findings) == 1_200
+    assert _CountingBytes.read < 4 * len(raw)
+    lines = raw.split(b"\n")
+    for finding in findings:  # each on the line that holds it, pinned data first
+        assert finding.location.line is not None
+        held = lines[finding.location.line - 1]
+        assert finding.preview.split("…")[0].encode() in held
+
+
+def test_values_out_of_the_files_order_still_get_their_lines() -> None:
+    """A value met before one written earlier (a key given twice, a walk below 200 levels)
+    is looked for behind: the line is still the one that holds it."""
+    raw = b'{\n"a": "first",\n"b": "second",\n"c": "third"\n}'
+    lines = LineIndex(raw)
+    assert lines.line_of_value("third", "/c") == 4
+    assert lines.line_of_value("first", "/a") == 2
+    assert lines.line_of_value("second", "/b") == 3
+    assert lines.line_of_value("absent", "/d") is None
+    assert lines.line_of_value("absent", "/e") is None
+
+
+def test_a_hostile_order_of_values_reads_the_file_a_bounded_number_of_times() -> None:
+    """Values asked for from the last to the first, each once: every search goes back; past
+    the limit, lines are left out (the pointer still says where) instead of the scan taking
+    time in the square of the file."""
+    values = [f"value-{number:06d}" for number in range(20_000)]
+    raw = _CountingBytes("\n".join(values).encode())
+    _CountingBytes.read = 0
+    lines = LineIndex(raw)
+    found = [lines.line_of_value(value, f"/{value}") for value in reversed(values)]
+    assert _CountingBytes.read < 40 * len(raw) + (2 << 20)
+    assert found[0] == 20_000
+    assert found[1] == 19_999  # looked for behind the one before
+    assert all(line is None or line == 20_000 - index for index, line in enumerate(found))
+
+
+_alphabet = st.sampled_from(["ab", "ba", "abc", "b", "ca", "aab", "bca", "cab", "abca"])
+_kinds = st.sampled_from(["kind A", "kind B"])
+
+
+def _first_by_definition(tokens: list[Token], text: str) -> Token | None:
+    kinds: dict[str, str] = {}
+    for token, kind in sorted(tokens):
+        kinds.setdefault(token, kind)
+    starts = [(text.find(t), -len(t), t, k) for t, k in kinds.items() if t in text]
+    return (min(starts)[2], min(starts)[3]) if starts else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_alphabet, _kinds), max_size=6),
+    st.integers(min_value=0, max_value=40),
+    st.text(alphabet="abcx", max_size=30),
+)
+def test_the_first_token_in_a_string_whatever_their_number(
+    tokens: list[Token], padding: int, text: str
+) -> None:
+    """The token that starts first (the longer of two starting there), the same answer with
+    a few tokens (a search for each) and with many (an automaton): filler tokens that no
+    text holds push the count past the automaton's threshold."""
+    filler = [(f"zz{number:03d}zz", "filler") for number in range(padding)]
+    expected = _first_by_definition(tokens, text)
+    assert FileTokens(tokens + filler).first_in(text) == expected
+    assert FileTokens(tokens + filler).any_in(text) is (expected is not None)
+
+
+def test_the_same_token_is_reported_the_same_way_in_every_run() -> None:
+    """Two tokens in one string: the first is the one with the pointer, in any order given
+    (a set's order changed with each process's hash seed)."""
+    first, second = "ghp_" + "A" * 36, "xoxb-" + "1" * 12 + "-" + "2" * 12 + "-" + "b" * 24
+    text = f"{first} then {second}"
+    for order in ([(first, "x"), (second, "y")], [(second, "y"), (first, "x")]):
+        assert FileTokens(order).first_in(text) == (first, "x")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab\n\xe9\u4e2d\U0001f600"), max_size=60),
+    st.lists(st.integers(min_value=0, max_value=200), max_size=12),
+)
+def test_character_offsets_counted_on_are_those_counted_from_the_top(
+    text: str, offsets: list[int]
+) -> None:
+    raw = text.encode()
+    count = _CharOffsets(text, raw)
+    for offset in [*sorted(min(offset, len(raw)) for offset in offsets), 0, len(raw) // 2]:
+        assert count(offset) == len(raw[:offset].decode("utf-8", "ignore"))
+
+
+def test_a_non_ascii_text_with_many_tokens_scans_in_seconds() -> None:
+    """Each token's character offset was counted from the top of the text."""
+    rnd = random.Random(2)
+    tokens = [_token(rnd) for _ in range(20_000)]
+    text = "# réglages\n" + "".join(f"TOKEN_{n}={t} # clé\n" for n, t in enumerate(tokens))
+    started = time.perf_counter()
+    findings = scan_text("many.env", text)
+    assert time.perf_counter() - started < 30
+    assert len({f.value_digest for f in findings}) == 20_000
+    line_of = {f.value_digest: f.location.line for f in findings}
+    for number in (0, 9_999, 19_999):  # the first line is the comment
+        assert line_of[hashlib.sha256(tokens[number].encode()).digest()] == number + 2

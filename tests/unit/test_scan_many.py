@@ -187,3 +187,24 @@ def test_a_non_ascii_text_with_many_tokens_scans_in_seconds() -> None:
     line_of = {f.value_digest: f.location.line for f in findings}
     for number in (0, 9_999, 19_999):  # the first line is the comment
         assert line_of[hashlib.sha256(tokens[number].encode()).digest()] == number + 2
+
+
+def _code_workflow(code: str) -> dict[str, Any]:
+    return {"name": "w", "nodes": [{"name": "Code", "parameters": {"jsCode": code}}]}
+
+
+def test_a_code_string_of_one_long_name_is_read_once() -> None:
+    """Each occurrence of a secret word walked back to the start of the name holding it:
+    `keykeykey...` (900,000 characters) did not end in ten minutes."""
+    workflow = _code_workflow("x = '" + "key" * 300_000 + "'")
+    started = time.perf_counter()
+    scan_json("code.json", json.dumps(workflow).encode(), workflow)
+    assert time.perf_counter() - started < 30
+
+
+def test_a_secret_assignment_after_letters_whose_lower_case_is_longer() -> None:
+    """`İ` lower-cases to two characters: the words' places in the lower-cased code were
+    taken for places in the code, ten characters off after ten of them."""
+    workflow = _code_workflow("// " + "İ" * 10 + '\nconst apiKey = "Zq8rT3vW9xK2mN7pL4sD";')
+    findings = scan_json("code.json", json.dumps(workflow).encode(), workflow)
+    assert [(f.field, f.preview) for f in findings] == [("apiKey", "Zq…D (20 chars)")]

@@ -500,21 +500,38 @@ def _secret_named_literals(code: str) -> Iterator[tuple[str, str]]:
     """(name, literal) of `name = "literal"` / `name: 'literal'` where the name is secret-like.
 
     Anchored on occurrences of secret words (rare in most code) instead of trying a regex at
-    every position of a long source.
+    every position of a long source: each name that holds one is tried once, from its start.
     """
+    tried_to = 0  # the end of the last name tried
+    for start in sorted(_secret_word_starts(code)):
+        if start < tried_to:
+            continue  # in the name tried last (`keykeykey...` took time in its square)
+        left, tried_to = start, start
+        while left > 0 and _in_name(code[left - 1]):
+            left -= 1
+        while tried_to < len(code) and _in_name(code[tried_to]):
+            tried_to += 1
+        match = _ASSIGNMENT_AT.match(code, left)
+        if match and is_secret_key(match.group(1)):
+            yield match.group(1), match.group(2)
+
+
+def _in_name(char: str) -> bool:
+    return char.isalnum() or char in "_-"
+
+
+_SECRET_WORD = re.compile("|".join(_SECRET_WORDS), re.IGNORECASE)
+
+
+def _secret_word_starts(code: str) -> Iterator[int]:
     lowered = code.lower()
-    seen: set[int] = set()
+    if len(lowered) != len(code):  # a letter whose lower case is two (İ): offsets differ
+        yield from (match.start() for match in _SECRET_WORD.finditer(code))
+        return
     for word in _SECRET_WORDS:
         start = lowered.find(word)
         while start >= 0:
-            left = start
-            while left > 0 and (code[left - 1].isalnum() or code[left - 1] in "_-"):
-                left -= 1
-            if left not in seen:
-                seen.add(left)
-                match = _ASSIGNMENT_AT.match(code, left)
-                if match and is_secret_key(match.group(1)):
-                    yield match.group(1), match.group(2)
+            yield start
             start = lowered.find(word, start + len(word))
 
 

@@ -1,4 +1,4 @@
-"""Files with many secrets: the time a scan takes grows with the file, not with its square.
+"""Large and hostile files: the time a scan takes grows with the file, not with its square.
 
 A generated or dumped export can hold thousands of tokens. Each string used to be tried against
 each of the file's tokens, each value's line looked for from the top of the file and each
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keyturn.detect.documents import LineIndex, _CharOffsets, scan_json, scan_text
-from keyturn.detect.values import FileTokens, Token
+from keyturn.detect.values import FileTokens, Token, _has_bracketed, without_expressions
 from keyturn.scan.engine import ScanOptions, scan_file
 
 # No vowel, x or 0: no random token spells a placeholder (`todo`, `XXXX`, `00000000`).
@@ -208,3 +209,30 @@ def test_a_secret_assignment_after_letters_whose_lower_case_is_longer() -> None:
     workflow = _code_workflow("// " + "İ" * 10 + '\nconst apiKey = "Zq8rT3vW9xK2mN7pL4sD";')
     findings = scan_json("code.json", json.dumps(workflow).encode(), workflow)
     assert [(f.field, f.preview) for f in findings] == [("apiKey", "Zq…D (20 chars)")]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="{}a \n", max_size=40))
+def test_expressions_are_blanked_as_the_regex_did(text: str) -> None:
+    assert without_expressions(text) == re.sub(r"\{\{.*?\}\}", " ", text, flags=re.DOTALL)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="<>[]a", max_size=30))
+def test_brackets_are_found_as_the_regex_found_them(text: str) -> None:
+    assert _has_bracketed(text) is bool(re.search(r"<[^>]*>|\[[^\]]*\]", text))
+
+
+def test_runs_of_openings_that_never_close_are_read_once() -> None:
+    """`{{`, `<` or `[` repeated without a close: each was read to the end of the value from
+    every opening (160 KB of `{{` took three minutes)."""
+    values = {
+        "url": "=" + "{{" * 80_000,
+        "password": "<ab1" * 40_000,
+        "apiKey": '$env["a1' * 20_000,
+    }
+    workflow = {"name": "w", "nodes": [{"name": "a", "parameters": values}]}
+    started = time.perf_counter()
+    scan_json("open.json", json.dumps(workflow).encode(), workflow)
+    scan_text("open.env", "".join(f"{name.upper()}={value}\n" for name, value in values.items()))
+    assert time.perf_counter() - started < 30

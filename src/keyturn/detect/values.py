@@ -48,13 +48,13 @@ NOT_SECRET_KEYS = frozenset(
 )  # fmt: skip
 Token = tuple[str, str]  # (token, kind)
 URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://([^/\s:@'\"]+):([^/\s@'\"]{3,})@", re.I)
-EXPRESSION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 AUTH_SCHEME = re.compile(r"^(?:bearer|basic|token|apikey|key)\s+", re.IGNORECASE)
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Matched against the lower-cased value (a case-insensitive regex is much slower).
 # Each alternative opens with a literal character, which lets the regex skip ahead quickly.
+# (`<...>` and `[...]` are looked for by _has_bracketed, before.)
 PLACEHOLDER = re.compile(
-    r"your|\*\*\*|<[^>]*>|\[[^\]]*\]|placeholder|example|change[-_ ]?me|replace|insert|"
+    r"your|\*\*\*|placeholder|example|change[-_ ]?me|replace|insert|"
     r"_here|here_|dummy|sample|redacted|todo|fixme|\.\.\.|\$\{|%[a-z_]+%"
 )
 # A whole value that is nothing but a placeholder word or a variable (matched from its start).
@@ -184,7 +184,17 @@ def not_secret_in_data(key: str, value: str) -> bool:
     )
 
 
-_OBVIOUS_PLACEHOLDER = re.compile(r"xxxx|XXXX|\*\*\*|<[^>]*>|\[[^\]]*\]|\.\.\.|\$\{|00000000")
+_OBVIOUS_PLACEHOLDER = re.compile(r"xxxx|XXXX|\*\*\*|\.\.\.|\$\{|00000000")
+
+
+def _has_bracketed(value: str) -> bool:
+    """Whether `value` holds `<...>` or `[...]`. Not a regex: `<[^>]*>` reads from each `<` to
+    the end of a value that never closes one, which took a run of them time in its square."""
+    for opening, closing in ("<>", "[]"):
+        start = value.find(opening)
+        if start >= 0 and value.find(closing, start + 1) >= 0:
+            return True
+    return False
 
 
 _FILLER_X = re.compile("xxx|XXX")
@@ -192,7 +202,7 @@ _FILLER_X = re.compile("xxx|XXX")
 
 def is_placeholder(value: str) -> bool:
     """Placeholders are wordy (low entropy) or obviously filler; random secrets are neither."""
-    if len(set(value)) < 4 or _OBVIOUS_PLACEHOLDER.search(value):
+    if len(set(value)) < 4 or _OBVIOUS_PLACEHOLDER.search(value) or _has_bracketed(value):
         return True
     lowered = value.lower()
     wordy = (
@@ -238,8 +248,22 @@ def literal_part(value: str) -> str | None:
 
 @lru_cache(maxsize=1024)  # the same expressions recur in workflow after workflow
 def _expression_literal(expression: str) -> str | None:
-    literal = EXPRESSION.sub(" ", expression[1:]).strip()
+    literal = without_expressions(expression[1:]).strip()
     return literal or None
+
+
+def without_expressions(text: str) -> str:
+    """`text` with a blank for each `{{ ... }}`: a `{{` is closed by the first `}}` after it,
+    and one never closed is text. Not a regex: one (`{{.*?}}`) reads from each `{{` to the end
+    of a text that never closes one, which took a run of them time in its square."""
+    parts: list[str] = []
+    done = 0
+    while (start := text.find("{{", done)) >= 0 and (end := text.find("}}", start + 2)) >= 0:
+        parts.append(text[done:start])
+        parts.append(" ")
+        done = end + 2
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def tokens_in(raw: bytes) -> list[tuple[int, str, str]]:

@@ -333,9 +333,6 @@ class FileTokens:
         self._tokens = tuple(kinds.items())
         self._automaton = _automaton_of(self._tokens) if len(kinds) > _FEW_TOKENS else None
 
-    def __bool__(self) -> bool:
-        return bool(self._tokens)
-
     def any_in(self, text: str) -> bool:
         if self._automaton is not None:
             return next(self._automaton.iter(text), None) is not None

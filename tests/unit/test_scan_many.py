@@ -76,6 +76,12 @@ class _CountingBytes(bytes):
         type(self).read += stop - (start or 0)
         return found
 
+    def rfind(self, sub: Any, start: Any = None, end: Any = None) -> int:
+        found = super().rfind(sub, start, end)
+        stop = len(self) if end is None else end
+        type(self).read += stop - (start or 0 if found < 0 else found)
+        return found
+
     def count(self, sub: Any, start: Any = None, end: Any = None) -> int:
         type(self).read += (len(self) if end is None else end) - (start or 0)
         return super().count(sub, start, end)
@@ -98,29 +104,78 @@ def test_each_value_line_is_looked_for_past_the_one_before() -> None:
 
 def test_values_out_of_the_files_order_still_get_their_lines() -> None:
     """A value met before one written earlier (a key given twice, a walk below 200 levels)
-    is looked for behind: the line is still the one that holds it."""
-    raw = b'{\n"a": "first",\n"b": "second",\n"c": "third"\n}'
+    is looked for behind: the line is still the one that holds it; a value met again is
+    looked for past where it was found."""
+    raw = b'{\n"a": "first",\n"b": "second",\n"c": "third",\n"d": "first"\n}'
     lines = LineIndex(raw)
     assert lines.line_of_value("third", "/c") == 4
-    assert lines.line_of_value("first", "/a") == 2
-    assert lines.line_of_value("second", "/b") == 3
-    assert lines.line_of_value("absent", "/d") is None
+    assert lines.line_of_value("first", "/d") == 5
+    assert lines.line_of_value("second", "/b") == 3  # behind
+    assert lines.line_of_value("first", "/a") == 2  # not where it was found before
+    assert lines.line_of_value("third", "/c") == 4  # written once, reported twice
     assert lines.line_of_value("absent", "/e") is None
+    assert lines.line_of_value("absent", "/f") is None
 
 
-def test_a_hostile_order_of_values_reads_the_file_a_bounded_number_of_times() -> None:
-    """Values asked for from the last to the first, each once: every search goes back; past
-    the limit, lines are left out (the pointer still says where) instead of the scan taking
-    time in the square of the file."""
-    values = [f"value-{number:06d}" for number in range(20_000)]
+def test_values_in_reverse_order_cost_a_window_each_past_the_limit() -> None:
+    """20,000 values asked for from the last to the first (a hostile order: the walk meets
+    values in the file's order): each is looked for ahead, then behind. Every line is right;
+    the searches read the file at most 32 times over, then a window around the last value
+    found for each, instead of half the file for each (22 GB here)."""
+    values = [f"value-{number:06d} {'.' * 100}" for number in range(20_000)]
     raw = _CountingBytes("\n".join(values).encode())
     _CountingBytes.read = 0
     lines = LineIndex(raw)
-    found = [lines.line_of_value(value, f"/{value}") for value in reversed(values)]
-    assert _CountingBytes.read < 40 * len(raw) + (2 << 20)
-    assert found[0] == 20_000
-    assert found[1] == 19_999  # looked for behind the one before
-    assert all(line is None or line == 20_000 - index for index, line in enumerate(found))
+    found = [lines.line_of_value(value[:12], f"/{value}") for value in reversed(values)]
+    assert found == list(range(20_000, 0, -1))
+    assert _CountingBytes.read < 32 * len(raw) + (1 << 20) + 20_000 * 80_000
+
+
+def test_many_values_missing_from_the_file_leave_the_others_their_lines() -> None:
+    """Values not written as JSON writes them (`$env["X"]` is reported as `$env.X`) each
+    cost a read of the file; past the limit, values near the last found still get their
+    lines (a token without one was reported a second time, by its line: a baseline that knew
+    it failed the gate)."""
+    token = "ghp_" + "Zq8vR2mN5tW1xY7kL3pB9cD4fG6hJ8sAeUiQ"
+    nodes = []
+    for number in range(400):
+        value = f'={{{{ $env["SERVICE_{number}_API_KEY"] }}}}'
+        if number % 40 == 39:
+            value = f"token {token}"
+        header = {"name": "Authorization", "value": value}
+        parameters = {
+            "url": "https://api.example.com",
+            "headerParameters": {"parameters": [header]},
+        }
+        nodes.append({"name": f"HTTP {number}", "parameters": parameters})
+    workflow = {"name": "wf", "nodes": nodes}
+    raw = json.dumps(workflow, indent=2).encode()
+    tokens = [f for f in scan_json("wf.json", raw, workflow) if f.rule.id == "KT004"]
+    assert len(tokens) == 10
+    assert all(f.location.pointer and f.location.line for f in tokens)
+    held = raw.split(b"\n")
+    assert all(token.encode() in held[(f.location.line or 0) - 1] for f in tokens)
+
+
+def test_several_secrets_in_one_code_node_each_get_their_line() -> None:
+    """300 literals in one Code node, then a token: each found near the one before, not
+    from the start of the code again."""
+    code = "\n".join(f'const tenant{n}_api_key = "Zk{n:04d}Qv8rT3wL9x";' for n in range(300))
+    token = "ghp_" + "Zq8vR2mN5tW1xY7kL3pB9cD4fG6hJ8sAeUiQ"
+    workflow = {
+        "name": "wf",
+        "nodes": [
+            {"name": "Code", "parameters": {"jsCode": code}},
+            {"name": "Call", "parameters": {"headerParameters": {"parameters": [
+                {"name": "Authorization", "value": f"token {token}"}]}}},
+        ],
+    }  # fmt: skip
+    raw = _CountingBytes(json.dumps(workflow, indent=2).encode())
+    _CountingBytes.read = 0
+    findings = scan_json("wf.json", raw, workflow)
+    assert len(findings) == 301
+    assert all(f.location.line for f in findings)
+    assert _CountingBytes.read < 40 * len(raw)
 
 
 _alphabet = st.sampled_from(["ab", "ba", "abc", "b", "ca", "aab", "bca", "cab", "abca"])
@@ -131,8 +186,8 @@ def _first_by_definition(tokens: list[Token], text: str) -> Token | None:
     kinds: dict[str, str] = {}
     for token, kind in sorted(tokens):
         kinds.setdefault(token, kind)
-    starts = [(text.find(t), -len(t), t, k) for t, k in kinds.items() if t in text]
-    return (min(starts)[2], min(starts)[3]) if starts else None
+    ends = [(text.find(t) + len(t), -len(t), t, k) for t, k in kinds.items() if t in text]
+    return (min(ends)[2], min(ends)[3]) if ends else None
 
 
 @settings(max_examples=300, deadline=None)
@@ -144,7 +199,7 @@ def _first_by_definition(tokens: list[Token], text: str) -> Token | None:
 def test_the_first_token_in_a_string_whatever_their_number(
     tokens: list[Token], padding: int, text: str
 ) -> None:
-    """The token that starts first (the longer of two starting there), the same answer with
+    """The token that ends first (the longest of those ending there), the same answer with
     a few tokens (a search for each) and with many (an automaton): filler tokens that no
     text holds push the count past the automaton's threshold."""
     filler = [(f"zz{number:03d}zz", "filler") for number in range(padding)]
@@ -236,3 +291,22 @@ def test_runs_of_openings_that_never_close_are_read_once() -> None:
     scan_json("open.json", json.dumps(workflow).encode(), workflow)
     scan_text("open.env", "".join(f"{name.upper()}={value}\n" for name, value in values.items()))
     assert time.perf_counter() - started < 30
+
+
+def test_tokens_inside_tokens_do_not_multiply_the_matches() -> None:
+    """An AWS session token's opening repeated is itself a token at every length: 230 of
+    them, and a string that repeats it, made millions of matches (80 s and 1.8 GB for a file
+    of 2.3 MB when every match was kept). The first to end is taken as it comes."""
+    opening = "IQoJb3JpZ2luX2Vj"
+    tokens = [opening * repeat for repeat in range(8, 238)]
+    workflow = {
+        "name": "nested",
+        "nodes": [{"name": "Set", "parameters": {"values": {"string": [
+            {"name": "blob", "value": opening * 12_000}]}}}],
+        "staticData": {"list": tokens},
+    }  # fmt: skip
+    raw = json.dumps(workflow).encode()
+    started = time.perf_counter()
+    findings = scan_json("nested.json", raw, workflow)
+    assert time.perf_counter() - started < 10
+    assert findings

@@ -292,10 +292,11 @@ def _may_judge(key: str, value: str, where: Where, tokens: FileTokens) -> bool:
     return is_secret_name(key, where) or may_hold_unnamed_secret(value, where, tokens)
 
 
-# Looking for values' lines may read a file this many times over (and a MiB) before it
-# gives up: values met out of the file's order, or written with other escapes than JSON's
-# usual ones, are each looked for in the whole file.
+# The searches for values' lines may read the file this many times over (and a MiB) in all;
+# past that, each looks only _NEAR bytes around the last value found. Values met in a hostile
+# order, or many not written as JSON writes them, each cost a read of the whole file.
 _SEARCH_LIMIT = 32
+_NEAR = 64 * 1024
 
 
 class LineIndex:
@@ -311,11 +312,13 @@ class LineIndex:
         self._offsets = [0]
         self._lines = [1]
         self._cursor = (0, 1)
-        # Values are asked for in the order the walk meets them, which is the file's: the
-        # values of a new place (a string) are looked for past the last value found before it.
+        # Values are asked for in the order the walk meets them, which is the file's: those of
+        # a new place (a string) are looked for past the last value found before it.
         self._place: object = None
         self._place_from = 0
         self._last_found = 0
+        self._found_at: dict[bytes, int] = {}
+        self._absent: set[bytes] = set()
         self._search_left = _SEARCH_LIMIT * len(raw) + (1 << 20)
 
     def line_at(self, offset: int) -> int:
@@ -335,35 +338,78 @@ class LineIndex:
         return line
 
     def line_of_value(self, value: str, place: object = None) -> int | None:
-        """The line where `value` (found at `place`, its JSON pointer) is written: its next
-        occurrence past the values of the places before, and past its own last occurrence;
-        failing that, an earlier one. None if the file does not hold it as JSON writes it
-        (escaped otherwise, or in a string's own JSON), or once the searches have read the
-        file _SEARCH_LIMIT times over: a line is a help, the pointer says where."""
+        """The line where `value`, found at `place` (its JSON pointer), is written: past the
+        values of the places before and past its own last occurrence, the occurrence nearest
+        the last value found (ahead first: a place's values come in any order); failing that,
+        the nearest before. None if the file does not hold it as JSON writes it (escaped
+        otherwise, or inside a string's own JSON): a line is a help, the pointer says where."""
         if place != self._place:
             self._place, self._place_from = place, self._last_found
         needle = jsonio.dumps(value)[1:-1]
-        own = self._search_from.get(needle, 0)
-        if own < 0:  # not in the file: looked for already
+        if needle in self._absent:
             return None
-        start = max(own, self._place_from)
-        offset = self._find(needle, start, len(self.raw))
-        if offset < 0 and start > own:  # met out of the file's order
-            offset = self._find(needle, own, start + len(needle) - 1)
-        if offset < 0 and own:  # each occurrence reported already: the first again
-            offset = self._find(needle, 0, own + len(needle) - 1)
+        whole_file = self._search_left > 0
+        own = self._found_at.get(needle, -1)
+        lowest = max(self._place_from, own + 1)
+        start = max(lowest, self._last_found)
+        offset = self._nearest(needle, lowest, start, len(self.raw), whole_file)
+        if offset < 0 and lowest > 0:  # out of the walk's order: the nearest before
+            offset = self._nearest(needle, 0, lowest, lowest, whole_file, skip=own)
+            if offset < 0:  # each occurrence reported already
+                offset = own
         if offset < 0:
-            self._search_from[needle] = -1
+            if whole_file:
+                self._absent.add(needle)
             return None
-        self._search_from[needle] = offset + 1
+        self._found_at[needle] = offset
         self._last_found = offset
         return self.line_at(offset)
 
-    def _find(self, needle: bytes, start: int, end: int) -> int:
-        if self._search_left <= 0:
-            return -1
-        offset = self.raw.find(needle, start, end)
-        self._search_left -= (end if offset < 0 else offset + len(needle)) - start
+    def _nearest(
+        self,
+        needle: bytes,
+        lowest: int,
+        start: int,
+        highest: int,
+        whole_file: bool,
+        skip: int = -1,
+    ) -> int:
+        """The occurrence of `needle` starting in [lowest, highest), other than at `skip`,
+        that a search from `start` meets first, in windows that double, ahead then behind: a
+        search reads about as far as the occurrence is. Past the searches' limit, only _NEAR
+        bytes around `start`."""
+        if not whole_file:
+            lowest, highest = max(lowest, start - _NEAR), min(highest, start + _NEAR)
+        ahead, behind, width = start, start, 512  # [behind, ahead) is searched
+        while ahead < highest or behind > lowest:
+            if ahead < highest:
+                end = min(highest, ahead + width)
+                offset = self._first_from(needle, ahead, end)
+                if offset >= 0:
+                    return offset
+                ahead = end
+            if behind > lowest:
+                begin = max(lowest, behind - width)
+                offset = self._last_before(needle, begin, behind, skip)
+                if offset >= 0:
+                    return offset
+                behind = begin
+            width *= 2
+        return -1
+
+    def _first_from(self, needle: bytes, begin: int, end: int) -> int:
+        """The first occurrence starting in [begin, end)."""
+        stop = end + len(needle) - 1
+        self._search_left -= stop - begin
+        return self.raw.find(needle, begin, stop)
+
+    def _last_before(self, needle: bytes, begin: int, end: int, skip: int) -> int:
+        """The last occurrence starting in [begin, end), other than at `skip`."""
+        stop = end + len(needle) - 1
+        self._search_left -= stop - begin
+        offset = self.raw.rfind(needle, begin, stop)
+        if offset == skip >= 0:
+            offset = self.raw.rfind(needle, begin, skip + len(needle) - 1)
         return offset
 
 

@@ -342,21 +342,26 @@ class FileTokens:
         return False
 
     def first_in(self, text: str) -> Token | None:
-        """The token that starts first in `text`; of two starting there, the longer."""
+        """The token that ends first in `text`; of those ending there, the longest (a token
+        that ends another is part of it). Found as the automaton reports matches, in the
+        order of their ends: nested tokens can make a string hold millions of matches."""
         if self._automaton is not None:
-            found = [
-                (last + 1 - len(token), -len(token), token, kind)
-                for last, (token, kind) in self._automaton.iter(text)
-            ]
-        else:
-            found = [
-                (start, -len(token), token, kind)
-                for token, kind in self._tokens
-                if (start := text.find(token)) >= 0
-            ]
-        if not found:
+            best: Token | None = None
+            best_end = -1
+            for last, found in self._automaton.iter(text):
+                if best is not None and last > best_end:
+                    break
+                if best is None or len(found[0]) > len(best[0]):
+                    best, best_end = found, last
+            return best
+        ends = [
+            (start + len(token), -len(token), token, kind)
+            for token, kind in self._tokens
+            if (start := text.find(token)) >= 0
+        ]
+        if not ends:
             return None
-        _, _, token, kind = min(found)
+        _, _, token, kind = min(ends)
         return token, kind
 
 

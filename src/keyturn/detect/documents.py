@@ -380,6 +380,8 @@ class LineIndex:
         bytes around `start`."""
         if not whole_file:
             lowest, highest = max(lowest, start - _NEAR), min(highest, start + _NEAR)
+        if start <= lowest:  # nothing behind: one search ahead
+            return self._first_from(needle, start, highest)
         ahead, behind, width = start, start, 512  # [behind, ahead) is searched
         while ahead < highest or behind > lowest:
             if ahead < highest:
@@ -400,16 +402,17 @@ class LineIndex:
     def _first_from(self, needle: bytes, begin: int, end: int) -> int:
         """The first occurrence starting in [begin, end)."""
         stop = end + len(needle) - 1
-        self._search_left -= stop - begin
-        return self.raw.find(needle, begin, stop)
+        offset = self.raw.find(needle, begin, stop)
+        self._search_left -= (stop if offset < 0 else offset + len(needle)) - begin
+        return offset
 
     def _last_before(self, needle: bytes, begin: int, end: int, skip: int) -> int:
         """The last occurrence starting in [begin, end), other than at `skip`."""
         stop = end + len(needle) - 1
-        self._search_left -= stop - begin
         offset = self.raw.rfind(needle, begin, stop)
         if offset == skip >= 0:
             offset = self.raw.rfind(needle, begin, skip + len(needle) - 1)
+        self._search_left -= stop - (begin if offset < 0 else offset)
         return offset
 
 

@@ -51,7 +51,16 @@ _SKIP_WORKFLOW_KEYS = frozenset(
 
 JSON_PAIR = re.compile(r'"([A-Za-z_][\w.-]*)"\s*:\s*"([^"\\\n]{8,})')
 
-Emit = Callable[[Hit, str | None, str | None, str | None], None]
+
+class Held(NamedTuple):
+    """The JSON string holding a hit, as the file writes it: its pointer and its text (for a
+    hit inside JSON held in a string, that outer string)."""
+
+    place: str
+    text: str
+
+
+Emit = Callable[[Hit, str | None, str | None, str | None, Held], None]
 
 
 def is_workflow(document: Any) -> bool:
@@ -98,15 +107,18 @@ def _walk_nodes(
 
 
 class _Sink(NamedTuple):  # one per node: cheap to make
-    """Where the walkers send hits: the workflow and node they are in, and the file's tokens."""
+    """Where the walkers send hits: the workflow and node they are in, the file's tokens, and
+    the string that holds the JSON being walked, if it is held in one."""
 
     emit: Emit
     workflow: str | None
     node: str | None
     tokens: FileTokens
+    outer: Held | None = None
 
-    def __call__(self, hit: Hit, pointer: str) -> None:
-        self.emit(hit, pointer, self.workflow, self.node)
+    def __call__(self, hit: Hit, pointer: str, text: str) -> None:
+        held = self.outer or Held(pointer, text)
+        self.emit(hit, pointer, self.workflow, self.node, held)
 
 
 def serialize(value: Any) -> bytes:
@@ -127,7 +139,7 @@ def parameter_hits(parameters: dict[str, Any], pointer: str) -> list[tuple[Hit, 
     """Every secret typed into one node's parameters (not $env reads), with its JSON pointer."""
     found: list[tuple[Hit, str]] = []
 
-    def keep(hit: Hit, at: str | None, workflow: str | None, node: str | None) -> None:
+    def keep(hit: Hit, at: str | None, workflow: str | None, node: str | None, _: Held) -> None:
         if hit.rule is not ENV_READ:
             found.append((hit, at or pointer))
 
@@ -212,10 +224,10 @@ def _judge_parameter(
         for variable, secret_like in env_reads_in(text, context):
             if secret_like:
                 hit = Hit(ENV_READ, f"$env.{variable}", variable, f"reads $env.{variable}")
-                emit(hit, _pointer(path))
+                emit(hit, _pointer(path), text)
     if code:
         for hit in code_hits(text, emit.tokens):
-            emit(hit, _pointer(path))
+            emit(hit, _pointer(path), text)
         return
     if text[0] in "={":
         if _is_pure_expression(text):
@@ -223,11 +235,13 @@ def _judge_parameter(
         embedded = embedded_json(text)
         if embedded is not None:
             if isinstance(embedded, dict | list):
-                walk_data(embedded, list(path), context, emit, PAIR)  # JSON headers, query, body
+                # JSON headers, query, body: their values are on the line of the string
+                inside = emit._replace(outer=emit.outer or Held(_pointer(path), text))
+                walk_data(embedded, list(path), context, inside, PAIR)
             return
     found = judge(context, text, where=where, tokens=emit.tokens)
     if found is not None:
-        emit(found, _pointer(path))
+        emit(found, _pointer(path), text)
 
 
 def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Where) -> None:
@@ -243,7 +257,7 @@ def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Whe
                 if len(item) >= MIN_SECRET_LENGTH and _may_judge(key, item, where, emit.tokens):
                     hit = judge(key, item, where=where, tokens=emit.tokens)
                     if hit is not None:
-                        emit(hit, _pointer([*path, key]))
+                        emit(hit, _pointer([*path, key]), item)
             elif (kind is dict or kind is list) and item:
                 path.append(key)
                 walk_data(item, path, key, emit, where)
@@ -255,7 +269,7 @@ def walk_data(value: Any, path: list[str], context: str, emit: _Sink, where: Whe
                 if len(item) >= MIN_SECRET_LENGTH and _may_judge(context, item, where, emit.tokens):
                     hit = judge(context, item, where=where, tokens=emit.tokens)
                     if hit is not None:
-                        emit(hit, _pointer([*path, str(index)]))
+                        emit(hit, _pointer([*path, str(index)]), item)
             elif (kind is dict or kind is list) and item:
                 path.append(str(index))
                 walk_data(item, path, context, emit, where)
@@ -282,7 +296,7 @@ def _walk_deep(value: Any, path: list[str], context: str, emit: _Sink, where: Wh
                 if len(child) >= MIN_SECRET_LENGTH and _may_judge(key, child, where, emit.tokens):
                     hit = judge(key, child, where=where, tokens=emit.tokens)
                     if hit is not None:
-                        emit(hit, _pointer([*at, part]))
+                        emit(hit, _pointer([*at, part]), child)
             elif (type(child) is dict or type(child) is list) and child:
                 stack.append((child, [*at, part], key))
 
@@ -292,19 +306,18 @@ def _may_judge(key: str, value: str, where: Where, tokens: FileTokens) -> bool:
     return is_secret_name(key, where) or may_hold_unnamed_secret(value, where, tokens)
 
 
-# The searches for values' lines may read the file this many times over (and a MiB) in all;
-# past that, each looks only _NEAR bytes around the last value found. Values met in a hostile
+# The searches for lines may read the file this many times over (and a MiB) in all; past
+# that, each looks only _NEAR bytes around the last string found. Strings met in a hostile
 # order, or many not written as JSON writes them, each cost a read of the whole file.
 _SEARCH_LIMIT = 32
 _NEAR = 64 * 1024
 
 
 class LineIndex:
-    """Byte offsets -> line numbers, and where a JSON value sits in the raw file."""
+    """Byte offsets -> line numbers, and the line where a JSON string sits in the raw file."""
 
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
-        self._search_from: dict[bytes, int] = {}
         # Newlines are counted from the nearest offset whose line is known: the last one
         # asked for (forward or back), or one of those kept in order before it (findings come
         # in the walk's order, then the tokens' order). Only an offset past the last kept is
@@ -312,14 +325,14 @@ class LineIndex:
         self._offsets = [0]
         self._lines = [1]
         self._cursor = (0, 1)
-        # Values are asked for in the order the walk meets them, which is the file's: those of
-        # a new place (a string) are looked for past the last value found before it.
-        self._place: object = None
-        self._place_from = 0
+        # Strings are looked for in the order the walk meets them, which is the file's: each
+        # from the end of the last one found, and past its own last occurrence.
         self._last_found = 0
         self._found_at: dict[bytes, int] = {}
         self._absent: set[bytes] = set()
         self._search_left = _SEARCH_LIMIT * len(raw) + (1 << 20)
+        self._held: Held | None = None
+        self._held_line: int | None = None
 
     def line_at(self, offset: int) -> int:
         index = bisect_right(self._offsets, offset) - 1
@@ -337,82 +350,50 @@ class LineIndex:
             self._lines.append(line)
         return line
 
-    def line_of_value(self, value: str, place: object = None) -> int | None:
-        """The line where `value`, found at `place` (its JSON pointer), is written: past the
-        values of the places before and past its own last occurrence, the occurrence nearest
-        the last value found (ahead first: a place's values come in any order); failing that,
-        the nearest before. None if the file does not hold it as JSON writes it (escaped
-        otherwise, or inside a string's own JSON): a line is a help, the pointer says where."""
-        if place != self._place:
-            self._place, self._place_from = place, self._last_found
+    def line_of_hit(self, held: Held, value: str) -> int | None:
+        """The line of a hit: that of the string holding it, looked for once per string (a
+        JSON string never spans lines: whatever the order its hits come in, they are on its
+        line); failing that (a string the file escapes otherwise), that of the value."""
+        if held != self._held:
+            self._held, self._held_line = held, self.line_of_value(held.text)
+        return self._held_line if self._held_line is not None else self.line_of_value(value)
+
+    def line_of_value(self, value: str) -> int | None:
+        """The line where `value` is written: its first occurrence past the end of the last
+        value found and past its own last occurrence; failing that, the nearest before (other
+        than its own last, unless that is the only one). None if the file does not hold it as
+        JSON writes it."""
         needle = jsonio.dumps(value)[1:-1]
         if needle in self._absent:
             return None
-        whole_file = self._search_left > 0
         own = self._found_at.get(needle, -1)
-        lowest = max(self._place_from, own + 1)
-        start = max(lowest, self._last_found)
-        offset = self._nearest(needle, lowest, start, len(self.raw), whole_file)
-        if offset < 0 and lowest > 0:  # out of the walk's order: the nearest before
-            offset = self._nearest(needle, 0, lowest, lowest, whole_file, skip=own)
-            if offset < 0:  # each occurrence reported already
+        start = max(self._last_found, own + 1)
+        offset = self._ahead(needle, start)
+        if offset < 0 and start > 0:  # met out of the file's order
+            offset = self._behind(needle, start, own)
+            if offset < 0:  # each occurrence reported already: the last again
                 offset = own
         if offset < 0:
-            if whole_file:
+            if self._search_left > 0:
                 self._absent.add(needle)
             return None
         self._found_at[needle] = offset
-        self._last_found = offset
+        self._last_found = offset + len(needle)  # the next is past it, not inside it
         return self.line_at(offset)
 
-    def _nearest(
-        self,
-        needle: bytes,
-        lowest: int,
-        start: int,
-        highest: int,
-        whole_file: bool,
-        skip: int = -1,
-    ) -> int:
-        """The occurrence of `needle` starting in [lowest, highest), other than at `skip`,
-        that a search from `start` meets first, in windows that double, ahead then behind: a
-        search reads about as far as the occurrence is. Past the searches' limit, only _NEAR
-        bytes around `start`."""
-        if not whole_file:
-            lowest, highest = max(lowest, start - _NEAR), min(highest, start + _NEAR)
-        if start <= lowest:  # nothing behind: one search ahead
-            return self._first_from(needle, start, highest)
-        ahead, behind, width = start, start, 512  # [behind, ahead) is searched
-        while ahead < highest or behind > lowest:
-            if ahead < highest:
-                end = min(highest, ahead + width)
-                offset = self._first_from(needle, ahead, end)
-                if offset >= 0:
-                    return offset
-                ahead = end
-            if behind > lowest:
-                begin = max(lowest, behind - width)
-                offset = self._last_before(needle, begin, behind, skip)
-                if offset >= 0:
-                    return offset
-                behind = begin
-            width *= 2
-        return -1
-
-    def _first_from(self, needle: bytes, begin: int, end: int) -> int:
-        """The first occurrence starting in [begin, end)."""
-        stop = end + len(needle) - 1
-        offset = self.raw.find(needle, begin, stop)
-        self._search_left -= (stop if offset < 0 else offset + len(needle)) - begin
+    def _ahead(self, needle: bytes, start: int) -> int:
+        end = len(self.raw) if self._search_left > 0 else start + _NEAR
+        offset = self.raw.find(needle, start, end + len(needle) - 1)
+        self._search_left -= (end if offset < 0 else offset) - start
         return offset
 
-    def _last_before(self, needle: bytes, begin: int, end: int, skip: int) -> int:
-        """The last occurrence starting in [begin, end), other than at `skip`."""
-        stop = end + len(needle) - 1
-        offset = self.raw.rfind(needle, begin, stop)
+    def _behind(self, needle: bytes, start: int, skip: int) -> int:
+        begin = 0 if self._search_left > 0 else max(0, start - _NEAR)
+        end = start + len(needle) - 1
+        offset = self.raw.rfind(needle, begin, end)
         if offset == skip >= 0:
             offset = self.raw.rfind(needle, begin, skip + len(needle) - 1)
-        self._search_left -= stop - (begin if offset < 0 else offset)
+        self._search_left -= start - (begin if offset < 0 else offset)
         return offset
 
 
@@ -430,8 +411,10 @@ def scan_json(path: str, raw: bytes, document: Any) -> list[Finding]:
     tokens = FileTokens(found.union(escaped))
     reported: set[tuple[str, int | None]] = set()  # (token, line): each copy is a finding
 
-    def emit(hit: Hit, pointer: str | None, workflow: str | None, node: str | None) -> None:
-        line = lines.line_of_value(hit.value, pointer)
+    def emit(
+        hit: Hit, pointer: str | None, workflow: str | None, node: str | None, held: Held
+    ) -> None:
+        line = lines.line_of_hit(held, hit.value)
         if hit.rule is KNOWN_TOKEN:
             reported.add((hit.value, line))
         findings.append(

@@ -381,3 +381,42 @@ def test_tokens_after_many_reads_of_unwritten_values_keep_their_lines() -> None:
         export.append({"name": f"wf {number}", "pinData": {"HTTP": rows}, "nodes": nodes})
     findings = _lines_are_right(export)
     assert sum(f.rule.id == "KT004" for f in findings) == 12
+
+
+def test_lines_in_an_export_written_with_pythons_escapes() -> None:
+    """Python's json writes `é` as `\\u00e9` (and PHP `/` as `\\/`): a string holding one was
+    not found as keyturn writes it, its values were looked for one by one, and the first
+    found in a later workflow moved every later line there (7 of 8 wrong)."""
+    key, token = "Zq8vR2mN5tW1xY7kL3pB9cD4fG6hJ0sA", "ghp_" + "Aq8vR2mN5tW1xY7kL3pB9cD4fG6hJ0sA2eUj"
+    code = f'// café, https://example.com\nconst apiKey = "{key}";\nconst gh = "{token}";'
+    sends_key, sends_token = _http([("X-Api-Key", key)]), _http([("X", f"token {token}")])
+    export = [
+        {"name": "wf0", "nodes": [{"name": "C", "parameters": {"jsCode": code}}, sends_key]},
+        {"name": "wf1", "nodes": [sends_key, sends_token]},
+    ]
+    assert len(_lines_are_right(export)) == 5
+    slashed = json.dumps(export, indent=2).replace("/", "\\/").encode()
+    lines = [f.location.line for f in scan_json("all.json", slashed, export)]
+    assert lines == [f.location.line for f in scan_json("all.json", slashed, export)]
+    assert sorted(lines) == sorted(f.location.line for f in _lines_are_right(export))
+
+
+class _RecordingBytes(bytes):
+    needles: list[int] = []
+
+    def rfind(self, sub: Any, start: Any = None, end: Any = None) -> int:
+        type(self).needles.append(len(sub))
+        return super().rfind(sub, start, end)
+
+
+def test_a_long_string_met_out_of_order_is_looked_for_only_ahead() -> None:
+    """bytes.rfind takes time in the text's length times the needle's: a Code string of
+    1 MB looked for behind took 34 s. A string longer than 256 bytes is not looked for
+    behind (its hits' values are, from where it was)."""
+    code = "a" * 100_000 + " apiKey"
+    raw = _RecordingBytes(f'{{"c": "{code}",\n"d": "later"}}'.encode())
+    _RecordingBytes.needles = []
+    lines = LineIndex(raw)
+    assert lines.line_of_value("later") == 2
+    assert lines.line_of_value(code) is None
+    assert all(length <= 256 for length in _RecordingBytes.needles)

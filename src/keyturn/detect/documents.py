@@ -311,6 +311,9 @@ def _may_judge(key: str, value: str, where: Where, tokens: FileTokens) -> bool:
 # order, or many not written as JSON writes them, each cost a read of the whole file.
 _SEARCH_LIMIT = 32
 _NEAR = 64 * 1024
+# A longer string is looked for only ahead: bytes.rfind takes time in the product of the
+# text's length and the needle's (a Code string met out of order took minutes).
+_LONGEST_BEHIND = 256
 
 
 class LineIndex:
@@ -332,7 +335,12 @@ class LineIndex:
         self._absent: set[bytes] = set()
         self._search_left = _SEARCH_LIMIT * len(raw) + (1 << 20)
         self._held: Held | None = None
+        self._held_from = 0
         self._held_line: int | None = None
+        # Whether the file escapes more than JSON must, and whether it is all ASCII: asked
+        # once, when a string is first looked for.
+        self._escapes: bool | None = None
+        self._ascii = False
 
     def line_at(self, offset: int) -> int:
         index = bisect_right(self._offsets, offset) - 1
@@ -353,32 +361,61 @@ class LineIndex:
     def line_of_hit(self, held: Held, value: str) -> int | None:
         """The line of a hit: that of the string holding it, looked for once per string (a
         JSON string never spans lines: whatever the order its hits come in, they are on its
-        line); failing that (a string the file escapes otherwise), that of the value."""
+        line). Failing that (a string escaped in a way keyturn does not write), that of the
+        value, looked for from where the string was: the last string found stays the place
+        to go on from, as values of one string come in any order."""
         if held != self._held:
-            self._held, self._held_line = held, self.line_of_value(held.text)
-        return self._held_line if self._held_line is not None else self.line_of_value(value)
+            self._held, self._held_from = held, self._last_found
+            self._held_line = None
+            for needle in self._written_forms(held.text):
+                self._held_line = self._line_of(needle)
+                if self._held_line is not None:
+                    break
+        if self._held_line is not None:
+            return self._held_line
+        return self._line_of(jsonio.dumps(value)[1:-1], self._held_from, move_on=False)
 
     def line_of_value(self, value: str) -> int | None:
-        """The line where `value` is written: its first occurrence past the end of the last
-        value found and past its own last occurrence; failing that, the nearest before (other
-        than its own last, unless that is the only one). None if the file does not hold it as
-        JSON writes it."""
-        needle = jsonio.dumps(value)[1:-1]
+        """The line where `value` is written (see _line_of)."""
+        return self._line_of(jsonio.dumps(value)[1:-1])
+
+    def _written_forms(self, text: str) -> list[bytes]:
+        """The ways a file may write `text` in a JSON string: as n8n and orjson do, and, in a
+        file with escapes, as Python's json does (`\\u00e9` for é) and with `/` as `\\/`."""
+        plain = jsonio.dumps(text)[1:-1]
+        if self._escapes is None:
+            self._escapes = b"\\u" in self.raw or b"\\/" in self.raw
+            self._ascii = self._escapes and self.raw.isascii()
+        if not self._escapes:
+            return [plain]
+        ascii_only = json.dumps(text)[1:-1].encode()
+        forms = [ascii_only, plain] if self._ascii else [plain, ascii_only]
+        forms += [form.replace(b"/", b"\\/") for form in forms if b"/" in form]
+        return list(dict.fromkeys(forms))
+
+    def _line_of(self, needle: bytes, after: int | None = None, move_on: bool = True) -> int | None:
+        """The line of `needle`'s first occurrence past `after` (by default the end of the
+        last string found) and past its own last occurrence; failing that, the nearest before
+        (other than its own last, unless that is the only one). None if the file does not
+        hold it."""
         if needle in self._absent:
             return None
         own = self._found_at.get(needle, -1)
-        start = max(self._last_found, own + 1)
+        start = max(self._last_found if after is None else after, own + 1)
         offset = self._ahead(needle, start)
-        if offset < 0 and start > 0:  # met out of the file's order
+        whole_file = start == 0
+        if offset < 0 and start > 0 and len(needle) <= _LONGEST_BEHIND:  # out of order
+            whole_file = True
             offset = self._behind(needle, start, own)
             if offset < 0:  # each occurrence reported already: the last again
                 offset = own
         if offset < 0:
-            if self._search_left > 0:
+            if whole_file and self._search_left > 0:
                 self._absent.add(needle)
             return None
         self._found_at[needle] = offset
-        self._last_found = offset + len(needle)  # the next is past it, not inside it
+        if move_on:
+            self._last_found = offset + len(needle)  # the next is past it, not inside it
         return self.line_at(offset)
 
     def _ahead(self, needle: bytes, start: int) -> int:

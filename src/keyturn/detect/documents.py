@@ -80,7 +80,7 @@ def scan_workflow(
     workflow: dict[str, Any], prefix: str, emit: Emit, tokens: FileTokens | None = None
 ) -> None:
     """Every secret in one workflow: node parameters, pinned data, static data; in the order
-    the workflow is written in (each value's line is looked for after the one before it).
+    the workflow is written in (each finding's string is looked for past the one before it).
 
     `tokens` are the well-known tokens found in the workflow's raw bytes (tokens_in).
     """

@@ -304,7 +304,7 @@ def jwk_private_members(raw: bytes, markers: frozenset[bytes]) -> list[tuple[int
 
 
 def known_token(text: str, tokens: FileTokens | None = None) -> Token | None:
-    """(token, kind) of the well-known token that starts first in `text`.
+    """(token, kind) of the well-known token that ends first in `text` (FileTokens.first_in).
 
     `tokens` are those already found in the whole file: then only they are looked for.
     """
